@@ -1,0 +1,176 @@
+"""The connector catalog's models: one ``ConnectorSpec`` per YAML file.
+
+The models are strict (unknown keys are errors) so that a typo in a catalog file fails
+at load, naming the file and the field, instead of silently dropping a setting.
+"""
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SettingType = Literal["string", "integer", "number", "boolean", "datetime", "date", "array"]
+Partitioning = Literal["daily", "monthly"]
+
+_NAME = r"^[a-z][a-z0-9_]*$"
+_PLUGIN_NAME = r"^[a-z][a-z0-9-]*$"
+
+# Meltano's setting kinds for our setting types; secrets become `password`, which
+# Meltano itself redacts in its own listings.
+MELTANO_KIND = {
+    "string": "string",
+    "integer": "integer",
+    "number": "string",  # Meltano's decimal kind cannot be serialised into the tap config
+    "boolean": "boolean",
+    "datetime": "date_iso8601",
+    "date": "date_iso8601",
+    "array": "array",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExtractorSpec(_Strict):
+    """The Meltano extractor (a Singer tap installed from PyPI) behind a connector."""
+
+    name: str = Field(pattern=_PLUGIN_NAME)
+    namespace: str = Field(pattern=_NAME)
+    pip_url: str
+    executable: str
+    capabilities: tuple[str, ...] = ()
+    # The tap setting that receives the integration's start date, if the tap has one.
+    start_date_setting: str | None = None
+
+    @field_validator("pip_url")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        first = value.split()[0]
+        if "==" not in first:
+            raise ValueError(f"pin the package to one version, e.g. '{first}==1.2.3'")
+        return value
+
+
+class LocalLoginSpec(_Strict):
+    """An alternative extractor used when an environment variable is set.
+
+    For connectors whose login URL is fixed inside the tap: the variable names a local
+    server that speaks the service's API, and the alternative extractor is a launcher
+    that sends the login there.
+    """
+
+    env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    extractor: ExtractorSpec
+
+
+class SettingSpec(_Strict):
+    """One field of a connector's config form, and one setting of its extractor."""
+
+    name: str = Field(pattern=_NAME)
+    label: str
+    type: SettingType = "string"
+    required: bool = False
+    secret: bool = False
+    advanced: bool = False
+    default: Any = None
+    help: str = ""
+    choices: tuple[str, ...] | None = None
+    order: int = 100
+    format: Literal["uri", "email"] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def meltano_kind(self) -> str:
+        """The Meltano setting kind that carries this setting."""
+        if self.secret:
+            return "password"
+        return MELTANO_KIND[self.type]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SettingSpec":
+        if self.secret and self.default is not None:
+            raise ValueError("a secret setting cannot have a default")
+        if self.secret and self.type != "string":
+            raise ValueError("a secret setting must be of type string")
+        if self.choices is not None and self.type != "string":
+            raise ValueError("choices are only allowed on string settings")
+        if self.required and self.advanced and self.default is None:
+            raise ValueError("a required setting without a default cannot be advanced")
+        return self
+
+
+class StreamSpec(_Strict):
+    """A stream (table, object) the connector can sync."""
+
+    name: str
+    primary_key: tuple[str, ...] = ()
+    replication_key: str | None = None
+    selected_by_default: bool = True
+    description: str = ""
+
+
+class ConnectorSpec(_Strict):
+    """A connector: what the marketplace shows, how to configure it, what it syncs."""
+
+    id: str = Field(pattern=_NAME)
+    label: str
+    category: str
+    description: str
+    docs_url: str
+    logo: str
+    extractor: ExtractorSpec
+    local_login: LocalLoginSpec | None = None
+    settings: tuple[SettingSpec, ...]
+    streams: tuple[StreamSpec, ...] = ()
+    dynamic_streams: bool = False
+    stream_name_pattern: str | None = None
+    stream_name_help: str = ""
+    partitioning: Partitioning = "daily"
+    default_schedule: str = "0 * * * *"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ConnectorSpec":
+        names = [s.name for s in self.settings]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"settings listed twice: {', '.join(duplicates)}")
+        streams = [s.name for s in self.streams]
+        duplicates = sorted({n for n in streams if streams.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"streams listed twice: {', '.join(duplicates)}")
+        if not self.streams and not self.dynamic_streams:
+            raise ValueError("list the connector's streams, or set dynamic_streams: true")
+        if self.stream_name_pattern is not None:
+            re.compile(self.stream_name_pattern)
+        return self
+
+    @property
+    def ordered_settings(self) -> list[SettingSpec]:
+        """Settings in form order: required first, then by ``order``."""
+        return sorted(self.settings, key=lambda s: (s.advanced, not s.required, s.order))
+
+    @property
+    def secret_names(self) -> frozenset[str]:
+        """Names of the settings whose values are secrets."""
+        return frozenset(s.name for s in self.settings if s.secret)
+
+    def setting(self, name: str) -> SettingSpec | None:
+        """The setting called ``name``, if the connector has one."""
+        return next((s for s in self.settings if s.name == name), None)
+
+    def stream(self, name: str) -> StreamSpec | None:
+        """The catalog stream called ``name``, if listed."""
+        return next((s for s in self.streams if s.name == name), None)
+
+    @property
+    def default_streams(self) -> list[str]:
+        """The streams an integration syncs when it does not choose."""
+        return [s.name for s in self.streams if s.selected_by_default]
+
+    def searchable_text(self) -> str:
+        """Lower-cased text a marketplace search matches against."""
+        parts = [self.id, self.label, self.category, self.description]
+        parts += [s.name for s in self.streams]
+        return " ".join(parts).lower()

@@ -1,0 +1,296 @@
+"""The ``integrations`` command: manage integrations from a terminal.
+
+Every command goes through :class:`IntegrationService`, the same layer as the API.
+Exit status: 0 on success, 1 with a one-line ``error:`` message on bad input.
+"""
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import yaml
+
+from integrations_platform.catalog import load_catalog
+from integrations_platform.errors import PlatformError
+from integrations_platform.service import IntegrationService, StreamSelection
+from integrations_platform.settings import Settings, get_settings
+from integrations_platform.store import ConfigStore, KeyRing, generate_key
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def build_service(settings: Settings) -> IntegrationService:
+    """The service over the configured catalog, store and keys."""
+    return IntegrationService(
+        load_catalog(settings.catalog_dir),
+        ConfigStore.open(settings.database_url),
+        lambda: KeyRing.from_settings(os.environ, settings.key_file),
+    )
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    sys.exit(1)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn platform errors into a one-line message and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PlatformError as exc:
+            _fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def read_config_file(path: str) -> dict[str, Any]:
+    """A config from a JSON or YAML file, or from standard input with ``-``."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlatformError(f"Cannot read {path}: {exc.strerror}", "Check the path.") from None
+    try:
+        data = yaml.safe_load(text)  # YAML is a superset of JSON
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise PlatformError(
+            f"{path} is neither valid JSON nor YAML{where}", "Fix its syntax."
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise PlatformError(
+            f"{path} must hold a mapping of setting names to values",
+            'Write it like {"client_id": "...", "client_secret": "..."}.',
+        )
+    return data
+
+
+def _streams(value: str | None) -> list[StreamSelection] | None:
+    if value is None:
+        return None
+    return [StreamSelection.parse(p) for p in value.split(",") if p.strip()]
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Manage the platform's integrations: connectors, configs, keys and syncs."""
+
+
+@main.command("catalog")
+@click.argument("query", required=False)
+@click.option("--category", help="Only connectors of this category.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def catalog_cmd(query: str | None, category: str | None, as_json: bool) -> None:
+    """List the connectors, optionally matching QUERY."""
+    catalog = load_catalog(get_settings().catalog_dir)
+    found = catalog.search(query, category)
+    if as_json:
+        _print_json(
+            [
+                {
+                    "id": c.id,
+                    "label": c.label,
+                    "category": c.category,
+                    "description": c.description,
+                    "streams": [s.name for s in c.streams],
+                }
+                for c in found
+            ]
+        )
+        return
+    for c in found:
+        click.echo(f"{c.id:<12} {c.label:<14} {c.category:<10} {c.description}")
+
+
+@main.command()
+@click.argument("connector")
+@click.argument("name")
+@click.option("--config", "config_path", required=True, help="JSON or YAML file; - for stdin.")
+@click.option("--streams", help="Comma-separated streams, each NAME or NAME:REPLICATION_KEY.")
+@click.option("--schedule", help="Cron expression (UTC); default: the connector's.")
+@click.option("--start-date", help="Sync records from this date (ISO 8601).")
+@click.option(
+    "--destination",
+    type=click.Choice(["jsonl", "postgres"]),
+    default="jsonl",
+    show_default=True,
+)
+@click.option("--disabled", is_flag=True, help="Create it disabled (no assets, no schedule).")
+@handle_errors
+def add(
+    connector: str,
+    name: str,
+    config_path: str,
+    streams: str | None,
+    schedule: str | None,
+    start_date: str | None,
+    destination: str,
+    disabled: bool,
+) -> None:
+    """Add integration NAME of CONNECTOR with the settings in --config."""
+    config = read_config_file(config_path)
+    view = build_service(get_settings()).add(
+        connector,
+        name,
+        config,
+        streams=_streams(streams),
+        schedule=schedule,
+        start_date=start_date,
+        destination=destination,
+        enabled=not disabled,
+    )
+    click.echo(f"Added {view.connector} integration '{view.name}' ({len(view.streams)} streams).")
+
+
+@main.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def list_cmd(as_json: bool) -> None:
+    """List the integrations."""
+    views = build_service(get_settings()).list_integrations()
+    if as_json:
+        _print_json([v.as_dict() for v in views])
+        return
+    if not views:
+        click.echo("No integrations yet. Add one with `integrations add`.")
+        return
+    for v in views:
+        state = "enabled" if v.enabled else "disabled"
+        streams = ",".join(s["name"] for s in v.streams)
+        click.echo(f"{v.name:<24} {v.connector:<12} {state:<9} {v.schedule:<14} {streams}")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def show(name: str, as_json: bool) -> None:
+    """Show integration NAME; secrets only as set / not set."""
+    data = build_service(get_settings()).show(name).as_dict()
+    if as_json:
+        _print_json(data)
+        return
+    for key, value in data.items():
+        if isinstance(value, dict | list):
+            click.echo(f"{key}:")
+            dumped = yaml.safe_dump(value, sort_keys=False, default_flow_style=False).rstrip()
+            click.echo("\n".join(f"  {line}" for line in dumped.splitlines()))
+        else:
+            click.echo(f"{key}: {value}")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--config", "config_path", help="JSON or YAML file; - for stdin.")
+@click.option("--streams", help="Comma-separated streams, each NAME or NAME:REPLICATION_KEY.")
+@click.option("--schedule", help="Cron expression (UTC).")
+@click.option("--start-date", help="Sync records from this date (ISO 8601).")
+@click.option("--destination", type=click.Choice(["jsonl", "postgres"]))
+@handle_errors
+def update(
+    name: str,
+    config_path: str | None,
+    streams: str | None,
+    schedule: str | None,
+    start_date: str | None,
+    destination: str | None,
+) -> None:
+    """Change integration NAME. Settings left out, and blank secrets, keep their value."""
+    config = read_config_file(config_path) if config_path else None
+    view = build_service(get_settings()).update(
+        name,
+        config,
+        streams=_streams(streams),
+        schedule=schedule,
+        start_date=start_date,
+        destination=destination,
+    )
+    click.echo(f"Updated '{view.name}' (version {view.version}).")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def remove(name: str, yes: bool) -> None:
+    """Remove integration NAME and its stored config."""
+    service = build_service(get_settings())
+    service.get(name)
+    if not yes and not click.confirm(f"Remove integration '{name}' and its config?"):
+        _fail("not removed")
+    service.remove(name)
+    click.echo(f"Removed '{name}'.")
+
+
+@main.command()
+@click.argument("name")
+@handle_errors
+def enable(name: str) -> None:
+    """Enable integration NAME (its assets and schedule come back)."""
+    build_service(get_settings()).set_enabled(name, True)
+    click.echo(f"Enabled '{name}'.")
+
+
+@main.command()
+@click.argument("name")
+@handle_errors
+def disable(name: str) -> None:
+    """Disable integration NAME (its assets and schedule go away; config is kept)."""
+    build_service(get_settings()).set_enabled(name, False)
+    click.echo(f"Disabled '{name}'.")
+
+
+@main.command()
+def keygen() -> None:
+    """Print a new encryption key for INTEGRATIONS_ENCRYPTION_KEYS."""
+    click.echo(generate_key())
+
+
+@main.command("rotate-keys")
+@handle_errors
+def rotate_keys() -> None:
+    """Re-encrypt every config with the first key of INTEGRATIONS_ENCRYPTION_KEYS."""
+    changed = build_service(get_settings()).rotate_keys()
+    click.echo(f"Re-encrypted {changed} integration(s) with the first key.")
+
+
+@main.command("meltano-yml")
+@click.option("--write", is_flag=True, help="Write meltano/meltano.yml.")
+@click.option("--check", is_flag=True, help="Exit 1 if meltano.yml differs from the catalog.")
+@handle_errors
+def meltano_yml(write: bool, check: bool) -> None:
+    """Render the Meltano project's plugin declarations from the catalog."""
+    from integrations_platform.runner.meltano_project import render_meltano_project
+
+    settings = get_settings()
+    text = render_meltano_project(load_catalog(settings.catalog_dir))
+    path = settings.meltano_project_dir / "meltano.yml"
+    if check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            _fail(f"{path} is out of date with the catalog; run `integrations meltano-yml --write`")
+        click.echo(f"{path} matches the catalog.")
+    elif write:
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {path}.")
+    else:
+        click.echo(text, nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

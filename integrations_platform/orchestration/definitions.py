@@ -1,0 +1,112 @@
+"""The Dagster entry point: definitions generated from the catalog and the store.
+
+The code server queries the store once (clear fields only: no decryption, no
+subprocess) and pins what it loaded as reconstruction metadata; run workers rebuild
+the same definitions from that pin instead of querying again.
+"""
+
+import logging
+from collections.abc import Sequence
+
+import dagster as dg
+
+from integrations_platform.catalog import Catalog, load_catalog
+from integrations_platform.orchestration.assets import build_integration_assets
+from integrations_platform.orchestration.constants import (
+    CONNECTOR_TAG,
+    INTEGRATION_TAG,
+    RECONSTRUCTION_KEY,
+)
+from integrations_platform.orchestration.resources import MeltanoResource
+from integrations_platform.orchestration.snapshot import (
+    IntegrationSnapshot,
+    dump_snapshots,
+    load_snapshots,
+)
+from integrations_platform.orchestration.translator import IntegrationsTranslator
+from integrations_platform.settings import ENV_ENCRYPTION_KEYS, Settings, get_settings
+from integrations_platform.store import ConfigStore
+
+logger = logging.getLogger(__name__)
+
+
+def build_definitions(
+    catalog: Catalog,
+    integrations: Sequence[IntegrationSnapshot],
+    translator: IntegrationsTranslator | None = None,
+) -> dg.Definitions:
+    """Assets, a job and a schedule for every enabled integration.
+
+    >>> defs = build_definitions(load_catalog(Path("connector_catalog")), [])  # doctest: +SKIP
+    """
+    assets: list[dg.AssetsDefinition] = []
+    jobs: list[dg.UnresolvedAssetJobDefinition] = []
+    schedules: list[dg.ScheduleDefinition] = []
+    for integration in integrations:
+        if not integration.enabled or not integration.streams:
+            continue
+        if integration.connector not in catalog:
+            logger.warning(
+                "Integration '%s' uses connector '%s', which is not in the catalog; skipped",
+                integration.name,
+                integration.connector,
+            )
+            continue
+        connector = catalog.get(integration.connector)
+        integration_assets = build_integration_assets(integration, connector, translator)
+        assets.append(integration_assets)
+        job = dg.define_asset_job(
+            name=f"{integration.name}_sync_job",
+            selection=dg.AssetSelection.assets(integration_assets),
+            tags={INTEGRATION_TAG: integration.name, CONNECTOR_TAG: connector.id},
+            description=f"Syncs every stream of integration '{integration.name}'.",
+        )
+        jobs.append(job)
+        schedules.append(
+            dg.ScheduleDefinition(
+                name=f"{integration.name}_schedule",
+                job=job,
+                cron_schedule=integration.schedule,
+                execution_timezone="UTC",
+                default_status=dg.DefaultScheduleStatus.RUNNING,
+                description=f"Runs integration '{integration.name}' on '{integration.schedule}'.",
+            )
+        )
+    return dg.Definitions(
+        assets=assets,
+        jobs=jobs,
+        schedules=schedules,
+        resources={"meltano": MeltanoResource(encryption_keys=dg.EnvVar(ENV_ENCRYPTION_KEYS))},
+        executor=dg.in_process_executor,
+    )
+
+
+def load_integration_snapshots(settings: Settings) -> list[IntegrationSnapshot]:
+    """The integrations in the store, in one query."""
+    store = ConfigStore.open(settings.database_url)
+    try:
+        return [IntegrationSnapshot.from_stored(s) for s in store.list_all()]
+    finally:
+        store.close()
+
+
+def load_definitions(settings: Settings) -> dg.Definitions:
+    """Definitions for this process: from the store, or from the code server's pin."""
+    context = dg.DefinitionsLoadContext.get()
+    snapshots: list[IntegrationSnapshot] | None = None
+    if context.load_type == dg.DefinitionsLoadType.RECONSTRUCTION:
+        pinned = context.reconstruction_metadata.get(RECONSTRUCTION_KEY)
+        if isinstance(pinned, str):
+            snapshots = load_snapshots(pinned)
+    if snapshots is None:
+        snapshots = load_integration_snapshots(settings)
+    catalog = load_catalog(settings.catalog_dir)
+    return build_definitions(catalog, snapshots).with_reconstruction_metadata(
+        {RECONSTRUCTION_KEY: dump_snapshots(snapshots)}
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What ``workspace.yaml`` loads."""
+    return load_definitions(get_settings())

@@ -1,0 +1,279 @@
+"""Run one sync: ``meltano el <tap> <target> --state-id <id>``.
+
+The decrypted config reaches the plugins only as environment variables of the Meltano
+process. Each run gets its own Meltano system directory (``MELTANO_SYS_DIR_ROOT``)
+whose ``run/`` and ``logs/`` hold the files Meltano writes while plugins run (the
+resolved config among them) and which is deleted when the run ends, however it ends.
+Plugin virtualenvs are shared through links, and incremental state lives in the system
+database (``MELTANO_DATABASE_URI``), keyed by the integration's state id.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from integrations_platform.catalog import ConnectorSpec, ExtractorSpec
+from integrations_platform.catalog.validation import effective_config
+from integrations_platform.destinations import get_destination
+from integrations_platform.errors import ConfigurationError, SyncError
+from integrations_platform.runner.logs import LogLine, parse_line, parse_metric, record_count
+from integrations_platform.runner.redaction import Redactor
+from integrations_platform.settings import ENV_ENCRYPTION_KEYS, Settings
+
+# Plugin venvs live in these folders of the shared `.meltano` directory.
+_SHARED_SYS_DIRS = ("extractors", "loaders", "mappers", "utilities")
+# Variables a plugin never needs: keep the platform's keys out of every subprocess.
+_WITHHELD_ENV = (ENV_ENCRYPTION_KEYS, "INTEGRATIONS_API_TOKEN")
+TAIL_LINES = 60
+
+
+def env_var(plugin_name: str, setting: str) -> str:
+    """Meltano's variable for a plugin setting: ``TAP_SALESFORCE_CLIENT_ID``."""
+    return f"{plugin_name}_{setting}".upper().replace("-", "_").replace(".", "_")
+
+
+def _env_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class SyncStream:
+    """A stream to sync and how."""
+
+    name: str
+    replication_key: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """Everything one sync needs. ``config`` is decrypted: never log or store it."""
+
+    integration: str
+    state_id: str
+    connector: ConnectorSpec
+    config: Mapping[str, Any] = field(repr=False)
+    start_date: str
+    destination: str
+    streams: Sequence[SyncStream]
+    full_refresh: bool = False
+
+
+@dataclass
+class SyncResult:
+    """What a finished sync reports."""
+
+    returncode: int
+    duration_s: float
+    row_counts: dict[str, int]
+    tail: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """Whether Meltano finished successfully."""
+        return self.returncode == 0
+
+
+def select_extractor(connector: ConnectorSpec, environ: Mapping[str, str]) -> ExtractorSpec:
+    """The connector's extractor, or its local-login launcher when that is switched on."""
+    local = connector.local_login
+    if local is not None and environ.get(local.env):
+        return local.extractor
+    return connector.extractor
+
+
+@dataclass(frozen=True)
+class PreparedSync:
+    """The command, environment and redactor of one sync, before it starts."""
+
+    args: list[str]
+    env: dict[str, str] = field(repr=False)
+    redactor: Redactor = field(repr=False)
+    extractor: str
+    loader: str
+
+
+def prepare_sync(
+    request: SyncRequest, settings: Settings, environ: Mapping[str, str], sys_dir: Path
+) -> PreparedSync:
+    """Build the ``meltano el`` command and its environment (pure; starts nothing)."""
+    connector = request.connector
+    extractor = select_extractor(connector, environ)
+    destination = get_destination(request.destination)
+    loader = destination.loader
+    tap_config = effective_config(connector, request.config)
+    if extractor.start_date_setting:
+        tap_config[extractor.start_date_setting] = request.start_date
+    target_config = destination.build_config(settings, request.integration)
+
+    env = {k: v for k, v in environ.items() if k not in _WITHHELD_ENV}
+    # Settings inherited from an outer environment must not leak into this sync.
+    for prefix in (env_var(extractor.name, ""), env_var(loader.name, "")):
+        for key in [k for k in env if k.startswith(prefix)]:
+            del env[key]
+    env.update(
+        {
+            "MELTANO_PROJECT_ROOT": str(settings.meltano_project_dir),
+            "MELTANO_SYS_DIR_ROOT": str(sys_dir),
+            "MELTANO_DATABASE_URI": settings.meltano_database_uri,
+            "MELTANO_CLI_LOG_FORMAT": "json",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "MELTANO_ENVIRONMENT": "prod",
+            "UV_PYTHON_DOWNLOADS": "never",
+            "PYTHONWARNINGS": "ignore",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    for name, value in tap_config.items():
+        env[env_var(extractor.name, name)] = _env_value(value)
+    for name, value in target_config.items():
+        env[env_var(loader.name, name)] = _env_value(value)
+
+    select = [f"{s.name}.*" for s in request.streams]
+    metadata = {
+        s.name: (
+            {"replication-method": "INCREMENTAL", "replication-key": s.replication_key}
+            if s.replication_key
+            else {"replication-method": "FULL_TABLE"}
+        )
+        for s in request.streams
+    }
+    env[env_var(extractor.name, "_select")] = json.dumps(select)
+    env[env_var(extractor.name, "_metadata")] = json.dumps(metadata)
+
+    secrets = [str(tap_config[name]) for name in connector.secret_names if tap_config.get(name)]
+    secrets += [
+        str(target_config[s.name])
+        for s in destination.settings
+        if s.kind == "password" and target_config.get(s.name)
+    ]
+    args = [
+        _meltano_executable(),
+        "el",
+        extractor.name,
+        loader.name,
+        "--state-id",
+        request.state_id,
+        "--force",  # Dagster's run queue, not Meltano, keeps one run per integration
+    ]
+    if request.full_refresh:
+        args.append("--full-refresh")
+    return PreparedSync(args, env, Redactor(secrets), extractor.name, loader.name)
+
+
+def _meltano_executable() -> str:
+    here = Path(sys.executable).parent / "meltano"
+    return str(here) if here.exists() else "meltano"
+
+
+def make_sys_dir(settings: Settings) -> Path:
+    """A private Meltano system directory for one run, sharing the plugin venvs."""
+    shared = settings.meltano_project_dir / ".meltano"
+    sys_dir = Path(tempfile.mkdtemp(prefix="sync-", dir=_scratch_root(settings)))
+    for name in _SHARED_SYS_DIRS:
+        (shared / name).mkdir(parents=True, exist_ok=True)
+        (sys_dir / name).symlink_to(shared / name, target_is_directory=True)
+    return sys_dir
+
+
+def _scratch_root(settings: Settings) -> Path:
+    root = settings.home / "runs"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def run_sync(
+    request: SyncRequest,
+    settings: Settings,
+    environ: Mapping[str, str],
+    log: Callable[[LogLine], None],
+) -> SyncResult:
+    """Run the sync to the end, streaming every (redacted) line to ``log``.
+
+    If the caller is interrupted (a cancelled Dagster run raises in this thread), the
+    whole Meltano process group is terminated before the interruption propagates.
+    """
+    if not request.streams:
+        raise ConfigurationError(
+            f"Integration '{request.integration}' has no stream to sync",
+            "Select at least one stream.",
+        )
+    sys_dir = make_sys_dir(settings)
+    prepared = prepare_sync(request, settings, environ, sys_dir)
+    redact = prepared.redactor.redact
+    counts: dict[str, int] = {}
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    started = time.monotonic()
+    process: subprocess.Popen[str] | None = None
+    try:
+        try:
+            process = subprocess.Popen(
+                prepared.args,
+                cwd=settings.meltano_project_dir,
+                env=prepared.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                bufsize=1,
+                start_new_session=True,  # its own process group, to stop it whole
+            )
+        except OSError as exc:
+            raise SyncError(
+                f"Cannot start Meltano: {exc.strerror}",
+                "Install the project (`pip install -e .`) so that `meltano` is on the PATH.",
+            ) from None
+        assert process.stdout is not None
+        for raw in process.stdout:
+            line = parse_line(redact(raw))
+            metric = parse_metric(line)
+            if metric is not None:
+                counted = record_count(metric)
+                if counted:
+                    counts[counted[0]] = counts.get(counted[0], 0) + counted[1]
+                continue
+            if line.message.strip():
+                tail.append(line.format())
+                log(line)
+        returncode = process.wait()
+    finally:
+        if process is not None and process.poll() is None:
+            stop_process_group(process)
+        shutil.rmtree(sys_dir, ignore_errors=True)
+    return SyncResult(returncode, time.monotonic() - started, counts, list(tail))
+
+
+def stop_process_group(process: subprocess.Popen[Any], grace_s: float = 10.0) -> None:
+    """SIGTERM the process's group, then SIGKILL whatever is left after ``grace_s``."""
+    try:
+        pgid = os.getpgid(process.pid)
+    except ProcessLookupError:
+        return
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            # The leader is gone; make sure no plugin outlives it.
+            os.killpg(pgid, signal.SIGKILL)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+        except ProcessLookupError:
+            return

@@ -1,0 +1,73 @@
+"""meltano.yml is generated from the connector catalog and the destinations.
+
+One source of truth: the catalog declares each extractor and its settings; this module
+renders the Meltano project from it, ``integrations meltano-yml --write`` writes it, and
+a test proves the committed file equals the rendering.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from integrations_platform.catalog import Catalog, ConnectorSpec, ExtractorSpec
+from integrations_platform.destinations import DESTINATIONS
+
+HEADER = """\
+# Generated from connector_catalog/ by `integrations meltano-yml --write`: edit the
+# catalog, not this file. It holds no config and no secret: every setting reaches the
+# plugins as an environment variable, only while a sync runs.
+"""
+
+
+def _plugin(spec: ExtractorSpec, settings: list[dict[str, Any]]) -> dict[str, Any]:
+    plugin: dict[str, Any] = {
+        "name": spec.name,
+        "namespace": spec.namespace,
+        "pip_url": spec.pip_url,
+        "executable": spec.executable,
+    }
+    if spec.capabilities:
+        plugin["capabilities"] = list(spec.capabilities)
+    plugin["settings"] = [dict(s) for s in settings]  # copies: no YAML anchors
+    return plugin
+
+
+def extractor_settings(connector: ConnectorSpec) -> list[dict[str, Any]]:
+    """The extractor's setting declarations (name and Meltano kind)."""
+    declared = [{"name": s.name, "kind": s.meltano_kind} for s in connector.settings]
+    if connector.extractor.start_date_setting:
+        declared.append({"name": connector.extractor.start_date_setting, "kind": "date_iso8601"})
+    if connector.dynamic_streams:
+        # Passed per sync for a partition window (see the runner).
+        declared.append({"name": "custom_where_clauses", "kind": "object"})
+    return sorted(declared, key=lambda s: s["name"])
+
+
+def render_meltano_project(catalog: Catalog) -> str:
+    """The text of meltano.yml for ``catalog``."""
+    extractors = []
+    for connector in catalog:
+        settings = extractor_settings(connector)
+        extractors.append(_plugin(connector.extractor, settings))
+        if connector.local_login:
+            extractors.append(_plugin(connector.local_login.extractor, settings))
+    loaders = [
+        _plugin(d.loader, [{"name": s.name, "kind": s.kind} for s in d.settings])
+        for d in DESTINATIONS.values()
+    ]
+    project = {
+        "project_id": "integrations-platform",
+        "send_anonymous_usage_stats": False,
+        "default_environment": "prod",
+        "environments": [{"name": "prod"}],
+        "plugins": {"extractors": extractors, "loaders": loaders},
+    }
+    return HEADER + yaml.safe_dump(project, sort_keys=False, width=100)
+
+
+def write_meltano_project(catalog: Catalog, project_dir: Path) -> Path:
+    """Write meltano.yml into ``project_dir``; returns its path."""
+    path = project_dir / "meltano.yml"
+    path.write_text(render_meltano_project(catalog), encoding="utf-8")
+    return path

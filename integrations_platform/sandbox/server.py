@@ -1,0 +1,447 @@
+"""A local, Salesforce-compatible HTTP server for running Salesforce taps offline.
+
+It implements the subset of the REST API that ``tap-salesforce`` (REST api_type) uses:
+OAuth2 refresh-token login, global and per-object describe, SOQL ``query``/``queryAll``
+with ``nextRecordsUrl`` paging, and ``limits``; plus fault injection for tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import operator
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, cast
+from urllib.parse import parse_qs, urlsplit
+
+from .data import (
+    DEFAULT_INTERVAL,
+    DEFAULT_START,
+    OBJECTS,
+    Dataset,
+    FieldSpec,
+    ObjectSpec,
+    find_object,
+    make_id,
+    parse_datetime,
+)
+
+Response = tuple[int, Any, dict[str, str]]
+
+ERRORS: dict[str, tuple[int, str]] = {
+    "REQUEST_LIMIT_EXCEEDED": (403, "TotalRequests Limit exceeded."),
+    "INVALID_SESSION_ID": (401, "Session expired or invalid"),
+    "INVALID_TYPE": (400, "sObject type '{sobject}' is not supported."),
+    "QUERY_TIMEOUT": (400, "Your query request was running for too long."),
+    "INSUFFICIENT_ACCESS": (403, "insufficient access rights on object id"),
+    "API_DISABLED_FOR_ORG": (403, "The REST API is not enabled for this Organization."),
+    "SERVER_UNAVAILABLE": (503, "Server temporarily unavailable."),
+    "UNKNOWN_EXCEPTION": (500, "An unexpected error occurred."),
+}
+_ORG_ID, _USER_ID = make_id("00D", 0, 1), make_id("005", 0, 1)
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge}
+_SOQL = re.compile(
+    r"\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<object>\w+)(?:\s+WHERE\s+(?P<where>.+?))?"
+    r"(?:\s+ORDER\s+BY\s+(?P<order>\w+)(?:\s+(?P<dir>ASC|DESC))?)?"
+    r"(?:\s+LIMIT\s+(?P<limit>\d+))?\s*", re.I | re.S)
+_COND = r"(\w+)\s*(>=|<=|!=|=|>|<)\s*('(?:[^'\\]|\\.)*'|[^\s']+)"
+_WHERE = re.compile(rf"\s*{_COND}(?:\s+AND\s+{_COND})*\s*", re.I | re.S)
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+@dataclass(frozen=True)
+class SandboxCredentials:
+    """The OAuth client and refresh token the sandbox accepts."""
+
+    client_id: str = "demo-client-id"
+    client_secret: str = "demo-client-secret"
+    refresh_token: str = "demo-refresh-token"
+
+
+class _ApiError(Exception):
+    """A Salesforce-style error: ``[{"message": ..., "errorCode": ...}]``."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+    @classmethod
+    def injected(cls, code: str, sobject: str = "") -> _ApiError:
+        status, message = ERRORS[code]
+        return cls(code, message.format(sobject=sobject), status)
+
+
+class SalesforceSandbox:
+    """A threaded local Salesforce REST API with deterministic data and fault injection."""
+
+    def __init__(self, credentials: SandboxCredentials | None = None, host: str = "127.0.0.1",
+                 port: int = 0, records_per_object: int = 30, start: datetime = DEFAULT_START,
+                 page_size: int = 200, interval: timedelta = DEFAULT_INTERVAL,
+                 seed: int = 42) -> None:
+        self.credentials = credentials or SandboxCredentials()
+        self.page_size = page_size
+        self._host, self._port = host, port
+        self._lock = threading.RLock()
+        self._data = Dataset(records_per_object, start, interval, seed)
+        self._tokens: set[str] = set()
+        self._cursors: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        self._log: list[tuple[str, str]] = []
+        self._queries: list[str] = []
+        self._used, self._max = 0, 15000
+        self._failure: str | None = None
+        self._object_failures: dict[str, str] = {}
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+    def start(self) -> SalesforceSandbox:
+        """Bind the port and serve from a daemon thread."""
+        if self._httpd is not None:
+            raise RuntimeError("sandbox already started")
+        self._httpd = _Server((self._host, self._port), _Handler)
+        self._httpd.sandbox = self
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={
+            "poll_interval": 0.1}, name="salesforce-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            if self._thread:
+                self._thread.join()
+            self._httpd = self._thread = None
+
+    def __enter__(self) -> SalesforceSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port (only known after `start`)."""
+        if self._httpd is None:
+            raise RuntimeError("sandbox not started")
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        """Base URL, used as both the login URL and the ``instance_url``."""
+        return f"http://{self._host}:{self.port}"
+
+    # -- data and test controls -------------------------------------------------------
+    def records(self, sobject: str) -> list[dict[str, Any]]:
+        """Copies of every record of `sobject`, in insertion order."""
+        name = self._object(sobject).name
+        with self._lock:
+            return [dict(r) for r in self._data.records[name]]
+
+    def records_between(self, sobject: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Records with ``start <= SystemModstamp < end`` (naive datetimes are UTC)."""
+        start, end = (d if d.tzinfo else d.replace(tzinfo=UTC) for d in (start, end))
+        return [r for r in self.records(sobject)
+                if start <= parse_datetime(r["SystemModstamp"]) < end]
+
+    def add_records(self, sobject: str, count: int,
+                    modstamp: datetime | None = None) -> list[dict[str, Any]]:
+        """Create `count` records last modified at `modstamp` (default: now, UTC)."""
+        name = self._object(sobject).name
+        if count < 0:
+            raise ValueError("count must be >= 0")
+        stamp = modstamp or datetime.now(UTC)
+        stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+        with self._lock:
+            return [dict(self._data.add(name, stamp)) for _ in range(count)]
+
+    def fail_requests_with(self, error_code: str | None) -> None:
+        """Make every data API call fail with `error_code` (see `ERRORS`); None restores."""
+        self._check_code(error_code)
+        with self._lock:
+            self._failure = error_code
+
+    def fail_object(self, sobject: str, error_code: str | None) -> None:
+        """Make queries of one object fail with `error_code`; None restores."""
+        self._check_code(error_code)
+        name = self._object(sobject).name
+        with self._lock:
+            if error_code:
+                self._object_failures[name] = error_code
+            else:
+                self._object_failures.pop(name, None)
+
+    def set_api_usage(self, used: int, maximum: int = 15000) -> None:
+        """Set the daily API counter reported in ``Sforce-Limit-Info`` and ``limits``."""
+        with self._lock:
+            self._used, self._max = used, maximum
+
+    def expire_sessions(self) -> None:
+        """Invalidate every access token issued so far."""
+        with self._lock:
+            self._tokens.clear()
+
+    @property
+    def request_log(self) -> list[tuple[str, str]]:
+        """(method, path) of every request received, query strings excluded."""
+        with self._lock:
+            return list(self._log)
+
+    @property
+    def queries(self) -> list[str]:
+        """Every SOQL string received by ``query``/``queryAll``."""
+        with self._lock:
+            return list(self._queries)
+
+    @staticmethod
+    def _check_code(code: str | None) -> None:
+        if code is not None and code not in ERRORS:
+            raise ValueError(f"unknown error code {code!r}; known: {sorted(ERRORS)}")
+
+    @staticmethod
+    def _object(sobject: str) -> ObjectSpec:
+        spec = find_object(sobject)
+        if spec is None:
+            raise ValueError(f"unknown sObject {sobject!r}; known: {sorted(OBJECTS)}")
+        return spec
+
+    # -- request handling ----------------------------------------------------------
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
+        """Answer one HTTP request: (status, JSON payload, extra headers)."""
+        parts = urlsplit(target)
+        path, params = parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        with self._lock:
+            self._log.append((method, path))
+        if path == "/services/oauth2/token" and method == "POST":
+            return self._token(body)
+        if m := re.fullmatch(r"/sandbox/records/(\w+)", path):
+            return self._control(method, m[1], params)
+        if m := re.fullmatch(r"/services/data/v(\d+)\.0/(.*)", path):
+            with self._lock:
+                self._used += 1
+                usage = {"Sforce-Limit-Info": f"api-usage={self._used}/{self._max}"}
+            try:
+                return 200, self._data_api(method, m[1], m[2].strip("/"), headers, params), usage
+            except _ApiError as e:
+                return e.status, [{"message": e.message, "errorCode": e.code}], usage
+        return 404, [{"message": "The requested resource does not exist",
+                      "errorCode": "NOT_FOUND"}], {}
+
+    def _token(self, body: bytes) -> Response:
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        creds = self.credentials
+
+        def bad(error: str, description: str) -> Response:
+            return 400, {"error": error, "error_description": description}, {}
+
+        if form.get("grant_type") != "refresh_token":
+            return bad("unsupported_grant_type", "grant type not supported")
+        if not hmac.compare_digest(form.get("client_id", ""), creds.client_id):
+            return bad("invalid_client_id", "client identifier invalid")
+        if not hmac.compare_digest(form.get("client_secret", ""), creds.client_secret):
+            return bad("invalid_client", "invalid client credentials")
+        if not hmac.compare_digest(form.get("refresh_token", ""), creds.refresh_token):
+            return bad("invalid_grant", "expired access/refresh token")
+        token = f"{_ORG_ID[:15]}!{secrets.token_urlsafe(48)}"
+        issued = str(int(time.time() * 1000))
+        identity = f"{self.url}/id/{_ORG_ID}/{_USER_ID}"
+        signature = hmac.new(creds.client_secret.encode(), (identity + issued).encode(),
+                             hashlib.sha256).digest()
+        with self._lock:
+            self._tokens.add(token)
+        # No refresh_token in the answer: tap-salesforce would rewrite its config file.
+        return 200, {"access_token": token, "instance_url": self.url, "id": identity,
+                     "token_type": "Bearer", "issued_at": issued, "scope": "api refresh_token",
+                     "signature": base64.b64encode(signature).decode()}, {}
+
+    def _control(self, method: str, sobject: str, params: dict[str, str]) -> Response:
+        if method not in ("GET", "POST"):
+            return 405, {"error": f"method {method} not allowed"}, {}
+        try:
+            if method == "GET":
+                return 200, {"records": self.records(sobject)}, {}
+            count = int(params.get("count", "1"))
+            stamp = parse_datetime(params["modstamp"]) if "modstamp" in params else None
+            created = self.add_records(sobject, count, stamp)
+        except ValueError as e:
+            return 400, {"error": str(e)}, {}
+        return 201, {"ids": [r["Id"] for r in created]}, {}
+
+    def _data_api(self, method: str, version: str, rest: str, headers: dict[str, str],
+                  params: dict[str, str]) -> Any:
+        auth = headers.get("authorization", "").split(" ", 1)
+        with self._lock:
+            authorized = len(auth) == 2 and auth[0].lower() in ("bearer", "oauth") \
+                and auth[1].strip() in self._tokens
+            failure = self._failure
+        if not authorized:
+            raise _ApiError.injected("INVALID_SESSION_ID")
+        if failure:
+            raise _ApiError.injected(failure)
+        if method != "GET":
+            raise _ApiError("METHOD_NOT_ALLOWED",
+                            f"HTTP Method '{method}' not allowed. Allowed are GET", 405)
+        if rest == "sobjects":
+            return {"encoding": "UTF-8", "maxBatchSize": 200,
+                    "sobjects": [o.summary(version) for o in OBJECTS.values()]}
+        if m := re.fullmatch(r"sobjects/(\w+)/describe", rest):
+            if spec := find_object(m[1]):
+                return spec.describe(version)
+            raise _ApiError("NOT_FOUND", "The requested resource does not exist", 404)
+        if rest == "limits":
+            with self._lock:
+                used, maximum = self._used, self._max
+            return {"DailyApiRequests": {"Max": maximum, "Remaining": max(maximum - used, 0)},
+                    "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
+                    "DataStorageMB": {"Max": 5, "Remaining": 5}}
+        if rest in ("query", "queryAll"):
+            if not params.get("q"):
+                raise _ApiError("MALFORMED_QUERY", "A query string has to be specified")
+            sobject, rows = self._run_soql(params["q"], version, include_deleted=rest != "query")
+            cursor = f"01g{secrets.token_hex(8)}"
+            with self._lock:
+                self._cursors[cursor] = (sobject, rows)
+            return self._page(version, cursor, 0)
+        if m := re.fullmatch(r"query(?:All)?/(\w+)-(\d+)", rest):
+            return self._page(version, m[1], int(m[2]))
+        raise _ApiError("NOT_FOUND", "The requested resource does not exist", 404)
+
+    def _page(self, version: str, cursor: str, offset: int) -> dict[str, Any]:
+        with self._lock:
+            sobject, rows = self._cursors.get(cursor, ("", []))
+            failure = self._object_failures.get(sobject)
+        if not sobject:
+            raise _ApiError("INVALID_QUERY_LOCATOR", "invalid query locator")
+        if failure:
+            raise _ApiError.injected(failure, sobject)
+        chunk = rows[offset:offset + self.page_size]
+        done = offset + len(chunk) >= len(rows)
+        page: dict[str, Any] = {"totalSize": len(rows), "done": done, "records": chunk}
+        if not done:
+            page["nextRecordsUrl"] = (f"/services/data/v{version}.0/query/"
+                                      f"{cursor}-{offset + len(chunk)}")
+        return page
+
+    def _run_soql(self, soql: str, version: str,
+                  include_deleted: bool) -> tuple[str, list[dict[str, Any]]]:
+        with self._lock:
+            self._queries.append(soql)
+        query = _SOQL.fullmatch(soql)
+        if query is None or (query["where"] and not _WHERE.fullmatch(query["where"])):
+            raise _ApiError("MALFORMED_QUERY", f"unexpected token in query: {soql.strip()}")
+        spec = find_object(query["object"])
+        if spec is None:
+            raise _ApiError.injected("INVALID_TYPE", query["object"])
+        names = [n.strip() for n in query["fields"].split(",")]
+        if not all(re.fullmatch(r"\w+", n) for n in names):
+            raise _ApiError("MALFORMED_QUERY", f"unexpected token in field list: {soql.strip()}")
+        fields = [self._field(spec, n) for n in names]
+        if len({f.name for f in fields}) != len(fields):
+            raise _ApiError("MALFORMED_QUERY", "duplicate field selected")
+        conditions = [(self._field(spec, f), _OPS[op], self._literal(self._field(spec, f), raw))
+                      for f, op, raw in re.findall(_COND, query["where"] or "")]
+        with self._lock:
+            failure = self._object_failures.get(spec.name)
+            rows = [r for r in self._data.records[spec.name]
+                    if (include_deleted or not r["IsDeleted"])
+                    and all(_compare(f, r[f.name], op, v) for f, op, v in conditions)]
+        if failure:
+            raise _ApiError.injected(failure, spec.name)
+        if query["order"]:
+            key = self._field(spec, query["order"]).name
+            rows.sort(key=lambda r: (r[key] is not None, r[key] if r[key] is not None else ""),
+                      reverse=(query["dir"] or "").upper() == "DESC")
+        if query["limit"]:
+            rows = rows[:int(query["limit"])]
+        url = f"/services/data/v{version}.0/sobjects/{spec.name}/"
+        return spec.name, [{"attributes": {"type": spec.name, "url": url + r["Id"]},
+                            **{f.name: r[f.name] for f in fields}} for r in rows]
+
+    @staticmethod
+    def _field(spec: ObjectSpec, name: str) -> FieldSpec:
+        field = spec.field(name)
+        if field is None:
+            raise _ApiError("INVALID_FIELD", f"No such column '{name}' on entity '{spec.name}'. "
+                            "If you are attempting to use a custom field, be sure to append the "
+                            "'__c' after the custom field name.")
+        return field
+
+    @staticmethod
+    def _literal(field: FieldSpec, raw: str) -> Any:
+        if raw.lower() == "null":
+            return None
+        if field.type == "datetime" and _DATETIME.fullmatch(raw):
+            return parse_datetime(raw)
+        if field.type == "date" and _DATE.fullmatch(raw):
+            return raw
+        if field.type == "boolean" and raw.lower() in ("true", "false"):
+            return raw.lower() == "true"
+        if field.type == "currency" and _NUMBER.fullmatch(raw):
+            return float(raw)
+        quoted = len(raw) >= 2 and raw[0] == raw[-1] == "'"
+        if quoted and field.type not in ("datetime", "date", "boolean", "currency"):
+            return re.sub(r"\\(.)", r"\1", raw[1:-1])
+        raise _ApiError("INVALID_FIELD", f"value of filter criterion for field '{field.name}' "
+                        f"must be of type {field.type} and should not be enclosed in quotes")
+
+
+def _compare(field: FieldSpec, value: Any, op: Callable[[Any, Any], bool], literal: Any) -> bool:
+    if value is not None and field.type == "datetime":
+        value = parse_datetime(value)
+    if value is None or literal is None:
+        return op in (operator.eq, operator.ne) and op(value, literal)
+    return op(value, literal)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    sandbox: SalesforceSandbox
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients hanging up mid-response are routine for a test server; stay quiet.
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Transport only: the sandbox decides every answer."""
+
+    server_version = "SFDC"
+    sys_version = ""
+
+    def _dispatch(self) -> None:
+        sandbox = cast(_Server, self.server).sandbox
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            status, payload, extra = sandbox.handle(self.command, self.path, headers, body)
+        except Exception as e:  # noqa: BLE001 - a test server must answer, not hang up
+            status, extra = 500, {}
+            payload = [{"message": f"{type(e).__name__}: {e}", "errorCode": "UNKNOWN_EXCEPTION"}]
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in extra.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _dispatch
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        # Silenced: request lines and bodies may carry credentials.
+        pass

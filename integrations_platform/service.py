@@ -1,0 +1,377 @@
+"""IntegrationService: the one place the CLI and the API manage integrations through.
+
+It validates against the catalog, encrypts through the key ring and persists through
+the store; it never returns a secret value.
+"""
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from integrations_platform.catalog import Catalog, ConnectorSpec, validate_config
+from integrations_platform.catalog.validation import format_datetime, parse_datetime
+from integrations_platform.errors import ConfigurationError
+from integrations_platform.store import ConfigStore, KeyRing, StoredIntegration
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+from integrations_platform.destinations import DESTINATIONS
+
+
+@dataclass(frozen=True)
+class StreamSelection:
+    """A stream an integration syncs, with how it is synced."""
+
+    name: str
+    replication_key: str | None = None
+    primary_key: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stored form."""
+        return {
+            "name": self.name,
+            "replication_key": self.replication_key,
+            "primary_key": list(self.primary_key),
+        }
+
+    @classmethod
+    def parse(cls, text: str) -> "StreamSelection":
+        """``name`` or ``name:replication_key`` (the CLI's form)."""
+        name, _, key = text.strip().partition(":")
+        return cls(name=name.strip(), replication_key=key.strip() or None)
+
+
+@dataclass(frozen=True)
+class IntegrationView:
+    """What the CLI and the API show of an integration: never a secret value."""
+
+    id: str
+    name: str
+    connector: str
+    enabled: bool
+    schedule: str
+    streams: list[dict[str, Any]]
+    start_date: str
+    destination: str
+    description: str
+    version: int
+    created_at: datetime | None
+    updated_at: datetime | None
+    config: dict[str, Any] | None = None
+    secrets: dict[str, bool] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form; secrets appear only as "set" / "not set"."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "connector": self.connector,
+            "enabled": self.enabled,
+            "schedule": self.schedule,
+            "streams": self.streams,
+            "start_date": self.start_date,
+            "destination": self.destination,
+            "description": self.description,
+            "version": self.version,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
+        if self.config is not None:
+            data["config"] = self.config
+            data["secrets"] = {k: ("set" if v else "not set") for k, v in self.secrets.items()}
+        return data
+
+
+def _view(stored: StoredIntegration, config: Mapping[str, Any] | None = None,
+          connector: ConnectorSpec | None = None) -> IntegrationView:
+    shown: dict[str, Any] | None = None
+    secrets: dict[str, bool] = {}
+    if config is not None and connector is not None:
+        shown = {k: v for k, v in config.items() if k not in connector.secret_names}
+        secrets = {name: bool(config.get(name)) for name in sorted(connector.secret_names)}
+    return IntegrationView(
+        id=stored.id,
+        name=stored.name,
+        connector=stored.connector,
+        enabled=stored.enabled,
+        schedule=stored.schedule,
+        streams=[dict(s) for s in stored.streams],
+        start_date=stored.start_date,
+        destination=stored.destination,
+        description=stored.description,
+        version=stored.version,
+        created_at=stored.created_at,
+        updated_at=stored.updated_at,
+        config=shown,
+        secrets=secrets,
+    )
+
+
+def _is_valid_cron(expression: str) -> bool:
+    # Dagster's own parser decides what its schedules accept; it has no public import.
+    from dagster._utils.schedules import is_valid_cron_string
+
+    return is_valid_cron_string(expression)
+
+
+class IntegrationService:
+    """Create, read, update and remove integrations.
+
+    The key ring is asked for only by operations that touch the encrypted config, so
+    listing works without ``INTEGRATIONS_ENCRYPTION_KEYS``.
+    """
+
+    def __init__(
+        self, catalog: Catalog, store: ConfigStore, keyring: Callable[[], KeyRing]
+    ) -> None:
+        self.catalog = catalog
+        self.store = store
+        self._keyring = keyring
+
+    @property
+    def keyring(self) -> KeyRing:
+        """The configured keys (raises a clear error when missing)."""
+        return self._keyring()
+
+    # -- reads -------------------------------------------------------------------------
+
+    def list_integrations(self) -> list[IntegrationView]:
+        """Every integration, without its config."""
+        return [_view(s) for s in self.store.list_all()]
+
+    def get(self, name: str) -> StoredIntegration:
+        """The stored integration (ciphertext included, for the runner)."""
+        return self.store.get(name)
+
+    def show(self, name: str) -> IntegrationView:
+        """One integration with its non-secret settings and which secrets are set."""
+        stored = self.store.get(name)
+        connector = self.catalog.get(stored.connector)
+        config = self.keyring.decrypt(stored.id, stored.name, stored.config_ciphertext)
+        return _view(stored, config, connector)
+
+    def decrypted_config(self, stored: StoredIntegration) -> dict[str, Any]:
+        """The integration's config in clear, for a sync or a connection test only."""
+        return self.keyring.decrypt(stored.id, stored.name, stored.config_ciphertext)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def add(
+        self,
+        connector_id: str,
+        name: str,
+        config: Mapping[str, Any],
+        *,
+        streams: Sequence[StreamSelection | str] | None = None,
+        schedule: str | None = None,
+        start_date: str | None = None,
+        destination: str = "jsonl",
+        enabled: bool = True,
+        description: str = "",
+    ) -> IntegrationView:
+        """Validate and store a new integration."""
+        connector = self.catalog.get(connector_id)
+        errors: dict[str, str] = {}
+        if not NAME_PATTERN.match(name or ""):
+            errors["name"] = (
+                "use 1-63 lower-case letters, digits and underscores, starting with a letter"
+            )
+        try:
+            clean = validate_config(connector, config)
+        except ConfigurationError as exc:
+            clean = {}
+            errors.update(exc.field_errors)
+        selected = self._check_orchestration(
+            connector,
+            errors,
+            streams=streams,
+            schedule=schedule or connector.default_schedule,
+            start_date=start_date,
+            destination=destination,
+        )
+        _raise_if(errors, connector)
+        integration_id = StoredIntegration.new_id()
+        stored = StoredIntegration(
+            id=integration_id,
+            name=name,
+            connector=connector.id,
+            enabled=enabled,
+            schedule=schedule or connector.default_schedule,
+            streams=tuple(s.as_dict() for s in selected),
+            start_date=_normalise_start(start_date),
+            destination=destination,
+            config_ciphertext=self.keyring.encrypt(integration_id, clean),
+            description=description,
+        )
+        added = self.store.add(stored)
+        return _view(added, clean, connector)
+
+    def update(
+        self,
+        name: str,
+        config: Mapping[str, Any] | None = None,
+        *,
+        streams: Sequence[StreamSelection | str] | None = None,
+        schedule: str | None = None,
+        start_date: str | None = None,
+        destination: str | None = None,
+        description: str | None = None,
+        expected_version: int | None = None,
+    ) -> IntegrationView:
+        """Change an integration. Omitted settings and blank secrets keep their value.
+
+        Validation runs inside the store's transaction: a failing edit writes nothing.
+        """
+        result: dict[str, Any] = {}
+
+        def change(current: StoredIntegration) -> StoredIntegration:
+            connector = self.catalog.get(current.connector)
+            keyring = self.keyring
+            stored_config = keyring.decrypt(current.id, current.name, current.config_ciphertext)
+            errors: dict[str, str] = {}
+            clean = stored_config
+            if config is not None:
+                try:
+                    clean = validate_config(connector, config, existing=stored_config)
+                except ConfigurationError as exc:
+                    errors.update(exc.field_errors)
+            selected = self._check_orchestration(
+                connector,
+                errors,
+                streams=streams if streams is not None else None,
+                schedule=schedule or current.schedule,
+                start_date=start_date or current.start_date,
+                destination=destination or current.destination,
+                default_streams=[StreamSelection(**_stream_kwargs(s)) for s in current.streams],
+            )
+            _raise_if(errors, connector)
+            result["config"] = clean
+            result["connector"] = connector
+            return replace(
+                current,
+                schedule=schedule or current.schedule,
+                streams=tuple(s.as_dict() for s in selected),
+                start_date=_normalise_start(start_date) if start_date else current.start_date,
+                destination=destination or current.destination,
+                description=current.description if description is None else description,
+                config_ciphertext=(
+                    keyring.encrypt(current.id, clean)
+                    if clean != stored_config
+                    else current.config_ciphertext
+                ),
+            )
+
+        updated = self.store.update(name, change, expected_version=expected_version)
+        return _view(updated, result["config"], result["connector"])
+
+    def set_enabled(self, name: str, enabled: bool, *, expected_version: int | None = None
+                    ) -> IntegrationView:
+        """Enable or disable an integration (its schedule follows)."""
+        updated = self.store.update(
+            name, lambda cur: replace(cur, enabled=enabled), expected_version=expected_version
+        )
+        return _view(updated)
+
+    def remove(self, name: str) -> IntegrationView:
+        """Delete an integration and its stored config."""
+        return _view(self.store.delete(name))
+
+    def rotate_keys(self) -> int:
+        """Re-encrypt every config with the first key; returns how many changed."""
+        keyring = self.keyring
+        return self.store.replace_ciphertexts(
+            lambda s: None if keyring.is_primary(s.config_ciphertext)
+            else keyring.rotate(s.config_ciphertext)
+        )
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _check_orchestration(
+        self,
+        connector: ConnectorSpec,
+        errors: dict[str, str],
+        *,
+        streams: Sequence[StreamSelection | str] | None,
+        schedule: str,
+        start_date: str | None,
+        destination: str,
+        default_streams: Sequence[StreamSelection] | None = None,
+    ) -> list[StreamSelection]:
+        if not _is_valid_cron(schedule):
+            errors["schedule"] = f"not a valid cron expression: {schedule!r} (e.g. '0 * * * *')"
+        if start_date is not None:
+            try:
+                parse_datetime(start_date)
+            except ValueError:
+                errors["start_date"] = f"expected an ISO 8601 date, got {start_date!r}"
+        if destination not in DESTINATIONS:
+            errors["destination"] = f"must be one of {', '.join(DESTINATIONS)}"
+        if streams is None:
+            if default_streams is not None:
+                return list(default_streams)
+            if connector.dynamic_streams and not connector.streams:
+                errors["streams"] = (
+                    f"{connector.label} needs the streams to sync ({connector.stream_name_help})"
+                )
+                return []
+            streams = connector.default_streams
+        selected = [StreamSelection.parse(s) if isinstance(s, str) else s for s in streams]
+        if not selected:
+            errors["streams"] = "select at least one stream"
+        problems = []
+        for sel in selected:
+            spec = connector.stream(sel.name)
+            if spec is not None:
+                continue
+            if connector.dynamic_streams and connector.stream_name_pattern and re.match(
+                connector.stream_name_pattern, sel.name
+            ):
+                continue
+            problems.append(sel.name)
+        if problems:
+            hint = (
+                f"names look like {connector.stream_name_help}"
+                if connector.dynamic_streams
+                else f"available: {', '.join(s.name for s in connector.streams)}"
+            )
+            errors["streams"] = f"unknown stream(s) {', '.join(problems)}; {hint}"
+        names = [s.name for s in selected]
+        if len(set(names)) != len(names):
+            errors["streams"] = "a stream is listed twice"
+        return [_with_catalog_defaults(connector, s) for s in selected]
+
+
+def _stream_kwargs(stored: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "name": stored["name"],
+        "replication_key": stored.get("replication_key"),
+        "primary_key": tuple(stored.get("primary_key") or ()),
+    }
+
+
+def _with_catalog_defaults(connector: ConnectorSpec, sel: StreamSelection) -> StreamSelection:
+    spec = connector.stream(sel.name)
+    if spec is None:
+        return sel
+    return StreamSelection(
+        name=sel.name,
+        replication_key=sel.replication_key or spec.replication_key,
+        primary_key=sel.primary_key or spec.primary_key,
+    )
+
+
+def _normalise_start(start_date: str | None) -> str:
+    if start_date is None:
+        now = datetime.now(UTC)
+        return format_datetime(datetime(now.year, now.month, 1, tzinfo=UTC))
+    return format_datetime(parse_datetime(start_date))
+
+
+def _raise_if(errors: dict[str, str], connector: ConnectorSpec) -> None:
+    if errors:
+        raise ConfigurationError(
+            f"Invalid {connector.label} integration ({', '.join(sorted(errors))})",
+            "Fix the listed fields: " + "; ".join(f"{k}: {v}" for k, v in sorted(errors.items())),
+            field_errors=errors,
+        )

@@ -1,0 +1,72 @@
+"""Deployment settings, read from the environment once per process.
+
+Functions that need a setting take a :class:`Settings` argument; only entry points
+(CLI, API app factory, Dagster definitions) call :func:`get_settings`.
+"""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENV_HOME = "INTEGRATIONS_HOME"
+ENV_DATABASE_URL = "INTEGRATIONS_DATABASE_URL"
+ENV_ENCRYPTION_KEYS = "INTEGRATIONS_ENCRYPTION_KEYS"
+ENV_CATALOG_DIR = "INTEGRATIONS_CATALOG_DIR"
+ENV_MELTANO_PROJECT = "INTEGRATIONS_MELTANO_PROJECT"
+ENV_MELTANO_DATABASE_URI = "MELTANO_DATABASE_URI"
+ENV_DAGSTER_URL = "INTEGRATIONS_DAGSTER_URL"
+ENV_WAREHOUSE_URL = "INTEGRATIONS_WAREHOUSE_URL"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live. Every field has an embedded default for one machine."""
+
+    home: Path
+    database_url: str
+    catalog_dir: Path
+    meltano_project_dir: Path
+    meltano_database_uri: str
+    dagster_url: str
+    warehouse_url: str | None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Build settings from ``environ`` (default: the process environment)."""
+        env = os.environ if environ is None else environ
+        home = Path(env.get(ENV_HOME) or Path.cwd() / ".integrations").resolve()
+        return cls(
+            home=home,
+            database_url=env.get(ENV_DATABASE_URL) or f"sqlite:///{home / 'integrations.db'}",
+            catalog_dir=Path(env.get(ENV_CATALOG_DIR) or PROJECT_ROOT / "connector_catalog"),
+            meltano_project_dir=Path(env.get(ENV_MELTANO_PROJECT) or PROJECT_ROOT / "meltano"),
+            meltano_database_uri=env.get(ENV_MELTANO_DATABASE_URI)
+            or f"sqlite:///{home / 'meltano-state.db'}",
+            dagster_url=(env.get(ENV_DAGSTER_URL) or "http://127.0.0.1:3000").rstrip("/"),
+            warehouse_url=env.get(ENV_WAREHOUSE_URL) or None,
+        )
+
+    @property
+    def key_file(self) -> Path:
+        """The embedded setup's key, used only when the variable is unset."""
+        return self.home / "encryption.key"
+
+    @property
+    def dagster_home(self) -> Path:
+        """DAGSTER_HOME of the embedded setup."""
+        return self.home / "dagster"
+
+    @property
+    def output_dir(self) -> Path:
+        """Where the embedded JSONL destination writes, one folder per integration."""
+        return self.home / "output"
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings (read once)."""
+    return Settings.from_env()

@@ -1,0 +1,47 @@
+"""SQLAlchemy models of the config store.
+
+Orchestration fields are stored in clear so that Dagster can build definitions with
+one query and no key; the connector config is one encrypted blob.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Now, in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the store's tables."""
+
+
+class IntegrationRecord(Base):
+    """One configured integration."""
+
+    __tablename__ = "integrations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True, index=True)
+    connector: Mapped[str] = mapped_column(String(63))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    schedule: Mapped[str] = mapped_column(String(120))
+    # [{"name": ..., "replication_key": ..., "primary_key": [...]}, ...]
+    streams: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    start_date: Mapped[str] = mapped_column(String(32))
+    destination: Mapped[str] = mapped_column(String(32))
+    config_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    description: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    # Optimistic concurrency: every UPDATE checks and bumps the version, so two
+    # writers that read the same version cannot both win.
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,271 @@
+"""The config store: integrations in a SQL database (SQLite by default, PostgreSQL in
+production), schema managed by Alembic migrations applied on open."""
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from integrations_platform.errors import (
+    ConcurrentUpdateError,
+    IntegrationExistsError,
+    IntegrationNotFoundError,
+    PlatformError,
+)
+from integrations_platform.settings import ENV_DATABASE_URL
+from integrations_platform.store.models import IntegrationRecord
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Any constant works; it only has to be the same for every process migrating this database.
+_MIGRATION_LOCK_ID = 7_246_101
+
+
+@dataclass(frozen=True)
+class StoredIntegration:
+    """An integration as stored: clear fields plus the encrypted config."""
+
+    id: str
+    name: str
+    connector: str
+    enabled: bool
+    schedule: str
+    streams: tuple[dict[str, Any], ...]
+    start_date: str
+    destination: str
+    config_ciphertext: bytes = field(repr=False)
+    description: str = ""
+    version: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def stream_names(self) -> list[str]:
+        """Names of the selected streams, in order."""
+        return [s["name"] for s in self.streams]
+
+    @staticmethod
+    def new_id() -> str:
+        """A fresh integration id."""
+        return str(uuid.uuid4())
+
+
+def _to_stored(row: IntegrationRecord) -> StoredIntegration:
+    return StoredIntegration(
+        id=row.id,
+        name=row.name,
+        connector=row.connector,
+        enabled=row.enabled,
+        schedule=row.schedule,
+        streams=tuple(row.streams),
+        start_date=row.start_date,
+        destination=row.destination,
+        config_ciphertext=row.config_ciphertext,
+        description=row.description,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+_MUTABLE = (
+    "enabled",
+    "schedule",
+    "streams",
+    "start_date",
+    "destination",
+    "config_ciphertext",
+    "description",
+)
+
+
+class ConfigStore:
+    """Reads and writes integrations. Thread-safe; one engine per store."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> "ConfigStore":
+        """Connect to ``url`` and bring its schema up to date.
+
+        >>> store = ConfigStore.open("sqlite:///:memory:")
+        >>> store.list_all()
+        []
+        """
+        parsed = make_url(url)
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            else:
+                from sqlalchemy.pool import StaticPool
+
+                kwargs["poolclass"] = StaticPool
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(url, **kwargs)
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        if migrate:
+            store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        """Apply every pending Alembic migration (serialised across processes)."""
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        try:
+            with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
+                    )
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise PlatformError(
+                f"Cannot reach the config database {self.engine.url.render_as_string()}: "
+                f"{exc.orig}",
+                f"Check {ENV_DATABASE_URL} and that the database server is running.",
+            ) from None
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def list_all(self) -> list[StoredIntegration]:
+        """Every integration, by name, in one query."""
+        with self._session() as session:
+            rows = session.scalars(select(IntegrationRecord).order_by(IntegrationRecord.name))
+            return [_to_stored(r) for r in rows]
+
+    def get(self, name: str) -> StoredIntegration:
+        """The integration called ``name``."""
+        with self._session() as session:
+            row = session.scalar(select(IntegrationRecord).where(IntegrationRecord.name == name))
+            if row is None:
+                raise _not_found(name)
+            return _to_stored(row)
+
+    def add(self, integration: StoredIntegration) -> StoredIntegration:
+        """Insert a new integration; its name must be free."""
+        row = IntegrationRecord(
+            id=integration.id,
+            name=integration.name,
+            connector=integration.connector,
+            enabled=integration.enabled,
+            schedule=integration.schedule,
+            streams=list(integration.streams),
+            start_date=integration.start_date,
+            destination=integration.destination,
+            config_ciphertext=integration.config_ciphertext,
+            description=integration.description,
+        )
+        try:
+            with self._session() as session:
+                session.add(row)
+        except IntegrityError:
+            raise IntegrationExistsError(
+                f"An integration named '{integration.name}' already exists",
+                "Choose another name, or change it with `integrations update`.",
+            ) from None
+        return _to_stored(row)
+
+    def update(
+        self,
+        name: str,
+        change: Callable[[StoredIntegration], StoredIntegration],
+        *,
+        expected_version: int | None = None,
+    ) -> StoredIntegration:
+        """Apply ``change`` to the integration in one transaction.
+
+        ``change`` gets the current row and returns the new one; if it raises, nothing
+        is written. With ``expected_version``, a row that changed since it was read is
+        refused with :class:`ConcurrentUpdateError`; without it, the row is still
+        protected against a concurrent writer between read and write.
+        """
+        try:
+            with self._session() as session:
+                row = session.scalar(
+                    select(IntegrationRecord).where(IntegrationRecord.name == name)
+                )
+                if row is None:
+                    raise _not_found(name)
+                if expected_version is not None and row.version != expected_version:
+                    raise _stale(name, expected_version, row.version)
+                current = _to_stored(row)
+                updated = change(current)
+                for attr in _MUTABLE:
+                    new = getattr(updated, attr)
+                    if attr == "streams":
+                        new = list(new)
+                    if new != getattr(row, attr):
+                        setattr(row, attr, new)
+                session.flush()
+                return _to_stored(row)
+        except StaleDataError:
+            raise _stale(name, expected_version, None) from None
+
+    def replace_ciphertexts(self, rewrite: Callable[[StoredIntegration], bytes | None]) -> int:
+        """Rewrite every row's ciphertext in one transaction; returns how many changed."""
+        changed = 0
+        with self._session() as session:
+            for row in session.scalars(select(IntegrationRecord).with_for_update()):
+                new = rewrite(_to_stored(row))
+                if new is not None and new != row.config_ciphertext:
+                    row.config_ciphertext = new
+                    changed += 1
+        return changed
+
+    def delete(self, name: str) -> StoredIntegration:
+        """Remove the integration called ``name``; returns what was removed."""
+        with self._session() as session:
+            row = session.scalar(select(IntegrationRecord).where(IntegrationRecord.name == name))
+            if row is None:
+                raise _not_found(name)
+            removed = _to_stored(row)
+            session.delete(row)
+            return removed
+
+
+def _not_found(name: str) -> IntegrationNotFoundError:
+    return IntegrationNotFoundError(
+        f"No integration named '{name}'", "`integrations list` shows the integrations."
+    )
+
+
+def _stale(name: str, expected: int | None, actual: int | None) -> ConcurrentUpdateError:
+    seen = f" (you read version {expected}, it is now {actual})" if actual is not None else ""
+    return ConcurrentUpdateError(
+        f"Integration '{name}' was changed by someone else{seen}",
+        "Reload it and apply your change again.",
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the Dagster code server read while the API writes.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+__all__ = ["ConfigStore", "StoredIntegration"]

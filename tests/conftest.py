@@ -1,0 +1,138 @@
+"""Shared fixtures: an isolated platform home, real databases, the Salesforce sandbox."""
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from integrations_platform.catalog import Catalog, load_catalog
+from integrations_platform.sandbox import SalesforceSandbox, SandboxCredentials
+from integrations_platform.service import IntegrationService
+from integrations_platform.settings import PROJECT_ROOT, Settings, get_settings
+from integrations_platform.store import ConfigStore, KeyRing, generate_key
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "INTEGRATIONS_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
+MELTANO_PROJECT = PROJECT_ROOT / "meltano"
+
+
+@dataclass
+class Platform:
+    """An isolated platform: its own home, config database, keys and service."""
+
+    home: Path
+    settings: Settings
+    key: str
+    service: IntegrationService
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.service.catalog
+
+
+@pytest.fixture(scope="session")
+def meltano_plugins() -> Path:
+    """The Meltano project with every plugin installed (once per session)."""
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "MELTANO_DATABASE_URI": f"sqlite:///{MELTANO_PROJECT / '.meltano' / 'install.db'}"}
+    (MELTANO_PROJECT / ".meltano").mkdir(exist_ok=True)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "meltano"), "install"],
+        cwd=MELTANO_PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return MELTANO_PROJECT
+
+
+@pytest.fixture
+def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
+    """A fresh platform on SQLite under a temporary INTEGRATIONS_HOME."""
+    home = tmp_path / "home"
+    key = generate_key()
+    monkeypatch.setenv("INTEGRATIONS_HOME", str(home))
+    monkeypatch.setenv("INTEGRATIONS_ENCRYPTION_KEYS", key)
+    for var in ("INTEGRATIONS_DATABASE_URL", "MELTANO_DATABASE_URI", "INTEGRATIONS_WAREHOUSE_URL",
+                "INTEGRATIONS_SALESFORCE_LOGIN_URL"):
+        monkeypatch.delenv(var, raising=False)
+    get_settings.cache_clear()
+    settings = Settings.from_env()
+    store = ConfigStore.open(settings.database_url)
+    service = IntegrationService(
+        load_catalog(settings.catalog_dir), store, lambda: KeyRing.from_env(os.environ)
+    )
+    yield Platform(home, settings, key, service)
+    store.close()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def canary() -> str:
+    """A unique secret value that must never be seen anywhere after a run."""
+    return f"canary-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def sandbox(canary: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSandbox]:
+    """The local Salesforce-compatible server, with the canary as secret and token."""
+    credentials = SandboxCredentials(
+        client_id="sandbox-client", client_secret=canary, refresh_token=canary
+    )
+    with SalesforceSandbox(credentials) as server:
+        monkeypatch.setenv("INTEGRATIONS_SALESFORCE_LOGIN_URL", server.url)
+        yield server
+
+
+def salesforce_config(sandbox: SalesforceSandbox, **overrides: object) -> dict[str, object]:
+    """A config for the sandbox's credentials."""
+    creds = sandbox.credentials
+    config: dict[str, object] = {
+        "client_id": creds.client_id,
+        "client_secret": creds.client_secret,
+        "refresh_token": creds.refresh_token,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database on the local server; its SQLAlchemy URL.
+
+    Fails (never skips) when the server is down: CI must run these tests.
+    """
+    name = f"it_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
+                {"n": name},
+            )
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture
+def dagster_home(tmp_path: Path) -> Path:
+    """An empty DAGSTER_HOME for a real instance."""
+    path = tmp_path / "dagster"
+    path.mkdir()
+    return path

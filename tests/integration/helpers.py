@@ -1,0 +1,75 @@
+"""Helpers for the integration tests: build the real definitions and materialize them."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from integrations_platform.orchestration.definitions import build_definitions
+from integrations_platform.orchestration.resources import MeltanoResource
+from integrations_platform.orchestration.snapshot import IntegrationSnapshot
+
+
+def integration_assets(platform, name: str) -> dg.AssetsDefinition:  # noqa: ANN001
+    """The real assets definition of integration ``name``, as the code server builds it."""
+    snapshots = [IntegrationSnapshot.from_stored(s) for s in platform.service.store.list_all()]
+    defs = build_definitions(platform.catalog, snapshots)
+    for assets in defs.assets or []:
+        if isinstance(assets, dg.AssetsDefinition) and assets.op.name == f"{name}_sync":
+            return assets
+    raise AssertionError(f"no assets for {name}")
+
+
+def materialize(
+    platform,  # noqa: ANN001
+    name: str,
+    instance: dg.DagsterInstance,
+    streams: list[str] | None = None,
+    raise_on_error: bool = True,
+) -> dg.ExecuteInProcessResult:
+    """Materialize integration ``name`` (or some of its streams) on ``instance``."""
+    assets = integration_assets(platform, name)
+    selection = (
+        [dg.AssetKey([name, s]) for s in streams] if streams is not None else None
+    )
+    return dg.materialize(
+        [assets],
+        instance=instance,
+        resources={
+            "meltano": MeltanoResource(encryption_keys=dg.EnvVar("INTEGRATIONS_ENCRYPTION_KEYS"))
+        },
+        selection=selection,
+        raise_on_error=raise_on_error,
+        tags={"integration": name},
+    )
+
+
+def rows_by_asset(result: dg.ExecuteInProcessResult) -> dict[str, int]:
+    """``{"stream": rows}`` from the run's materializations."""
+    rows = {}
+    for event in result.get_asset_materialization_events():
+        mat = event.step_materialization_data.materialization
+        rows[mat.asset_key.path[-1]] = mat.metadata["rows"].value
+    return rows
+
+
+def jsonl_rows(platform, name: str, stream: str) -> list[dict]:  # noqa: ANN001
+    """The rows the JSONL destination holds for one stream."""
+    path = Path(platform.settings.output_dir) / name / f"{stream}.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def files_containing(root: Path, needle: str) -> list[Path]:
+    """Every file under ``root`` whose bytes contain ``needle``."""
+    found = []
+    data = needle.encode()
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            try:
+                if data in path.read_bytes():
+                    found.append(path)
+            except OSError:
+                continue
+    return found
