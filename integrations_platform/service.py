@@ -12,11 +12,11 @@ from typing import Any
 
 from integrations_platform.catalog import Catalog, ConnectorSpec, validate_config
 from integrations_platform.catalog.validation import format_datetime, parse_datetime
+from integrations_platform.destinations import DESTINATIONS
 from integrations_platform.errors import ConfigurationError
 from integrations_platform.store import ConfigStore, KeyRing, StoredIntegration
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-from integrations_platform.destinations import DESTINATIONS
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,11 @@ class IntegrationView:
         return data
 
 
-def _view(stored: StoredIntegration, config: Mapping[str, Any] | None = None,
-          connector: ConnectorSpec | None = None) -> IntegrationView:
+def _view(
+    stored: StoredIntegration,
+    config: Mapping[str, Any] | None = None,
+    connector: ConnectorSpec | None = None,
+) -> IntegrationView:
     shown: dict[str, Any] | None = None
     secrets: dict[str, bool] = {}
     if config is not None and connector is not None:
@@ -265,8 +268,9 @@ class IntegrationService:
         updated = self.store.update(name, change, expected_version=expected_version)
         return _view(updated, result["config"], result["connector"])
 
-    def set_enabled(self, name: str, enabled: bool, *, expected_version: int | None = None
-                    ) -> IntegrationView:
+    def set_enabled(
+        self, name: str, enabled: bool, *, expected_version: int | None = None
+    ) -> IntegrationView:
         """Enable or disable an integration (its schedule follows)."""
         updated = self.store.update(
             name, lambda cur: replace(cur, enabled=enabled), expected_version=expected_version
@@ -281,8 +285,11 @@ class IntegrationService:
         """Re-encrypt every config with the first key; returns how many changed."""
         keyring = self.keyring
         return self.store.replace_ciphertexts(
-            lambda s: None if keyring.is_primary(s.config_ciphertext)
-            else keyring.rotate(s.config_ciphertext)
+            lambda s: (
+                None
+                if keyring.is_primary(s.config_ciphertext)
+                else keyring.rotate(s.config_ciphertext)
+            )
         )
 
     # -- helpers -----------------------------------------------------------------------
@@ -324,8 +331,10 @@ class IntegrationService:
             spec = connector.stream(sel.name)
             if spec is not None:
                 continue
-            if connector.dynamic_streams and connector.stream_name_pattern and re.match(
-                connector.stream_name_pattern, sel.name
+            if (
+                connector.dynamic_streams
+                and connector.stream_name_pattern
+                and re.match(connector.stream_name_pattern, sel.name)
             ):
                 continue
             problems.append(sel.name)

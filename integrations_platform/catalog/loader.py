@@ -95,9 +95,7 @@ def load_connector(path: Path) -> ConnectorSpec:
     try:
         spec = ConnectorSpec.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{_location(err['loc'], data)}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{_location(err['loc'], data)}: {err['msg']}" for err in exc.errors())
         raise CatalogError(
             f"{path}: invalid connector definition: {problems}",
             "Fix the named fields (see connector_catalog/salesforce.yaml for the shape).",

@@ -108,8 +108,7 @@ def validate_config(
         setting = known.get(name)
         if setting is None:
             errors[name] = (
-                f"unknown setting for {connector.label}; "
-                f"known settings: {', '.join(sorted(known))}"
+                f"unknown setting for {connector.label}; known settings: {', '.join(sorted(known))}"
             )
             continue
         if setting.secret and (value is None or value == ""):
@@ -135,8 +134,7 @@ def validate_config(
         fields = ", ".join(sorted(errors))
         raise ConfigurationError(
             f"Invalid {connector.label} config ({fields})",
-            "Fix the listed fields: "
-            + "; ".join(f"{k}: {v}" for k, v in sorted(errors.items())),
+            "Fix the listed fields: " + "; ".join(f"{k}: {v}" for k, v in sorted(errors.items())),
             field_errors=errors,
         )
     return merged

@@ -5,8 +5,8 @@ from integrations_platform.orchestration.definitions import build_definitions, l
 from integrations_platform.orchestration.resources import MeltanoResource
 from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 from integrations_platform.orchestration.translator import (
-    IntegrationStreamProps,
     IntegrationsTranslator,
+    IntegrationStreamProps,
 )
 
 __all__ = [

@@ -9,8 +9,8 @@ from integrations_platform.orchestration.constants import CONNECTOR_TAG, INTEGRA
 from integrations_platform.orchestration.resources import MeltanoResource
 from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 from integrations_platform.orchestration.translator import (
-    IntegrationStreamProps,
     IntegrationsTranslator,
+    IntegrationStreamProps,
 )
 
 
@@ -31,7 +31,9 @@ def build_integration_assets(
         translator.get_asset_spec(IntegrationStreamProps(integration, connector, stream))
         for stream in integration.streams
     ]
-    stream_by_key = {spec.key: stream for spec, stream in zip(specs, integration.streams)}
+    stream_by_key = {
+        spec.key: stream for spec, stream in zip(specs, integration.streams, strict=True)
+    }
 
     @dg.multi_asset(
         name=f"{integration.name}_sync",

@@ -79,10 +79,11 @@ class MeltanoResource(dg.ConfigurableResource):
             del config
         if not result.ok:
             tail = "\n".join(result.tail[-25:])
+            errors = "\n".join(result.errors) or "(none logged)"
             raise dg.Failure(
                 description=(
                     f"Sync of '{integration.name}' failed (Meltano exited with "
-                    f"{result.returncode}). Last lines:\n{tail}"
+                    f"{result.returncode}).\nErrors:\n{errors}\nLast lines:\n{tail}"
                 ),
                 metadata={
                     "exit_code": result.returncode,

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
 from integrations_platform.catalog import ConnectorSpec, ExtractorSpec
 from integrations_platform.catalog.validation import effective_config
 from integrations_platform.destinations import get_destination
@@ -35,6 +38,7 @@ _SHARED_SYS_DIRS = ("extractors", "loaders", "mappers", "utilities")
 # Variables a plugin never needs: keep the platform's keys out of every subprocess.
 _WITHHELD_ENV = (ENV_ENCRYPTION_KEYS, "INTEGRATIONS_API_TOKEN")
 TAIL_LINES = 60
+MAX_ERRORS = 20
 
 
 def env_var(plugin_name: str, setting: str) -> str:
@@ -80,6 +84,7 @@ class SyncResult:
     duration_s: float
     row_counts: dict[str, int]
     tail: list[str]
+    errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -216,6 +221,7 @@ def run_sync(
     redact = prepared.redactor.redact
     counts: dict[str, int] = {}
     tail: deque[str] = deque(maxlen=TAIL_LINES)
+    errors: list[str] = []
     started = time.monotonic()
     process: subprocess.Popen[str] | None = None
     try:
@@ -248,13 +254,46 @@ def run_sync(
                 continue
             if line.message.strip():
                 tail.append(line.format())
+                if line.level == "error" and len(errors) < MAX_ERRORS:
+                    text = line.format()
+                    if text not in errors:
+                        errors.append(text)
                 log(line)
         returncode = process.wait()
     finally:
         if process is not None and process.poll() is None:
             stop_process_group(process)
         shutil.rmtree(sys_dir, ignore_errors=True)
-    return SyncResult(returncode, time.monotonic() - started, counts, list(tail))
+        if process is not None:
+            scrub_run_records(settings.meltano_database_uri, request.state_id, prepared.redactor)
+    return SyncResult(returncode, time.monotonic() - started, counts, list(tail), errors)
+
+
+def scrub_run_records(database_uri: str, state_id: str, redactor: Redactor) -> None:
+    """Redact secrets from the run records Meltano keeps in its system database.
+
+    A failed run's record holds the error Meltano saw, and for a failed discovery that
+    includes the tap's whole stderr: with tap-salesforce, its token request body.
+    """
+    if not redactor:
+        return
+    engine = sa.create_engine(database_uri, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            if not sa.inspect(conn).has_table("runs"):
+                return
+            rows = conn.execute(
+                sa.text("SELECT id, payload FROM runs WHERE job_name = :job ORDER BY id DESC"),
+                {"job": state_id},
+            ).fetchmany(5)
+            for row_id, payload in rows:
+                if payload and (clean := redactor.redact(payload)) != payload:
+                    conn.execute(
+                        sa.text("UPDATE runs SET payload = :payload WHERE id = :id"),
+                        {"payload": clean, "id": row_id},
+                    )
+    finally:
+        engine.dispose()
 
 
 def stop_process_group(process: subprocess.Popen[Any], grace_s: float = 10.0) -> None:

@@ -35,24 +35,41 @@ class FieldSpec:
 
     def describe(self) -> dict[str, Any]:
         """Return the field in Salesforce describe format."""
-        soap = {"id": "tns:ID", "reference": "tns:ID", "datetime": "xsd:dateTime",
-                "date": "xsd:date", "boolean": "xsd:boolean", "currency": "xsd:double"}
+        soap = {
+            "id": "tns:ID",
+            "reference": "tns:ID",
+            "datetime": "xsd:dateTime",
+            "date": "xsd:date",
+            "boolean": "xsd:boolean",
+            "currency": "xsd:double",
+        }
         return {
-            "name": self.name, "label": self.label or self.name, "type": self.type,
-            "soapType": soap.get(self.type, "xsd:string"), "nillable": self.nillable,
-            "length": {"id": 18, "reference": 18, "string": 255, "email": 80,
-                       "picklist": 255}.get(self.type, 0),
+            "name": self.name,
+            "label": self.label or self.name,
+            "type": self.type,
+            "soapType": soap.get(self.type, "xsd:string"),
+            "nillable": self.nillable,
+            "length": {"id": 18, "reference": 18, "string": 255, "email": 80, "picklist": 255}.get(
+                self.type, 0
+            ),
             "precision": 18 if self.type == "currency" else 0,
             "scale": 2 if self.type == "currency" else 0,
             "referenceTo": [self.reference_to] if self.reference_to else [],
             "relationshipName": self.relationship_name,
-            "picklistValues": [{"active": True, "defaultValue": False, "label": v, "value": v}
-                               for v in self.picklist],
-            "custom": False, "calculated": False, "unique": False, "externalId": False,
-            "filterable": True, "sortable": self.type != "textarea",
+            "picklistValues": [
+                {"active": True, "defaultValue": False, "label": v, "value": v}
+                for v in self.picklist
+            ],
+            "custom": False,
+            "calculated": False,
+            "unique": False,
+            "externalId": False,
+            "filterable": True,
+            "sortable": self.type != "textarea",
             "createable": self.type not in ("id", "datetime", "boolean"),
             "updateable": self.type not in ("id", "datetime", "boolean"),
-            "idLookup": self.type == "id", "defaultedOnCreate": not self.nillable,
+            "idLookup": self.type == "id",
+            "defaultedOnCreate": not self.nillable,
         }
 
 
@@ -72,18 +89,41 @@ class ObjectSpec:
     def summary(self, version: str) -> dict[str, Any]:
         """The entry for this object in the global describe (``/sobjects``)."""
         base = f"/services/data/v{version}.0/sobjects/{self.name}"
-        flags = ("queryable", "retrieveable", "replicateable", "searchable", "createable",
-                 "updateable", "deletable", "layoutable", "triggerable")
-        return {"name": self.name, "label": self.name, "labelPlural": self.label_plural,
-                "keyPrefix": self.prefix, "custom": False, "customSetting": False,
-                "deprecatedAndHidden": False, **dict.fromkeys(flags, True),
-                "urls": {"sobject": base, "describe": f"{base}/describe",
-                         "rowTemplate": f"{base}/{{ID}}"}}
+        flags = (
+            "queryable",
+            "retrieveable",
+            "replicateable",
+            "searchable",
+            "createable",
+            "updateable",
+            "deletable",
+            "layoutable",
+            "triggerable",
+        )
+        return {
+            "name": self.name,
+            "label": self.name,
+            "labelPlural": self.label_plural,
+            "keyPrefix": self.prefix,
+            "custom": False,
+            "customSetting": False,
+            "deprecatedAndHidden": False,
+            **dict.fromkeys(flags, True),
+            "urls": {
+                "sobject": base,
+                "describe": f"{base}/describe",
+                "rowTemplate": f"{base}/{{ID}}",
+            },
+        }
 
     def describe(self, version: str) -> dict[str, Any]:
         """The full ``/sobjects/{name}/describe`` document."""
-        return {**self.summary(version), "fields": [f.describe() for f in self.fields],
-                "childRelationships": [], "recordTypeInfos": []}
+        return {
+            **self.summary(version),
+            "fields": [f.describe() for f in self.fields],
+            "childRelationships": [],
+            "recordTypeInfos": [],
+        }
 
 
 _COMMON = (
@@ -94,19 +134,36 @@ _COMMON = (
     FieldSpec("LastModifiedDate", "datetime", "Last Modified Date", nillable=False),
     FieldSpec("SystemModstamp", "datetime", "System Modstamp", nillable=False),
 )
-_ACCOUNT_REF = FieldSpec("AccountId", "reference", "Account ID", reference_to="Account",
-                         relationship_name="Account")
+_ACCOUNT_REF = FieldSpec(
+    "AccountId", "reference", "Account ID", reference_to="Account", relationship_name="Account"
+)
 
 OBJECTS: dict[str, ObjectSpec] = {
     "Account": ObjectSpec("Account", "Accounts", "001", _COMMON),
-    "Contact": ObjectSpec("Contact", "Contacts", "003", _COMMON + (
-        _ACCOUNT_REF, FieldSpec("FirstName", "string", "First Name"),
-        FieldSpec("LastName", "string", "Last Name", nillable=False),
-        FieldSpec("Email", "email"))),
-    "Opportunity": ObjectSpec("Opportunity", "Opportunities", "006", _COMMON + (
-        _ACCOUNT_REF, FieldSpec("Amount", "currency"),
-        FieldSpec("StageName", "picklist", "Stage", nillable=False, picklist=STAGES),
-        FieldSpec("CloseDate", "date", "Close Date", nillable=False))),
+    "Contact": ObjectSpec(
+        "Contact",
+        "Contacts",
+        "003",
+        _COMMON
+        + (
+            _ACCOUNT_REF,
+            FieldSpec("FirstName", "string", "First Name"),
+            FieldSpec("LastName", "string", "Last Name", nillable=False),
+            FieldSpec("Email", "email"),
+        ),
+    ),
+    "Opportunity": ObjectSpec(
+        "Opportunity",
+        "Opportunities",
+        "006",
+        _COMMON
+        + (
+            _ACCOUNT_REF,
+            FieldSpec("Amount", "currency"),
+            FieldSpec("StageName", "picklist", "Stage", nillable=False, picklist=STAGES),
+            FieldSpec("CloseDate", "date", "Close Date", nillable=False),
+        ),
+    ),
 }
 
 
@@ -137,7 +194,7 @@ def make_id(prefix: str, seed: int, number: int) -> str:
     id15 = f"{prefix}5g0000{body}"
     suffix = ""
     for i in range(3):
-        chunk = id15[i * 5:(i + 1) * 5]
+        chunk = id15[i * 5 : (i + 1) * 5]
         suffix += _CHECKSUM_ALPHABET[sum(1 << j for j, c in enumerate(chunk) if c.isupper())]
     return id15 + suffix
 
@@ -145,8 +202,13 @@ def make_id(prefix: str, seed: int, number: int) -> str:
 class Dataset:
     """Generated records for every sObject; not thread safe (the server holds the lock)."""
 
-    def __init__(self, records_per_object: int, start: datetime = DEFAULT_START,
-                 interval: timedelta = DEFAULT_INTERVAL, seed: int = 42) -> None:
+    def __init__(
+        self,
+        records_per_object: int,
+        start: datetime = DEFAULT_START,
+        interval: timedelta = DEFAULT_INTERVAL,
+        seed: int = 42,
+    ) -> None:
         self.seed = seed
         self.records: dict[str, list[dict[str, Any]]] = {name: [] for name in OBJECTS}
         start = start if start.tzinfo else start.replace(tzinfo=UTC)
@@ -163,9 +225,11 @@ class Dataset:
         modstamp = modstamp.astimezone(UTC).replace(microsecond=modstamp.microsecond // 1000 * 1000)
         stamp = format_datetime(modstamp)
         record: dict[str, Any] = {
-            "Id": make_id(OBJECTS[sobject].prefix, self.seed, n), "IsDeleted": False,
+            "Id": make_id(OBJECTS[sobject].prefix, self.seed, n),
+            "IsDeleted": False,
             "CreatedDate": format_datetime(modstamp - timedelta(hours=rng.randint(0, 48))),
-            "LastModifiedDate": stamp, "SystemModstamp": stamp,
+            "LastModifiedDate": stamp,
+            "SystemModstamp": stamp,
         }
         accounts = self.records["Account"]
         account = accounts[n % len(accounts)] if accounts else None
@@ -173,16 +237,22 @@ class Dataset:
             record["Name"] = f"{rng.choice(_ADJ)} {rng.choice(_NOUN)} {n + 1}"
         elif sobject == "Contact":
             first, last = rng.choice(_FIRST), rng.choice(_LAST)
-            record.update(Name=f"{first} {last}", FirstName=first, LastName=last,
-                          Email=f"{first}.{last}{n + 1}@example.com".lower(),
-                          AccountId=account and account["Id"])
+            record.update(
+                Name=f"{first} {last}",
+                FirstName=first,
+                LastName=last,
+                Email=f"{first}.{last}{n + 1}@example.com".lower(),
+                AccountId=account and account["Id"],
+            )
         else:
             close: date = modstamp.date() + timedelta(days=rng.randint(7, 90))
-            record.update(Name=f"{account['Name'] if account else 'Direct'} - "
-                               f"{rng.choice(_PRODUCT)}",
-                          AccountId=account and account["Id"],
-                          Amount=round(rng.uniform(1_000, 250_000), 2),
-                          StageName=rng.choice(STAGES), CloseDate=close.isoformat())
+            record.update(
+                Name=f"{account['Name'] if account else 'Direct'} - {rng.choice(_PRODUCT)}",
+                AccountId=account and account["Id"],
+                Amount=round(rng.uniform(1_000, 250_000), 2),
+                StageName=rng.choice(STAGES),
+                CloseDate=close.isoformat(),
+            )
         # Keep describe order so responses look like Salesforce's.
         record = {f.name: record.get(f.name) for f in OBJECTS[sobject].fields}
         rows.append(record)

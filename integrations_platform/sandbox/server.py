@@ -49,12 +49,19 @@ ERRORS: dict[str, tuple[int, str]] = {
 }
 _ORG_ID, _USER_ID = make_id("00D", 0, 1), make_id("005", 0, 1)
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge}
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 _SOQL = re.compile(
     r"\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<object>\w+)(?:\s+WHERE\s+(?P<where>.+?))?"
     r"(?:\s+ORDER\s+BY\s+(?P<order>\w+)(?:\s+(?P<dir>ASC|DESC))?)?"
-    r"(?:\s+LIMIT\s+(?P<limit>\d+))?\s*", re.I | re.S)
+    r"(?:\s+LIMIT\s+(?P<limit>\d+))?\s*",
+    re.I | re.S,
+)
 _COND = r"(\w+)\s*(>=|<=|!=|=|>|<)\s*('(?:[^'\\]|\\.)*'|[^\s']+)"
 _WHERE = re.compile(rf"\s*{_COND}(?:\s+AND\s+{_COND})*\s*", re.I | re.S)
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})")
@@ -87,10 +94,17 @@ class _ApiError(Exception):
 class SalesforceSandbox:
     """A threaded local Salesforce REST API with deterministic data and fault injection."""
 
-    def __init__(self, credentials: SandboxCredentials | None = None, host: str = "127.0.0.1",
-                 port: int = 0, records_per_object: int = 30, start: datetime = DEFAULT_START,
-                 page_size: int = 200, interval: timedelta = DEFAULT_INTERVAL,
-                 seed: int = 42) -> None:
+    def __init__(
+        self,
+        credentials: SandboxCredentials | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        records_per_object: int = 30,
+        start: datetime = DEFAULT_START,
+        page_size: int = 200,
+        interval: timedelta = DEFAULT_INTERVAL,
+        seed: int = 42,
+    ) -> None:
         self.credentials = credentials or SandboxCredentials()
         self.page_size = page_size
         self._host, self._port = host, port
@@ -113,8 +127,12 @@ class SalesforceSandbox:
             raise RuntimeError("sandbox already started")
         self._httpd = _Server((self._host, self._port), _Handler)
         self._httpd.sandbox = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={
-            "poll_interval": 0.1}, name="salesforce-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="salesforce-sandbox",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -155,11 +173,13 @@ class SalesforceSandbox:
     def records_between(self, sobject: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Records with ``start <= SystemModstamp < end`` (naive datetimes are UTC)."""
         start, end = (d if d.tzinfo else d.replace(tzinfo=UTC) for d in (start, end))
-        return [r for r in self.records(sobject)
-                if start <= parse_datetime(r["SystemModstamp"]) < end]
+        return [
+            r for r in self.records(sobject) if start <= parse_datetime(r["SystemModstamp"]) < end
+        ]
 
-    def add_records(self, sobject: str, count: int,
-                    modstamp: datetime | None = None) -> list[dict[str, Any]]:
+    def add_records(
+        self, sobject: str, count: int, modstamp: datetime | None = None
+    ) -> list[dict[str, Any]]:
         """Create `count` records last modified at `modstamp` (default: now, UTC)."""
         name = self._object(sobject).name
         if count < 0:
@@ -238,8 +258,11 @@ class SalesforceSandbox:
                 return 200, self._data_api(method, m[1], m[2].strip("/"), headers, params), usage
             except _ApiError as e:
                 return e.status, [{"message": e.message, "errorCode": e.code}], usage
-        return 404, [{"message": "The requested resource does not exist",
-                      "errorCode": "NOT_FOUND"}], {}
+        return (
+            404,
+            [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}],
+            {},
+        )
 
     def _token(self, body: bytes) -> Response:
         form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
@@ -259,14 +282,25 @@ class SalesforceSandbox:
         token = f"{_ORG_ID[:15]}!{secrets.token_urlsafe(48)}"
         issued = str(int(time.time() * 1000))
         identity = f"{self.url}/id/{_ORG_ID}/{_USER_ID}"
-        signature = hmac.new(creds.client_secret.encode(), (identity + issued).encode(),
-                             hashlib.sha256).digest()
+        signature = hmac.new(
+            creds.client_secret.encode(), (identity + issued).encode(), hashlib.sha256
+        ).digest()
         with self._lock:
             self._tokens.add(token)
         # No refresh_token in the answer: tap-salesforce would rewrite its config file.
-        return 200, {"access_token": token, "instance_url": self.url, "id": identity,
-                     "token_type": "Bearer", "issued_at": issued, "scope": "api refresh_token",
-                     "signature": base64.b64encode(signature).decode()}, {}
+        return (
+            200,
+            {
+                "access_token": token,
+                "instance_url": self.url,
+                "id": identity,
+                "token_type": "Bearer",
+                "issued_at": issued,
+                "scope": "api refresh_token",
+                "signature": base64.b64encode(signature).decode(),
+            },
+            {},
+        )
 
     def _control(self, method: str, sobject: str, params: dict[str, str]) -> Response:
         if method not in ("GET", "POST"):
@@ -281,23 +315,31 @@ class SalesforceSandbox:
             return 400, {"error": str(e)}, {}
         return 201, {"ids": [r["Id"] for r in created]}, {}
 
-    def _data_api(self, method: str, version: str, rest: str, headers: dict[str, str],
-                  params: dict[str, str]) -> Any:
+    def _data_api(
+        self, method: str, version: str, rest: str, headers: dict[str, str], params: dict[str, str]
+    ) -> Any:
         auth = headers.get("authorization", "").split(" ", 1)
         with self._lock:
-            authorized = len(auth) == 2 and auth[0].lower() in ("bearer", "oauth") \
+            authorized = (
+                len(auth) == 2
+                and auth[0].lower() in ("bearer", "oauth")
                 and auth[1].strip() in self._tokens
+            )
             failure = self._failure
         if not authorized:
             raise _ApiError.injected("INVALID_SESSION_ID")
         if failure:
             raise _ApiError.injected(failure)
         if method != "GET":
-            raise _ApiError("METHOD_NOT_ALLOWED",
-                            f"HTTP Method '{method}' not allowed. Allowed are GET", 405)
+            raise _ApiError(
+                "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are GET", 405
+            )
         if rest == "sobjects":
-            return {"encoding": "UTF-8", "maxBatchSize": 200,
-                    "sobjects": [o.summary(version) for o in OBJECTS.values()]}
+            return {
+                "encoding": "UTF-8",
+                "maxBatchSize": 200,
+                "sobjects": [o.summary(version) for o in OBJECTS.values()],
+            }
         if m := re.fullmatch(r"sobjects/(\w+)/describe", rest):
             if spec := find_object(m[1]):
                 return spec.describe(version)
@@ -305,9 +347,11 @@ class SalesforceSandbox:
         if rest == "limits":
             with self._lock:
                 used, maximum = self._used, self._max
-            return {"DailyApiRequests": {"Max": maximum, "Remaining": max(maximum - used, 0)},
-                    "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
-                    "DataStorageMB": {"Max": 5, "Remaining": 5}}
+            return {
+                "DailyApiRequests": {"Max": maximum, "Remaining": max(maximum - used, 0)},
+                "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
+                "DataStorageMB": {"Max": 5, "Remaining": 5},
+            }
         if rest in ("query", "queryAll"):
             if not params.get("q"):
                 raise _ApiError("MALFORMED_QUERY", "A query string has to be specified")
@@ -328,16 +372,18 @@ class SalesforceSandbox:
             raise _ApiError("INVALID_QUERY_LOCATOR", "invalid query locator")
         if failure:
             raise _ApiError.injected(failure, sobject)
-        chunk = rows[offset:offset + self.page_size]
+        chunk = rows[offset : offset + self.page_size]
         done = offset + len(chunk) >= len(rows)
         page: dict[str, Any] = {"totalSize": len(rows), "done": done, "records": chunk}
         if not done:
-            page["nextRecordsUrl"] = (f"/services/data/v{version}.0/query/"
-                                      f"{cursor}-{offset + len(chunk)}")
+            page["nextRecordsUrl"] = (
+                f"/services/data/v{version}.0/query/{cursor}-{offset + len(chunk)}"
+            )
         return page
 
-    def _run_soql(self, soql: str, version: str,
-                  include_deleted: bool) -> tuple[str, list[dict[str, Any]]]:
+    def _run_soql(
+        self, soql: str, version: str, include_deleted: bool
+    ) -> tuple[str, list[dict[str, Any]]]:
         with self._lock:
             self._queries.append(soql)
         query = _SOQL.fullmatch(soql)
@@ -352,32 +398,47 @@ class SalesforceSandbox:
         fields = [self._field(spec, n) for n in names]
         if len({f.name for f in fields}) != len(fields):
             raise _ApiError("MALFORMED_QUERY", "duplicate field selected")
-        conditions = [(self._field(spec, f), _OPS[op], self._literal(self._field(spec, f), raw))
-                      for f, op, raw in re.findall(_COND, query["where"] or "")]
+        conditions = [
+            (self._field(spec, f), _OPS[op], self._literal(self._field(spec, f), raw))
+            for f, op, raw in re.findall(_COND, query["where"] or "")
+        ]
         with self._lock:
             failure = self._object_failures.get(spec.name)
-            rows = [r for r in self._data.records[spec.name]
-                    if (include_deleted or not r["IsDeleted"])
-                    and all(_compare(f, r[f.name], op, v) for f, op, v in conditions)]
+            rows = [
+                r
+                for r in self._data.records[spec.name]
+                if (include_deleted or not r["IsDeleted"])
+                and all(_compare(f, r[f.name], op, v) for f, op, v in conditions)
+            ]
         if failure:
             raise _ApiError.injected(failure, spec.name)
         if query["order"]:
             key = self._field(spec, query["order"]).name
-            rows.sort(key=lambda r: (r[key] is not None, r[key] if r[key] is not None else ""),
-                      reverse=(query["dir"] or "").upper() == "DESC")
+            rows.sort(
+                key=lambda r: (r[key] is not None, r[key] if r[key] is not None else ""),
+                reverse=(query["dir"] or "").upper() == "DESC",
+            )
         if query["limit"]:
-            rows = rows[:int(query["limit"])]
+            rows = rows[: int(query["limit"])]
         url = f"/services/data/v{version}.0/sobjects/{spec.name}/"
-        return spec.name, [{"attributes": {"type": spec.name, "url": url + r["Id"]},
-                            **{f.name: r[f.name] for f in fields}} for r in rows]
+        return spec.name, [
+            {
+                "attributes": {"type": spec.name, "url": url + r["Id"]},
+                **{f.name: r[f.name] for f in fields},
+            }
+            for r in rows
+        ]
 
     @staticmethod
     def _field(spec: ObjectSpec, name: str) -> FieldSpec:
         field = spec.field(name)
         if field is None:
-            raise _ApiError("INVALID_FIELD", f"No such column '{name}' on entity '{spec.name}'. "
-                            "If you are attempting to use a custom field, be sure to append the "
-                            "'__c' after the custom field name.")
+            raise _ApiError(
+                "INVALID_FIELD",
+                f"No such column '{name}' on entity '{spec.name}'. "
+                "If you are attempting to use a custom field, be sure to append the "
+                "'__c' after the custom field name.",
+            )
         return field
 
     @staticmethod
@@ -395,8 +456,11 @@ class SalesforceSandbox:
         quoted = len(raw) >= 2 and raw[0] == raw[-1] == "'"
         if quoted and field.type not in ("datetime", "date", "boolean", "currency"):
             return re.sub(r"\\(.)", r"\1", raw[1:-1])
-        raise _ApiError("INVALID_FIELD", f"value of filter criterion for field '{field.name}' "
-                        f"must be of type {field.type} and should not be enclosed in quotes")
+        raise _ApiError(
+            "INVALID_FIELD",
+            f"value of filter criterion for field '{field.name}' "
+            f"must be of type {field.type} and should not be enclosed in quotes",
+        )
 
 
 def _compare(field: FieldSpec, value: Any, op: Callable[[Any, Any], bool], literal: Any) -> bool:
