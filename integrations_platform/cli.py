@@ -292,5 +292,24 @@ def meltano_yml(write: bool, check: bool) -> None:
         click.echo(text, nl=False)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--dagster-port", default=3000, show_default=True, type=int)
+@click.option("--sandbox-port", default=8765, show_default=True, type=int)
+@click.option("--no-demo", is_flag=True, help="No Salesforce sandbox and no demo integration.")
+@handle_errors
+def up(host: str, dagster_port: int, sandbox_port: int, no_demo: bool) -> None:
+    """Set up the embedded defaults and start the product (Dagster UI and daemon).
+
+    Creates INTEGRATIONS_HOME (default ./.integrations) with a SQLite config store and
+    an encryption key (unless INTEGRATIONS_ENCRYPTION_KEYS is set), installs the Meltano
+    plugins, starts the local Salesforce sandbox with a demo integration, and runs
+    `dagster dev` on this project's workspace.
+    """
+    from integrations_platform.launcher import UpOptions, run_up
+
+    sys.exit(run_up(UpOptions(host, dagster_port, sandbox_port, demo=not no_demo)))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,12 @@ class Platform:
 @pytest.fixture(scope="session")
 def meltano_plugins() -> Path:
     """The Meltano project with every plugin installed (once per session)."""
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "MELTANO_DATABASE_URI": f"sqlite:///{MELTANO_PROJECT / '.meltano' / 'install.db'}"}
+    env = {
+        **os.environ,
+        "UV_PYTHON_DOWNLOADS": "never",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_DATABASE_URI": f"sqlite:///{MELTANO_PROJECT / '.meltano' / 'install.db'}",
+    }
     (MELTANO_PROJECT / ".meltano").mkdir(exist_ok=True)
     result = subprocess.run(
         [str(Path(sys.executable).parent / "meltano"), "install"],
@@ -62,8 +67,12 @@ def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platfo
     key = generate_key()
     monkeypatch.setenv("INTEGRATIONS_HOME", str(home))
     monkeypatch.setenv("INTEGRATIONS_ENCRYPTION_KEYS", key)
-    for var in ("INTEGRATIONS_DATABASE_URL", "MELTANO_DATABASE_URI", "INTEGRATIONS_WAREHOUSE_URL",
-                "INTEGRATIONS_SALESFORCE_LOGIN_URL"):
+    for var in (
+        "INTEGRATIONS_DATABASE_URL",
+        "MELTANO_DATABASE_URI",
+        "INTEGRATIONS_WAREHOUSE_URL",
+        "INTEGRATIONS_SALESFORCE_LOGIN_URL",
+    ):
         monkeypatch.delenv(var, raising=False)
     get_settings.cache_clear()
     settings = Settings.from_env()
@@ -105,9 +114,9 @@ def salesforce_config(sandbox: SalesforceSandbox, **overrides: object) -> dict[s
     return config
 
 
-@pytest.fixture
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database on the local server; its SQLAlchemy URL.
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty database on the local PostgreSQL server; yields its URL, then drops it.
 
     Fails (never skips) when the server is down: CI must run these tests.
     """
@@ -128,6 +137,13 @@ def postgres_database() -> Iterator[str]:
             )
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database on the local server; its SQLAlchemy URL."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

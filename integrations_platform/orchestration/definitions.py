@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 
 import dagster as dg
+from sqlalchemy.exc import DBAPIError
 
 from integrations_platform.catalog import Catalog, load_catalog
 from integrations_platform.orchestration.assets import build_integration_assets
@@ -83,27 +84,39 @@ def build_definitions(
 
 def load_integration_snapshots(settings: Settings) -> list[IntegrationSnapshot]:
     """The integrations in the store, in one query."""
-    store = ConfigStore.open(settings.database_url)
+    store = ConfigStore.open(settings.database_url, migrate=False)
     try:
-        return [IntegrationSnapshot.from_stored(s) for s in store.list_all()]
+        try:
+            stored = store.list_all()
+        except DBAPIError:
+            # A database nobody has used yet: create the schema, then read again.
+            store.migrate()
+            stored = store.list_all()
+        return [IntegrationSnapshot.from_stored(s) for s in stored]
     finally:
         store.close()
 
 
 def load_definitions(settings: Settings) -> dg.Definitions:
     """Definitions for this process: from the store, or from the code server's pin."""
-    context = dg.DefinitionsLoadContext.get()
+    # Dagster exports no public handle on the load context; this is the one place the
+    # platform reaches into a private module.
+    from dagster._core.definitions.definitions_load_context import (
+        DefinitionsLoadContext,
+        DefinitionsLoadType,
+    )
+
+    context = DefinitionsLoadContext.get()
     snapshots: list[IntegrationSnapshot] | None = None
-    if context.load_type == dg.DefinitionsLoadType.RECONSTRUCTION:
+    if context.load_type == DefinitionsLoadType.RECONSTRUCTION:
         pinned = context.reconstruction_metadata.get(RECONSTRUCTION_KEY)
         if isinstance(pinned, str):
             snapshots = load_snapshots(pinned)
     if snapshots is None:
         snapshots = load_integration_snapshots(settings)
-    catalog = load_catalog(settings.catalog_dir)
-    return build_definitions(catalog, snapshots).with_reconstruction_metadata(
-        {RECONSTRUCTION_KEY: dump_snapshots(snapshots)}
-    )
+    # Pinned for the run workers, which reconstruct these definitions from it.
+    context.add_to_pending_reconstruction_metadata(RECONSTRUCTION_KEY, dump_snapshots(snapshots))
+    return build_definitions(load_catalog(settings.catalog_dir), snapshots)
 
 
 @dg.definitions

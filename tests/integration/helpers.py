@@ -29,9 +29,7 @@ def materialize(
 ) -> dg.ExecuteInProcessResult:
     """Materialize integration ``name`` (or some of its streams) on ``instance``."""
     assets = integration_assets(platform, name)
-    selection = (
-        [dg.AssetKey([name, s]) for s in streams] if streams is not None else None
-    )
+    selection = [dg.AssetKey([name, s]) for s in streams] if streams is not None else None
     return dg.materialize(
         [assets],
         instance=instance,

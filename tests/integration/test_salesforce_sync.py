@@ -10,9 +10,7 @@ pytestmark = pytest.mark.usefixtures("meltano_plugins")
 
 
 def test_sync_loads_every_row_then_only_new_ones(platform, sandbox, dagster_home):
-    platform.service.add(
-        "salesforce", "crm", salesforce_config(sandbox), start_date="2024-01-01"
-    )
+    platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date="2024-01-01")
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
         first = materialize(platform, "crm", instance)
         expected = {s: len(sandbox.records(s)) for s in ("Account", "Contact", "Opportunity")}

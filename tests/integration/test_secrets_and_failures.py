@@ -25,16 +25,16 @@ def test_wrong_refresh_token_fails_with_a_clear_redacted_message(
 ):
     wrong = f"{canary}-wrong"
     platform.service.add(
-        "salesforce", "crm", salesforce_config(sandbox, refresh_token=wrong),
+        "salesforce",
+        "crm",
+        salesforce_config(sandbox, refresh_token=wrong),
         start_date="2024-01-01",
     )
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
         result = materialize(platform, "crm", instance, raise_on_error=False)
         assert not result.success
         text = _failure_text(result)
-        logs = "\n".join(
-            e.message for e in instance.all_logs(result.run_id) if e.message
-        )
+        logs = "\n".join(e.message for e in instance.all_logs(result.run_id) if e.message)
     assert "invalid_grant" in text
     assert "expired access/refresh token" in text
     assert wrong not in text and canary not in text

@@ -1,0 +1,178 @@
+"""``integrations up``: set up the embedded defaults and start the product.
+
+Everything runs on one machine: SQLite for the config store, Dagster and Meltano's
+state; the Salesforce sandbox stands in for Salesforce so the demo integration syncs
+offline. Nothing here is needed in production, where each piece is run on its own.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from integrations_platform.catalog import load_catalog
+from integrations_platform.errors import IntegrationNotFoundError, PlatformError
+from integrations_platform.sandbox import SalesforceSandbox, SandboxCredentials
+from integrations_platform.service import IntegrationService
+from integrations_platform.settings import (
+    ENV_ENCRYPTION_KEYS,
+    ENV_HOME,
+    PROJECT_ROOT,
+    Settings,
+)
+from integrations_platform.store import ConfigStore, KeyRing, generate_key
+
+DEMO_INTEGRATION = "demo_salesforce"
+SANDBOX_LOGIN_ENV = "INTEGRATIONS_SALESFORCE_LOGIN_URL"
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    """What ``integrations up`` starts, and where."""
+
+    host: str = "127.0.0.1"
+    dagster_port: int = 3000
+    sandbox_port: int = 8765
+    demo: bool = True
+
+
+def ensure_key(settings: Settings, environ: dict[str, str]) -> None:
+    """Use the configured keys, or create the embedded setup's key file once."""
+    if environ.get(ENV_ENCRYPTION_KEYS, "").strip():
+        return
+    if not settings.key_file.exists():
+        settings.key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(settings.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(generate_key())
+        click.echo(
+            f"Created an encryption key in {settings.key_file} (readable by you only). "
+            f"In production set {ENV_ENCRYPTION_KEYS} instead."
+        )
+    environ[ENV_ENCRYPTION_KEYS] = settings.key_file.read_text(encoding="ascii").strip()
+
+
+def install_plugins(settings: Settings, environ: Mapping[str, str]) -> None:
+    """Install the Meltano plugins (from PyPI; already installed ones are skipped)."""
+    click.echo("Installing Meltano plugins (first time: about a minute)...")
+    env = {
+        **environ,
+        "UV_PYTHON_DOWNLOADS": "never",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_DATABASE_URI": settings.meltano_database_uri,
+    }
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "meltano"), "install"],
+        cwd=settings.meltano_project_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise PlatformError(
+            "Installing the Meltano plugins failed:\n" + result.stderr[-2000:],
+            "Check that PyPI is reachable, then run `integrations up` again.",
+        )
+
+
+def ensure_demo(settings: Settings, sandbox: SalesforceSandbox) -> None:
+    """Create the demo Salesforce integration against the sandbox, once."""
+    service = IntegrationService(
+        load_catalog(settings.catalog_dir),
+        ConfigStore.open(settings.database_url),
+        lambda: KeyRing.from_env(os.environ),
+    )
+    try:
+        service.get(DEMO_INTEGRATION)
+        return
+    except IntegrationNotFoundError:
+        pass
+    creds = sandbox.credentials
+    service.add(
+        "salesforce",
+        DEMO_INTEGRATION,
+        {
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+            "refresh_token": creds.refresh_token,
+            "instance_url": sandbox.url,
+        },
+        start_date="2024-01-01",
+        description="Demo: the local Salesforce sandbox, synced into JSON Lines files.",
+    )
+    click.echo(f"Created the demo integration '{DEMO_INTEGRATION}'.")
+
+
+def prepare_dagster_home(settings: Settings, environ: dict[str, str]) -> Path:
+    """DAGSTER_HOME with the project's dagster.yaml."""
+    home = Path(environ.get("DAGSTER_HOME") or settings.dagster_home)
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def run_up(options: UpOptions) -> int:
+    """Set everything up, start Dagster (webserver and daemon), wait for Ctrl-C."""
+    environ = dict(os.environ)
+    environ.setdefault(ENV_HOME, str(Path.cwd() / ".integrations"))
+    settings = Settings.from_env(environ)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    ensure_key(settings, environ)
+    os.environ[ENV_ENCRYPTION_KEYS] = environ[ENV_ENCRYPTION_KEYS]
+    install_plugins(settings, environ)
+
+    sandbox: SalesforceSandbox | None = None
+    if options.demo:
+        sandbox = SalesforceSandbox(
+            SandboxCredentials(), host=options.host, port=options.sandbox_port
+        ).start()
+        environ.setdefault(SANDBOX_LOGIN_ENV, sandbox.url)
+        click.echo(f"Salesforce sandbox: {sandbox.url}")
+        ensure_demo(settings, sandbox)
+
+    dagster_home = prepare_dagster_home(settings, environ)
+    command = [
+        str(Path(sys.executable).parent / "dagster"),
+        "dev",
+        "-w",
+        str(PROJECT_ROOT / "workspace.yaml"),
+        "-h",
+        options.host,
+        "-p",
+        str(options.dagster_port),
+    ]
+    process = subprocess.Popen(command, env=environ, cwd=PROJECT_ROOT, start_new_session=True)
+    url = f"http://{options.host}:{options.dagster_port}"
+    click.echo(
+        f"\nDagster UI: {url}  (DAGSTER_HOME={dagster_home})\n"
+        f"Integrations: `integrations list`; synced files land in {settings.output_dir}.\n"
+        "Press Ctrl-C to stop.\n"
+    )
+
+    def _stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while process.poll() is None:
+            time.sleep(0.5)
+        return process.returncode or 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        if sandbox is not None:
+            sandbox.stop()
