@@ -57,6 +57,8 @@ def read_config_file(path: str) -> dict[str, Any]:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise PlatformError(f"Cannot read {path}: {exc.strerror}", "Check the path.") from None
+    except UnicodeDecodeError:
+        raise PlatformError(f"{path} is not UTF-8 text", "Save it as UTF-8.") from None
     try:
         data = yaml.safe_load(text)  # YAML is a superset of JSON
     except yaml.YAMLError as exc:

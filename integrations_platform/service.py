@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from integrations_platform.catalog import Catalog, ConnectorSpec, validate_config
+from integrations_platform.catalog.models import is_valid_cron
 from integrations_platform.catalog.validation import format_datetime, parse_datetime
 from integrations_platform.destinations import DESTINATIONS
 from integrations_platform.errors import ConfigurationError
@@ -109,13 +110,6 @@ def _view(
         config=shown,
         secrets=secrets,
     )
-
-
-def _is_valid_cron(expression: str) -> bool:
-    # Dagster's own parser decides what its schedules accept; it has no public import.
-    from dagster._utils.schedules import is_valid_cron_string
-
-    return is_valid_cron_string(expression)
 
 
 class IntegrationService:
@@ -305,7 +299,7 @@ class IntegrationService:
         destination: str,
         default_streams: Sequence[StreamSelection] | None = None,
     ) -> list[StreamSelection]:
-        if not _is_valid_cron(schedule):
+        if not is_valid_cron(schedule):
             errors["schedule"] = f"not a valid cron expression: {schedule!r} (e.g. '0 * * * *')"
         if start_date is not None:
             try:

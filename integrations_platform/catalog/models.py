@@ -28,6 +28,13 @@ MELTANO_KIND = {
 }
 
 
+def is_valid_cron(expression: str) -> bool:
+    # Dagster's own parser decides what its schedules accept; it has no public import.
+    from dagster._utils.schedules import is_valid_cron_string
+
+    return is_valid_cron_string(expression)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -46,6 +53,8 @@ class ExtractorSpec(_Strict):
     @field_validator("pip_url")
     @classmethod
     def _pinned(cls, value: str) -> str:
+        if not value.split():
+            raise ValueError("name the PyPI package and version, e.g. 'tap-foo==1.2.3'")
         first = value.split()[0]
         if "==" not in first:
             raise ValueError(f"pin the package to one version, e.g. '{first}==1.2.3'")
@@ -98,6 +107,14 @@ class SettingSpec(_Strict):
             raise ValueError("choices are only allowed on string settings")
         if self.required and self.advanced and self.default is None:
             raise ValueError("a required setting without a default cannot be advanced")
+        if self.default is not None:
+            # Checked like a user's value, so a catalog default can never be invalid.
+            from integrations_platform.catalog.validation import coerce_setting
+
+            try:
+                coerce_setting(self, self.default)
+            except ValueError as exc:
+                raise ValueError(f"default {self.default!r}: {exc}") from None
         return self
 
 
@@ -143,7 +160,16 @@ class ConnectorSpec(_Strict):
         if not self.streams and not self.dynamic_streams:
             raise ValueError("list the connector's streams, or set dynamic_streams: true")
         if self.stream_name_pattern is not None:
-            re.compile(self.stream_name_pattern)
+            try:
+                re.compile(self.stream_name_pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"stream_name_pattern is not a valid regular expression: {exc}"
+                ) from None
+        if not is_valid_cron(self.default_schedule):
+            raise ValueError(
+                f"default_schedule is not a cron expression: {self.default_schedule!r}"
+            )
         return self
 
     @property

@@ -1,5 +1,6 @@
 """Validate a connector config against the connector's settings schema."""
 
+import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -23,7 +24,7 @@ def format_datetime(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _coerce(setting: SettingSpec, value: Any) -> Any:
+def coerce_setting(setting: SettingSpec, value: Any) -> Any:
     """Check one value's type; return it in canonical form or raise ValueError."""
     kind = setting.type
     if kind == "string":
@@ -51,6 +52,8 @@ def _coerce(setting: SettingSpec, value: Any) -> Any:
             if not value.is_integer():
                 raise ValueError(f"expected a whole number, got {value!r}")
             value = int(value)
+        if math.isnan(value) or math.isinf(value):
+            raise ValueError(f"expected a finite number, got {value!r}")
         if setting.minimum is not None and value < setting.minimum:
             raise ValueError(f"must be at least {setting.minimum:g}")
         if setting.maximum is not None and value > setting.maximum:
@@ -70,7 +73,9 @@ def _coerce(setting: SettingSpec, value: Any) -> Any:
                 ) from None
         else:
             raise ValueError(f"expected a date, got {type(value).__name__}")
-        return format_datetime(parsed) if kind == "datetime" else parsed.date().isoformat()
+        if kind == "datetime":
+            return format_datetime(parsed)
+        return parsed.astimezone(UTC).date().isoformat()
     if kind == "array":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError("expected a list of text values")
@@ -117,7 +122,7 @@ def validate_config(
             merged.pop(name, None)
             continue
         try:
-            merged[name] = _coerce(setting, value)
+            merged[name] = coerce_setting(setting, value)
         except ValueError as exc:
             errors[name] = str(exc)
     for setting in connector.settings:

@@ -126,7 +126,12 @@ def prepare_sync(
 
     env = {k: v for k, v in environ.items() if k not in _WITHHELD_ENV}
     # Settings inherited from an outer environment must not leak into this sync.
-    for prefix in (env_var(extractor.name, ""), env_var(loader.name, "")):
+    # Meltano reads a plugin's settings under its name and under its namespace.
+    prefixes = {
+        env_var(plugin, "")
+        for plugin in (extractor.name, extractor.namespace, loader.name, loader.namespace)
+    }
+    for prefix in prefixes:
         for key in [k for k in env if k.startswith(prefix)]:
             del env[key]
     env.update(

@@ -12,8 +12,6 @@ import httpx
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
-from integrations_platform.settings import PROJECT_ROOT
-
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
 
 QUERY = """{

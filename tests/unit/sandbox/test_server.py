@@ -21,8 +21,12 @@ from integrations_platform.sandbox import SalesforceSandbox, SandboxCredentials
 
 ROOT = Path(__file__).resolve().parents[3]
 CREDS = SandboxCredentials()
-TOKEN_FORM = {"grant_type": "refresh_token", "client_id": CREDS.client_id,
-              "client_secret": CREDS.client_secret, "refresh_token": CREDS.refresh_token}
+TOKEN_FORM = {
+    "grant_type": "refresh_token",
+    "client_id": CREDS.client_id,
+    "client_secret": CREDS.client_secret,
+    "refresh_token": CREDS.refresh_token,
+}
 ACCOUNT_FIELDS = "Id,IsDeleted,Name,CreatedDate,LastModifiedDate,SystemModstamp"
 
 
@@ -59,6 +63,7 @@ def query_all_pages(client: httpx.Client, query: str) -> list[dict[str, Any]]:
 
 # -- OAuth ---------------------------------------------------------------------------
 
+
 def test_token_success_has_no_refresh_token(sandbox: SalesforceSandbox) -> None:
     resp = httpx.post(f"{sandbox.url}/services/oauth2/token", data=TOKEN_FORM)
     assert resp.status_code == 200
@@ -69,14 +74,18 @@ def test_token_success_has_no_refresh_token(sandbox: SalesforceSandbox) -> None:
     assert "Sforce-Limit-Info" not in resp.headers
 
 
-@pytest.mark.parametrize(("override", "error", "description"), [
-    ({"refresh_token": "stale"}, "invalid_grant", "expired access/refresh token"),
-    ({"client_id": "nope"}, "invalid_client_id", "client identifier invalid"),
-    ({"client_secret": "nope"}, "invalid_client", "invalid client credentials"),
-    ({"grant_type": "password"}, "unsupported_grant_type", "grant type not supported"),
-])
-def test_token_errors(sandbox: SalesforceSandbox, override: dict[str, str], error: str,
-                      description: str) -> None:
+@pytest.mark.parametrize(
+    ("override", "error", "description"),
+    [
+        ({"refresh_token": "stale"}, "invalid_grant", "expired access/refresh token"),
+        ({"client_id": "nope"}, "invalid_client_id", "client identifier invalid"),
+        ({"client_secret": "nope"}, "invalid_client", "invalid client credentials"),
+        ({"grant_type": "password"}, "unsupported_grant_type", "grant type not supported"),
+    ],
+)
+def test_token_errors(
+    sandbox: SalesforceSandbox, override: dict[str, str], error: str, description: str
+) -> None:
     resp = httpx.post(f"{sandbox.url}/services/oauth2/token", data={**TOKEN_FORM, **override})
     assert resp.status_code == 400
     assert resp.json() == {"error": error, "error_description": description}
@@ -85,11 +94,17 @@ def test_token_errors(sandbox: SalesforceSandbox, override: dict[str, str], erro
 def test_custom_credentials() -> None:
     creds = SandboxCredentials("cid", "secret", "refresh")
     with SalesforceSandbox(creds) as sb:
-        form = {"grant_type": "refresh_token", "client_id": "cid", "client_secret": "secret",
-                "refresh_token": "refresh"}
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": "cid",
+            "client_secret": "secret",
+            "refresh_token": "refresh",
+        }
         assert httpx.post(f"{sb.url}/services/oauth2/token", data=form).status_code == 200
-        assert httpx.post(f"{sb.url}/services/oauth2/token",
-                          data=TOKEN_FORM).json()["error"] == "invalid_client_id"
+        assert (
+            httpx.post(f"{sb.url}/services/oauth2/token", data=TOKEN_FORM).json()["error"]
+            == "invalid_client_id"
+        )
 
 
 def test_data_api_requires_issued_token(sandbox: SalesforceSandbox, client: httpx.Client) -> None:
@@ -104,24 +119,36 @@ def test_data_api_requires_issued_token(sandbox: SalesforceSandbox, client: http
 
 # -- describe and limits -----------------------------------------------------------------
 
+
 def test_global_describe(client: httpx.Client) -> None:
     body = client.get("/services/data/v61.0/sobjects").json()
     assert body["encoding"] == "UTF-8" and body["maxBatchSize"] == 200
     by_name = {o["name"]: o for o in body["sobjects"]}
     assert set(by_name) == {"Account", "Contact", "Opportunity"}
-    assert all(o["queryable"] and not o["custom"] and not o["customSetting"]
-               for o in by_name.values())
+    assert all(
+        o["queryable"] and not o["custom"] and not o["customSetting"] for o in by_name.values()
+    )
     assert client.get("/services/data/v58.0/sobjects").status_code == 200  # any version
 
 
 def test_object_describe(client: httpx.Client) -> None:
-    fields = {f["name"]: f for f in
-              client.get("/services/data/v61.0/sobjects/Opportunity/describe").json()["fields"]}
+    fields = {
+        f["name"]: f
+        for f in client.get("/services/data/v61.0/sobjects/Opportunity/describe").json()["fields"]
+    }
     types = {name: f["type"] for name, f in fields.items()}
-    assert types == {"Id": "id", "IsDeleted": "boolean", "Name": "string",
-                     "CreatedDate": "datetime", "LastModifiedDate": "datetime",
-                     "SystemModstamp": "datetime", "AccountId": "reference",
-                     "Amount": "currency", "StageName": "picklist", "CloseDate": "date"}
+    assert types == {
+        "Id": "id",
+        "IsDeleted": "boolean",
+        "Name": "string",
+        "CreatedDate": "datetime",
+        "LastModifiedDate": "datetime",
+        "SystemModstamp": "datetime",
+        "AccountId": "reference",
+        "Amount": "currency",
+        "StageName": "picklist",
+        "CloseDate": "date",
+    }
     assert fields["AccountId"]["referenceTo"] == ["Account"]
     assert fields["AccountId"]["relationshipName"] == "Account"
     assert "Closed Won" in {p["value"] for p in fields["StageName"]["picklistValues"]}
@@ -132,8 +159,9 @@ def test_object_describe(client: httpx.Client) -> None:
 
 
 def test_limit_header_counts_requests(sandbox: SalesforceSandbox, client: httpx.Client) -> None:
-    usage = [client.get("/services/data/v61.0/sobjects").headers["Sforce-Limit-Info"]
-             for _ in range(3)]
+    usage = [
+        client.get("/services/data/v61.0/sobjects").headers["Sforce-Limit-Info"] for _ in range(3)
+    ]
     assert usage == ["api-usage=1/15000", "api-usage=2/15000", "api-usage=3/15000"]
     sandbox.set_api_usage(12000, 20000)
     resp = client.get("/services/data/v61.0/limits")
@@ -142,6 +170,7 @@ def test_limit_header_counts_requests(sandbox: SalesforceSandbox, client: httpx.
 
 
 # -- data --------------------------------------------------------------------------------
+
 
 def test_generated_data_is_deterministic_and_well_formed() -> None:
     a, b = SalesforceSandbox(), SalesforceSandbox()
@@ -153,8 +182,7 @@ def test_generated_data_is_deterministic_and_well_formed() -> None:
     for sobject, prefix in (("Account", "001"), ("Contact", "003"), ("Opportunity", "006")):
         for r in a.records(sobject):
             assert re.fullmatch(rf"{prefix}[0-9A-Za-z]{{12}}[A-Z0-5]{{3}}", r["Id"])
-            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000",
-                                r["SystemModstamp"])
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", r["SystemModstamp"])
             assert r["CreatedDate"] <= r["LastModifiedDate"] == r["SystemModstamp"]
             assert r["IsDeleted"] is False
     for r in a.records("Opportunity"):
@@ -181,12 +209,13 @@ def test_query_returns_selected_fields_with_attributes(client: httpx.Client) -> 
     first = page["records"][0]
     assert list(first) == ["attributes", "Id", "Name"]
     assert first["attributes"] == {
-        "type": "Account", "url": f"/services/data/v61.0/sobjects/Account/{first['Id']}"}
+        "type": "Account",
+        "url": f"/services/data/v61.0/sobjects/Account/{first['Id']}",
+    }
     assert re.fullmatch(r"/services/data/v61\.0/query/[\w]+-7", page["nextRecordsUrl"])
 
 
-def test_paging_returns_every_record_once(sandbox: SalesforceSandbox,
-                                          client: httpx.Client) -> None:
+def test_paging_returns_every_record_once(sandbox: SalesforceSandbox, client: httpx.Client) -> None:
     rows = query_all_pages(client, f"SELECT {ACCOUNT_FIELDS} FROM Account")
     expected = sandbox.records("Account")
     assert [{k: v for k, v in r.items() if k != "attributes"} for r in rows] == expected
@@ -195,45 +224,62 @@ def test_paging_returns_every_record_once(sandbox: SalesforceSandbox,
 def test_tap_style_window_query(sandbox: SalesforceSandbox, client: httpx.Client) -> None:
     start, end = datetime(2024, 1, 3, tzinfo=UTC), datetime(2024, 1, 6, 8, tzinfo=UTC)
     # Exactly what Salesforce._build_query_string produces, double space included.
-    query = ("SELECT Id,SystemModstamp FROM Contact WHERE SystemModstamp >= "
-             "2024-01-03T00:00:00.000000Z  AND SystemModstamp < 2024-01-06T08:00:00Z "
-             "ORDER BY SystemModstamp ASC")
+    query = (
+        "SELECT Id,SystemModstamp FROM Contact WHERE SystemModstamp >= "
+        "2024-01-03T00:00:00.000000Z  AND SystemModstamp < 2024-01-06T08:00:00Z "
+        "ORDER BY SystemModstamp ASC"
+    )
     rows = query_all_pages(client, query)
     expected = sandbox.records_between("Contact", start, end)
     assert [r["Id"] for r in rows] == [r["Id"] for r in expected]
     assert len(expected) == 10  # 3 days and 1 record, inclusive start, exclusive end
 
 
-@pytest.mark.parametrize("literal", ["2024-01-05T00:00:00Z", "2024-01-05T00:00:00.000000Z",
-                                     "2024-01-05T01:00:00+01:00", "2024-01-05T00:00:00.000+0000"])
-def test_datetime_literal_formats(sandbox: SalesforceSandbox, client: httpx.Client,
-                                  literal: str) -> None:
+@pytest.mark.parametrize(
+    "literal",
+    [
+        "2024-01-05T00:00:00Z",
+        "2024-01-05T00:00:00.000000Z",
+        "2024-01-05T01:00:00+01:00",
+        "2024-01-05T00:00:00.000+0000",
+    ],
+)
+def test_datetime_literal_formats(
+    sandbox: SalesforceSandbox, client: httpx.Client, literal: str
+) -> None:
     query = f"  select   Id  from account\n where SystemModstamp>={literal} order by Id desc "
     rows = query_all_pages(client, query)
-    expected = sandbox.records_between("Account", datetime(2024, 1, 5, tzinfo=UTC),
-                                       datetime(2100, 1, 1, tzinfo=UTC))
+    expected = sandbox.records_between(
+        "Account", datetime(2024, 1, 5, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+    )
     assert [r["Id"] for r in rows] == sorted((r["Id"] for r in expected), reverse=True)
 
 
 def test_order_by_and_other_filters(client: httpx.Client) -> None:
-    rows = query_all_pages(client, "SELECT Amount FROM Opportunity WHERE StageName = "
-                                   "'Closed Won' AND CloseDate >= 2024-01-01 ORDER BY Amount")
+    rows = query_all_pages(
+        client,
+        "SELECT Amount FROM Opportunity WHERE StageName = "
+        "'Closed Won' AND CloseDate >= 2024-01-01 ORDER BY Amount",
+    )
     amounts = [r["Amount"] for r in rows]
     assert amounts == sorted(amounts) and amounts
     assert len(query_all_pages(client, "SELECT Id FROM Account LIMIT 3")) == 3
 
 
-@pytest.mark.parametrize(("query", "code"), [
-    ("SELECT Id FROM Lead", "INVALID_TYPE"),
-    ("SELECT Id,Bogus FROM Account", "INVALID_FIELD"),
-    ("SELECT Id FROM Account WHERE Bogus >= 2024-01-01T00:00:00Z", "INVALID_FIELD"),
-    ("SELECT Id FROM Account WHERE SystemModstamp >= 'yesterday'", "INVALID_FIELD"),
-    ("SELECT FROM Account", "MALFORMED_QUERY"),
-    ("SELECT Id Account", "MALFORMED_QUERY"),
-    ("SELECT Id,Id FROM Account", "MALFORMED_QUERY"),
-    ("SELECT Id FROM Account WHERE", "MALFORMED_QUERY"),
-    ("SELECT Id FROM Account ORDER BY", "MALFORMED_QUERY"),
-])
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("SELECT Id FROM Lead", "INVALID_TYPE"),
+        ("SELECT Id,Bogus FROM Account", "INVALID_FIELD"),
+        ("SELECT Id FROM Account WHERE Bogus >= 2024-01-01T00:00:00Z", "INVALID_FIELD"),
+        ("SELECT Id FROM Account WHERE SystemModstamp >= 'yesterday'", "INVALID_FIELD"),
+        ("SELECT FROM Account", "MALFORMED_QUERY"),
+        ("SELECT Id Account", "MALFORMED_QUERY"),
+        ("SELECT Id,Id FROM Account", "MALFORMED_QUERY"),
+        ("SELECT Id FROM Account WHERE", "MALFORMED_QUERY"),
+        ("SELECT Id FROM Account ORDER BY", "MALFORMED_QUERY"),
+    ],
+)
 def test_soql_errors(client: httpx.Client, query: str, code: str) -> None:
     resp = soql(client, query)
     assert resp.status_code == 400
@@ -242,8 +288,9 @@ def test_soql_errors(client: httpx.Client, query: str, code: str) -> None:
         assert resp.json()[0]["message"] == "sObject type 'Lead' is not supported."
 
 
-def test_query_excludes_deleted_but_query_all_includes(sandbox: SalesforceSandbox,
-                                                       client: httpx.Client) -> None:
+def test_query_excludes_deleted_but_query_all_includes(
+    sandbox: SalesforceSandbox, client: httpx.Client
+) -> None:
     with sandbox._lock:  # no public delete API; flip a flag directly
         sandbox._data.records["Account"][0]["IsDeleted"] = True
     assert soql(client, "SELECT Id FROM Account", "queryAll").json()["totalSize"] == 30
@@ -252,11 +299,12 @@ def test_query_excludes_deleted_but_query_all_includes(sandbox: SalesforceSandbo
 
 # -- mutation while running ----------------------------------------------------------------
 
-def test_add_records_is_visible_and_thread_safe(sandbox: SalesforceSandbox,
-                                                client: httpx.Client) -> None:
+
+def test_add_records_is_visible_and_thread_safe(
+    sandbox: SalesforceSandbox, client: httpx.Client
+) -> None:
     before = datetime.now(UTC) - timedelta(seconds=1)
-    threads = [threading.Thread(target=sandbox.add_records, args=("Contact", 5))
-               for _ in range(8)]
+    threads = [threading.Thread(target=sandbox.add_records, args=("Contact", 5)) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
@@ -268,8 +316,9 @@ def test_add_records_is_visible_and_thread_safe(sandbox: SalesforceSandbox,
     stamp = datetime(2024, 3, 1, 12, tzinfo=UTC)
     added = sandbox.add_records("Opportunity", 2, modstamp=stamp)
     assert [r["SystemModstamp"] for r in added] == ["2024-03-01T12:00:00.000+0000"] * 2
-    rows = query_all_pages(client, "SELECT Id FROM Opportunity WHERE "
-                                   "SystemModstamp >= 2024-02-01T00:00:00Z")
+    rows = query_all_pages(
+        client, "SELECT Id FROM Opportunity WHERE SystemModstamp >= 2024-02-01T00:00:00Z"
+    )
     assert [r["Id"] for r in rows] == [r["Id"] for r in added]
 
 
@@ -286,12 +335,14 @@ def test_control_endpoint_adds_records(sandbox: SalesforceSandbox) -> None:
 
 # -- fault injection and observability -------------------------------------------------------
 
+
 def test_fail_requests_with(sandbox: SalesforceSandbox, client: httpx.Client) -> None:
     sandbox.fail_requests_with("REQUEST_LIMIT_EXCEEDED")
     resp = client.get("/services/data/v61.0/sobjects")
     assert resp.status_code == 403
-    assert resp.json() == [{"message": "TotalRequests Limit exceeded.",
-                            "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    assert resp.json() == [
+        {"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
+    ]
     assert resp.headers["Sforce-Limit-Info"].startswith("api-usage=")
     sandbox.fail_requests_with(None)
     assert client.get("/services/data/v61.0/sobjects").status_code == 200
@@ -299,8 +350,9 @@ def test_fail_requests_with(sandbox: SalesforceSandbox, client: httpx.Client) ->
         sandbox.fail_requests_with("NOT_A_CODE")
 
 
-def test_fail_object_only_affects_that_object(sandbox: SalesforceSandbox,
-                                              client: httpx.Client) -> None:
+def test_fail_object_only_affects_that_object(
+    sandbox: SalesforceSandbox, client: httpx.Client
+) -> None:
     first = soql(client, "SELECT Id FROM Contact").json()  # cursor opened before the fault
     sandbox.fail_object("Contact", "INVALID_TYPE")
     resp = soql(client, "SELECT Id FROM Contact")
@@ -313,16 +365,22 @@ def test_fail_object_only_affects_that_object(sandbox: SalesforceSandbox,
 
 def test_request_log_and_queries(sandbox: SalesforceSandbox, client: httpx.Client) -> None:
     soql(client, "SELECT Id FROM Account")
-    assert sandbox.request_log == [("POST", "/services/oauth2/token"),
-                                   ("GET", "/services/data/v61.0/queryAll")]
+    assert sandbox.request_log == [
+        ("POST", "/services/oauth2/token"),
+        ("GET", "/services/data/v61.0/queryAll"),
+    ]
     assert sandbox.queries == ["SELECT Id FROM Account"]
 
 
 def test_server_never_prints_credentials(capfd: pytest.CaptureFixture[str]) -> None:
     creds = SandboxCredentials("cid-xyz", "very-secret-value", "refresh-abc")
     with SalesforceSandbox(creds) as sb:
-        form = {"grant_type": "refresh_token", "client_id": "cid-xyz",
-                "client_secret": "very-secret-value", "refresh_token": "refresh-abc"}
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": "cid-xyz",
+            "client_secret": "very-secret-value",
+            "refresh_token": "refresh-abc",
+        }
         httpx.post(f"{sb.url}/services/oauth2/token", data=form)
         httpx.post(f"{sb.url}/services/oauth2/token", data={**form, "refresh_token": "bad"})
         httpx.get(f"{sb.url}/nowhere")
@@ -344,9 +402,14 @@ def test_unknown_path_and_lifecycle() -> None:
 
 def test_main_prints_url_and_stops_on_sigterm() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "integrations_platform.sandbox", "--port", "0"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "integrations_platform.sandbox", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -362,6 +425,7 @@ def test_main_prints_url_and_stops_on_sigterm() -> None:
 
 # -- launcher --------------------------------------------------------------------------------
 
+
 def test_launcher_rewrites_only_login_hosts() -> None:
     path = ROOT / "meltano/plugins/tap-salesforce-sandbox/tap_salesforce_sandbox.py"
     spec = importlib.util.spec_from_file_location("tap_salesforce_sandbox", path)
@@ -370,10 +434,16 @@ def test_launcher_rewrites_only_login_hosts() -> None:
     spec.loader.exec_module(launcher)
     base = "http://127.0.0.1:8765"
     rewrite = launcher.rewrite_login_url
-    assert rewrite("https://login.salesforce.com/services/oauth2/token", base) == \
-        f"{base}/services/oauth2/token"
-    assert rewrite("https://test.salesforce.com/services/oauth2/token", base) == \
-        f"{base}/services/oauth2/token"
-    for untouched in ("http://127.0.0.1:9/services/data/v61.0/sobjects",
-                      "https://login.salesforce.com.example.org/x"):
+    assert (
+        rewrite("https://login.salesforce.com/services/oauth2/token", base)
+        == f"{base}/services/oauth2/token"
+    )
+    assert (
+        rewrite("https://test.salesforce.com/services/oauth2/token", base)
+        == f"{base}/services/oauth2/token"
+    )
+    for untouched in (
+        "http://127.0.0.1:9/services/data/v61.0/sobjects",
+        "https://login.salesforce.com.example.org/x",
+    ):
         assert rewrite(untouched, base) == untouched
