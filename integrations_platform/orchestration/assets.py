@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 import dagster as dg
+from pydantic import Field
 
 from integrations_platform.catalog import ConnectorSpec
 from integrations_platform.orchestration.constants import CONNECTOR_TAG, INTEGRATION_TAG
@@ -12,6 +13,18 @@ from integrations_platform.orchestration.translator import (
     IntegrationsTranslator,
     IntegrationStreamProps,
 )
+
+
+class SyncConfig(dg.Config):
+    """Options for one run, set in the launchpad (or by the API and CLI)."""
+
+    full_refresh: bool = Field(
+        default=False,
+        description=(
+            "Ignore the incremental bookmark and re-sync every selected stream from the "
+            "integration's start date; the new bookmark is stored when the run succeeds."
+        ),
+    )
 
 
 def build_integration_assets(
@@ -43,11 +56,11 @@ def build_integration_assets(
         description=f"Sync of integration '{integration.name}' ({connector.label}).",
     )
     def _sync(
-        context: dg.AssetExecutionContext, meltano: MeltanoResource
+        context: dg.AssetExecutionContext, config: SyncConfig, meltano: MeltanoResource
     ) -> Iterator[dg.MaterializeResult]:
         selected = [
             stream for key, stream in stream_by_key.items() if key in context.selected_asset_keys
         ]
-        yield from meltano.sync(context, integration, selected)
+        yield from meltano.sync(context, integration, selected, full_refresh=config.full_refresh)
 
     return _sync

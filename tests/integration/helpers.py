@@ -26,6 +26,7 @@ def materialize(
     instance: dg.DagsterInstance,
     streams: list[str] | None = None,
     raise_on_error: bool = True,
+    full_refresh: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Materialize integration ``name`` (or some of its streams) on ``instance``."""
     assets = integration_assets(platform, name)
@@ -39,6 +40,7 @@ def materialize(
         selection=selection,
         raise_on_error=raise_on_error,
         tags={"integration": name},
+        run_config={"ops": {f"{name}_sync": {"config": {"full_refresh": full_refresh}}}},
     )
 
 

@@ -23,12 +23,15 @@ def test_sync_loads_every_row_then_only_new_ones(platform, sandbox, dagster_home
         new_accounts = sandbox.add_records("Account", 4)
         new_contacts = sandbox.add_records("Contact", 2)
         second = materialize(platform, "crm", instance)
+        full = materialize(platform, "crm", instance, streams=["Opportunity"], full_refresh=True)
 
     rows = rows_by_asset(second)
     # The tap re-reads the record at the bookmark itself (its query is `>=`).
     assert rows["Account"] == len(new_accounts) + 1
     assert rows["Contact"] == len(new_contacts) + 1
     assert rows["Opportunity"] == 1
+    # A full refresh ignores the bookmark and re-reads everything from the start date.
+    assert rows_by_asset(full) == {"Opportunity": expected["Opportunity"]}
     loaded = [r["Id"] for r in jsonl_rows(platform, "crm", "Account")]
     assert {r["Id"] for r in new_accounts} <= set(loaded)
     assert len(loaded) == expected["Account"] + len(new_accounts) + 1
