@@ -294,13 +294,77 @@ def meltano_yml(write: bool, check: bool) -> None:
         click.echo(text, nl=False)
 
 
+@main.command("test")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def test_cmd(name: str, as_json: bool) -> None:
+    """Test integration NAME's connection (exit 1 when it fails)."""
+    from integrations_platform.runner.connection_test import test_connection
+
+    settings = get_settings()
+    service = build_service(settings)
+    stored = service.get(name)
+    connector = service.catalog.get(stored.connector)
+    result = test_connection(connector, service.decrypted_config(stored), settings, os.environ)
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        mark = "ok" if result.ok else f"failed ({result.reason})"
+        click.echo(f"{name}: {mark} in {result.duration_s:.2f}s. {result.message}")
+        if result.hint:
+            click.echo(f"hint: {result.hint}")
+    if not result.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--streams", help="Comma-separated streams; default: every stream.")
+@click.option("--full-refresh", is_flag=True, help="Ignore the bookmark; re-sync from the start.")
+@handle_errors
+def sync(name: str, streams: str | None, full_refresh: bool) -> None:
+    """Launch a sync of NAME in Dagster (the webserver at INTEGRATIONS_DAGSTER_URL)."""
+    from integrations_platform.orchestration.client import DagsterClient
+
+    settings = get_settings()
+    service = build_service(settings)
+    stored = service.get(name)
+    chosen = [s.strip() for s in streams.split(",") if s.strip()] if streams else None
+    unknown = sorted(set(chosen or []) - set(stored.stream_names))
+    if unknown:
+        known = ", ".join(stored.stream_names)
+        _fail(f"'{name}' does not sync {', '.join(unknown)}; it syncs {known}")
+    run_id = DagsterClient(settings.dagster_url).launch_sync(
+        name, chosen, full_refresh=full_refresh
+    )
+    click.echo(f"Launched run {run_id}: {settings.dagster_url}/runs/{run_id}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--dev", is_flag=True, help="Development mode: no token required.")
+@handle_errors
+def api(host: str, port: int, dev: bool) -> None:
+    """Serve the config API (token from INTEGRATIONS_API_TOKEN; docs at /docs)."""
+    import uvicorn
+
+    from integrations_platform.api import create_app
+
+    app = create_app(dev_mode=dev)
+    click.echo(f"API on http://{host}:{port} (OpenAPI docs: http://{host}:{port}/docs)")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--dagster-port", default=3000, show_default=True, type=int)
+@click.option("--api-port", default=8000, show_default=True, type=int)
 @click.option("--sandbox-port", default=8765, show_default=True, type=int)
 @click.option("--no-demo", is_flag=True, help="No Salesforce sandbox and no demo integration.")
 @handle_errors
-def up(host: str, dagster_port: int, sandbox_port: int, no_demo: bool) -> None:
+def up(host: str, dagster_port: int, api_port: int, sandbox_port: int, no_demo: bool) -> None:
     """Set up the embedded defaults and start the product (Dagster UI and daemon).
 
     Creates INTEGRATIONS_HOME (default ./.integrations) with a SQLite config store and
@@ -310,7 +374,7 @@ def up(host: str, dagster_port: int, sandbox_port: int, no_demo: bool) -> None:
     """
     from integrations_platform.launcher import UpOptions, run_up
 
-    sys.exit(run_up(UpOptions(host, dagster_port, sandbox_port, demo=not no_demo)))
+    sys.exit(run_up(UpOptions(host, dagster_port, api_port, sandbox_port, demo=not no_demo)))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ offline. Nothing here is needed in production, where each piece is run on its ow
 """
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -22,6 +23,8 @@ from integrations_platform.errors import IntegrationNotFoundError, PlatformError
 from integrations_platform.sandbox import SalesforceSandbox, SandboxCredentials
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import (
+    ENV_API_TOKEN,
+    ENV_DAGSTER_URL,
     ENV_ENCRYPTION_KEYS,
     ENV_HOME,
     PROJECT_ROOT,
@@ -39,6 +42,7 @@ class UpOptions:
 
     host: str = "127.0.0.1"
     dagster_port: int = 3000
+    api_port: int = 8000
     sandbox_port: int = 8765
     demo: bool = True
 
@@ -57,6 +61,19 @@ def ensure_key(settings: Settings, environ: dict[str, str]) -> None:
             f"In production set {ENV_ENCRYPTION_KEYS} instead."
         )
     environ[ENV_ENCRYPTION_KEYS] = settings.key_file.read_text(encoding="ascii").strip()
+
+
+def ensure_api_token(settings: Settings, environ: dict[str, str]) -> Path | None:
+    """Use INTEGRATIONS_API_TOKEN, or create the embedded setup's token file once."""
+    if environ.get(ENV_API_TOKEN, "").strip():
+        return None
+    path = settings.home / "api-token"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    environ[ENV_API_TOKEN] = path.read_text(encoding="ascii").strip()
+    return path
 
 
 def install_plugins(settings: Settings, environ: Mapping[str, str]) -> None:
@@ -139,6 +156,18 @@ def run_up(options: UpOptions) -> int:
         ensure_demo(settings, sandbox)
 
     dagster_home = prepare_dagster_home(settings, environ)
+    dagster_url = f"http://{options.host}:{options.dagster_port}"
+    environ.setdefault(ENV_DAGSTER_URL, dagster_url)
+    token_file = ensure_api_token(settings, environ)
+    bin_dir = Path(sys.executable).parent
+    api_command = [
+        str(bin_dir / "integrations"),
+        "api",
+        "--host",
+        options.host,
+        "--port",
+        str(options.api_port),
+    ]
     command = [
         str(Path(sys.executable).parent / "dagster"),
         "dev",
@@ -149,10 +178,19 @@ def run_up(options: UpOptions) -> int:
         "-p",
         str(options.dagster_port),
     ]
-    process = subprocess.Popen(command, env=environ, cwd=PROJECT_ROOT, start_new_session=True)
-    url = f"http://{options.host}:{options.dagster_port}"
+    processes = [
+        subprocess.Popen(command, env=environ, cwd=PROJECT_ROOT, start_new_session=True),
+        subprocess.Popen(api_command, env=environ, cwd=PROJECT_ROOT, start_new_session=True),
+    ]
+    api_url = f"http://{options.host}:{options.api_port}"
+    token_hint = (
+        f'-H "Authorization: Bearer $(cat {token_file})"'
+        if token_file
+        else f'-H "Authorization: Bearer ${ENV_API_TOKEN}"'
+    )
     click.echo(
-        f"\nDagster UI: {url}  (DAGSTER_HOME={dagster_home})\n"
+        f"\nDagster UI:  {dagster_url}  (DAGSTER_HOME={dagster_home})\n"
+        f"Config API:  {api_url}/docs   e.g. curl {token_hint} {api_url}/api/v1/integrations\n"
         f"Integrations: `integrations list`; synced files land in {settings.output_dir}.\n"
         "Press Ctrl-C to stop.\n"
     )
@@ -162,17 +200,25 @@ def run_up(options: UpOptions) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        while process.poll() is None:
+        while all(p.poll() is None for p in processes):
             time.sleep(0.5)
-        return process.returncode or 0
+        failed = next(p for p in processes if p.poll() is not None)
+        click.echo(f"{failed.args[1]} exited with {failed.returncode}; stopping.", err=True)
+        return failed.returncode or 1
     except KeyboardInterrupt:
         return 0
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        for process in processes:
+            _stop_group(process)
         if sandbox is not None:
             sandbox.stop()
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)

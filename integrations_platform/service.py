@@ -135,7 +135,12 @@ class IntegrationService:
 
     def list_integrations(self) -> list[IntegrationView]:
         """Every integration, without its config."""
-        return [_view(s) for s in self.store.list_all()]
+        return self.list_integrations_from(self.store.list_all())
+
+    @staticmethod
+    def list_integrations_from(stored: Sequence[StoredIntegration]) -> list[IntegrationView]:
+        """Views of integrations already read from the store."""
+        return [_view(s) for s in stored]
 
     def get(self, name: str) -> StoredIntegration:
         """The stored integration (ciphertext included, for the runner)."""

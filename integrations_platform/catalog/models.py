@@ -146,6 +146,9 @@ class ConnectorSpec(_Strict):
     stream_name_help: str = ""
     partitioning: Partitioning = "daily"
     default_schedule: str = "0 * * * *"
+    # How "test connection" checks a config: natively (fast, for the services it knows)
+    # or by running `meltano config test` with the connector's extractor.
+    connection_test: Literal["salesforce_oauth", "meltano"] = "meltano"
 
     @model_validator(mode="after")
     def _consistent(self) -> "ConnectorSpec":

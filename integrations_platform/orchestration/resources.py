@@ -13,6 +13,7 @@ from pydantic import Field
 
 from integrations_platform.catalog import Catalog, ConnectorSpec, load_catalog
 from integrations_platform.errors import PlatformError
+from integrations_platform.orchestration.constants import META_STREAM
 from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 from integrations_platform.orchestration.translator import stream_key_part
 from integrations_platform.runner.logs import LogLine
@@ -98,6 +99,7 @@ class MeltanoResource(dg.ConfigurableResource):
             yield dg.MaterializeResult(
                 asset_key=dg.AssetKey([integration.name, stream_key_part(stream.name)]),
                 metadata={
+                    META_STREAM: stream.name,
                     "rows": dg.MetadataValue.int(rows),
                     "duration_s": dg.MetadataValue.float(duration),
                     "full_refresh": full_refresh,

@@ -31,12 +31,12 @@ from integrations_platform.destinations import get_destination
 from integrations_platform.errors import ConfigurationError, SyncError
 from integrations_platform.runner.logs import LogLine, parse_line, parse_metric, record_count
 from integrations_platform.runner.redaction import Redactor
-from integrations_platform.settings import ENV_ENCRYPTION_KEYS, Settings
+from integrations_platform.settings import ENV_API_TOKEN, ENV_ENCRYPTION_KEYS, Settings
 
 # Plugin venvs live in these folders of the shared `.meltano` directory.
 _SHARED_SYS_DIRS = ("extractors", "loaders", "mappers", "utilities")
 # Variables a plugin never needs: keep the platform's keys out of every subprocess.
-_WITHHELD_ENV = (ENV_ENCRYPTION_KEYS, "INTEGRATIONS_API_TOKEN")
+_WITHHELD_ENV = (ENV_ENCRYPTION_KEYS, ENV_API_TOKEN)
 TAIL_LINES = 60
 MAX_ERRORS = 20
 

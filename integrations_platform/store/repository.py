@@ -9,8 +9,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -124,6 +122,11 @@ class ConfigStore:
 
     def migrate(self) -> None:
         """Apply every pending Alembic migration (serialised across processes)."""
+        # Imported here: Alembic costs most of a second, and the Dagster code server,
+        # which never migrates, imports this module on every reload.
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         try:

@@ -1,4 +1,4 @@
-"""Quickstart command one, for real: `integrations up` serves Dagster with the demo."""
+"""Quickstart command one, for real: `integrations up` serves Dagster, the API and the demo."""
 
 import os
 import signal
@@ -6,6 +6,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -14,8 +16,8 @@ from dagster_graphql import DagsterGraphQLClient
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
 
-QUERY = """{
-  assetNodes { assetKey { path } }
+ASSETS = "{ assetNodes { assetKey { path } } }"
+SCHEDULES = """{
   schedulesOrError(repositorySelector: {repositoryName: "__repository__",
                                         repositoryLocationName: "integrations"}) {
     ... on Schedules { results { name scheduleState { status } } }
@@ -29,27 +31,72 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _graphql(port: int, deadline: float) -> dict:
+@dataclass
+class Running:
+    home: Path
+    cwd: Path
+    env: dict[str, str]
+    dagster_port: int
+    api_port: int
+    sandbox_port: int
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def graphql(self, query: str) -> dict:
+        reply = httpx.post(
+            f"http://127.0.0.1:{self.dagster_port}/graphql", json={"query": query}, timeout=10
+        )
+        return reply.json()["data"]
+
+    def asset_keys(self) -> list[str]:
+        return sorted("/".join(n["assetKey"]["path"]) for n in self.graphql(ASSETS)["assetNodes"])
+
+    def headers(self) -> dict[str, str]:
+        token = (self.home / "api-token").read_text().strip()
+        return {"Authorization": f"Bearer {token}"}
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        cli = str(Path(sys.executable).parent / "integrations")
+        return subprocess.run(
+            [cli, *args], env=self.env, cwd=self.cwd, capture_output=True, text=True
+        )
+
+
+def _wait(predicate, seconds: float, what: str):  # noqa: ANN001
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            reply = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": QUERY}, timeout=5)
-            data = reply.json().get("data") or {}
-            if data.get("assetNodes"):
-                return data
-        except (httpx.HTTPError, ValueError):
+            value = predicate()
+            if value:
+                return value
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
             pass
-        time.sleep(1)
-    raise AssertionError("Dagster did not serve the demo assets in time")
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_up_serves_the_demo_whose_run_workers_use_the_pinned_integrations(tmp_path: Path):
-    dagster_port, sandbox_port = _free_port(), _free_port()
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    cwd = tmp_path_factory.mktemp("quickstart")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INTEGRATIONS_", "DAGSTER_"))}
-    env["INTEGRATIONS_HOME"] = str(tmp_path / "home")
+    env["INTEGRATIONS_HOME"] = str(cwd / "home")
+    ports = [_free_port() for _ in range(3)]
+    state = Running(cwd / "home", cwd, env, *ports)
     cli = str(Path(sys.executable).parent / "integrations")
     process = subprocess.Popen(
-        [cli, "up", "--dagster-port", str(dagster_port), "--sandbox-port", str(sandbox_port)],
-        cwd=tmp_path,
+        [
+            cli,
+            "up",
+            "--dagster-port",
+            str(ports[0]),
+            "--api-port",
+            str(ports[1]),
+            "--sandbox-port",
+            str(ports[2]),
+        ],
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -57,44 +104,9 @@ def test_up_serves_the_demo_whose_run_workers_use_the_pinned_integrations(tmp_pa
         start_new_session=True,
     )
     try:
-        data = _graphql(dagster_port, time.monotonic() + 240)
-        keys = sorted("/".join(n["assetKey"]["path"]) for n in data["assetNodes"])
-        assert keys == [
-            "demo_salesforce/Account",
-            "demo_salesforce/Contact",
-            "demo_salesforce/Opportunity",
-        ]
-        schedules = data["schedulesOrError"]["results"]
-        assert schedules == [
-            {"name": "demo_salesforce_schedule", "scheduleState": {"status": "RUNNING"}}
-        ]
-        # Disabled after the code server loaded it: the run worker must build the same
-        # definitions from the pinned rows (a fresh query would drop the job).
-        disabled = subprocess.run(
-            [cli, "disable", "demo_salesforce"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-        )
-        assert disabled.returncode == 0, disabled.stderr
-        client = DagsterGraphQLClient("127.0.0.1", port_number=dagster_port)
-        run_id = client.submit_job_execution(
-            "demo_salesforce_sync_job",
-            repository_location_name="integrations",
-            repository_name="__repository__",
-        )
-        deadline = time.monotonic() + 180
-        status = client.get_run_status(run_id)
-        while (
-            status.value not in ("SUCCESS", "FAILURE", "CANCELED") and time.monotonic() < deadline
-        ):
-            time.sleep(1)
-            status = client.get_run_status(run_id)
-        assert status.value == "SUCCESS"
-        output = tmp_path / "home" / "output" / "demo_salesforce"
-        for stream in ("Account", "Contact", "Opportunity"):
-            assert len((output / f"{stream}.jsonl").read_text().splitlines()) == 30
+        _wait(state.asset_keys, 240, "the demo assets in Dagster")
+        _wait(lambda: httpx.get(f"{state.api}/healthz", timeout=2).status_code == 200, 60, "API")
+        yield state
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -103,3 +115,93 @@ def test_up_serves_the_demo_whose_run_workers_use_the_pinned_integrations(tmp_pa
             os.killpg(process.pid, signal.SIGKILL)
             raise
     assert process.returncode == 0
+
+
+def _wait_for_run(client: DagsterGraphQLClient, run_id: str) -> str:
+    return _wait(
+        lambda: (
+            (s := client.get_run_status(run_id).value) in ("SUCCESS", "FAILURE", "CANCELED") and s
+        ),
+        180,
+        f"run {run_id}",
+    )
+
+
+def test_up_serves_the_demo_with_a_running_schedule(running: Running):
+    assert running.asset_keys() == [
+        "demo_salesforce/Account",
+        "demo_salesforce/Contact",
+        "demo_salesforce/Opportunity",
+    ]
+    schedules = running.graphql(SCHEDULES)["schedulesOrError"]["results"]
+    assert schedules == [
+        {"name": "demo_salesforce_schedule", "scheduleState": {"status": "RUNNING"}}
+    ]
+
+
+def test_an_integration_created_through_the_api_appears_and_syncs(running: Running):
+    body = {
+        "name": "crm_api",
+        "connector": "salesforce",
+        "config": {
+            "client_id": "demo-client-id",
+            "client_secret": "demo-client-secret",
+            "refresh_token": "demo-refresh-token",
+        },
+        "streams": [{"name": "Account"}, {"name": "Contact"}],
+        "start_date": "2024-01-01",
+    }
+    created = httpx.post(
+        f"{running.api}/api/v1/integrations?test=true",
+        json=body,
+        headers=running.headers(),
+        timeout=60,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["definitions"] == "reloaded"
+    keys = running.asset_keys()
+    assert {"crm_api/Account", "crm_api/Contact"} <= set(keys)
+    assert "crm_api/Opportunity" not in keys
+
+    launched = httpx.post(
+        f"{running.api}/api/v1/integrations/crm_api/sync",
+        json={"streams": ["Contact"]},
+        headers=running.headers(),
+        timeout=30,
+    )
+    assert launched.status_code == 202, launched.text
+    run_id = launched.json()["run_id"]
+    client = DagsterGraphQLClient("127.0.0.1", port_number=running.dagster_port)
+    assert _wait_for_run(client, run_id) == "SUCCESS"
+
+    runs = httpx.get(
+        f"{running.api}/api/v1/integrations/crm_api/runs", headers=running.headers(), timeout=30
+    ).json()
+    assert runs[0]["run_id"] == run_id and runs[0]["status"] == "SUCCESS"
+    assert runs[0]["row_counts"] == {"Contact": 30}
+    listed = httpx.get(
+        f"{running.api}/api/v1/integrations", headers=running.headers(), timeout=30
+    ).json()
+    status = next(i for i in listed if i["name"] == "crm_api")["status"]
+    assert status["row_counts"] == {"Contact": 30}
+    assert status["last_run"]["run_id"] == run_id
+    output = running.home / "output" / "crm_api"
+    assert len((output / "Contact.jsonl").read_text().splitlines()) == 30
+    assert not (output / "Account.jsonl").exists()
+
+
+def test_run_workers_use_the_integrations_pinned_by_the_code_server(running: Running):
+    # Disabled after the code server loaded it (the CLI does not reload Dagster): the
+    # run worker must build the same definitions from the pinned rows.
+    disabled = running.cli("disable", "demo_salesforce")
+    assert disabled.returncode == 0, disabled.stderr
+    client = DagsterGraphQLClient("127.0.0.1", port_number=running.dagster_port)
+    run_id = client.submit_job_execution(
+        "demo_salesforce_sync_job",
+        repository_location_name="integrations",
+        repository_name="__repository__",
+    )
+    assert _wait_for_run(client, run_id) == "SUCCESS"
+    output = running.home / "output" / "demo_salesforce"
+    for stream in ("Account", "Contact", "Opportunity"):
+        assert len((output / f"{stream}.jsonl").read_text().splitlines()) == 30

@@ -21,7 +21,7 @@ def rewrite_login_url(url: str, base_url: str) -> str:
     for prefix in LOGIN_HOSTS:
         # Require a path boundary so e.g. https://login.salesforce.com.example is untouched.
         if url == prefix or url.startswith(prefix + "/"):
-            return base_url + url[len(prefix):]
+            return base_url + url[len(prefix) :]
     return url
 
 
@@ -32,8 +32,9 @@ def patch_login_url(base_url: str) -> None:
     original = Salesforce._make_request
 
     @functools.wraps(original)
-    def _make_request(self: Salesforce, http_method: str, url: str, *args: Any,
-                      **kwargs: Any) -> Any:
+    def _make_request(
+        self: Salesforce, http_method: str, url: str, *args: Any, **kwargs: Any
+    ) -> Any:
         return original(self, http_method, rewrite_login_url(url, base_url), *args, **kwargs)
 
     Salesforce._make_request = _make_request
@@ -44,8 +45,11 @@ def main() -> None:
     base_url = os.environ.get(ENV_VAR, "").strip().rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         problem = f"is not an http(s) URL: {base_url!r}" if base_url else "is not set"
-        print(f"tap-salesforce-sandbox: {ENV_VAR} {problem}; set it to the sandbox base URL, "
-              "e.g. http://127.0.0.1:8765", file=sys.stderr)
+        print(
+            f"tap-salesforce-sandbox: {ENV_VAR} {problem}; set it to the sandbox base URL, "
+            "e.g. http://127.0.0.1:8765",
+            file=sys.stderr,
+        )
         sys.exit(2)
     patch_login_url(base_url)
     import tap_salesforce

@@ -1,0 +1,77 @@
+"""The connector catalog: the marketplace's data."""
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
+
+from integrations_platform.api.auth import PrincipalDep
+from integrations_platform.api.deps import StateDep
+from integrations_platform.api.schemas import (
+    ConfigTest,
+    ConnectorDetail,
+    ConnectorSummary,
+    ErrorPublic,
+    TestResultPublic,
+)
+from integrations_platform.catalog import ConnectorSpec
+from integrations_platform.catalog.form_schema import connector_form_schema
+
+router = APIRouter(
+    prefix="/api/v1/connectors",
+    tags=["connectors"],
+    responses={401: {"model": ErrorPublic}, 404: {"model": ErrorPublic}},
+)
+
+
+def _summary(connector: ConnectorSpec) -> ConnectorSummary:
+    return ConnectorSummary(
+        id=connector.id,
+        label=connector.label,
+        category=connector.category,
+        description=connector.description,
+        docs_url=connector.docs_url,
+        logo_url=f"/api/v1/connectors/{connector.id}/logo",
+        streams=[s.name for s in connector.streams],
+    )
+
+
+@router.get("", response_model=list[ConnectorSummary])
+def list_connectors(
+    state: StateDep,
+    _: PrincipalDep,
+    q: str | None = Query(default=None, max_length=200, description="Words to search for."),
+    category: str | None = Query(default=None, max_length=100),
+) -> list[ConnectorSummary]:
+    """Connectors matching every word of ``q``, optionally in one category."""
+    return [_summary(c) for c in state.service.catalog.search(q, category)]
+
+
+@router.get("/{connector_id}", response_model=ConnectorDetail)
+def get_connector(connector_id: str, state: StateDep, _: PrincipalDep) -> ConnectorDetail:
+    """One connector with the JSON Schema of its settings form."""
+    connector = state.service.catalog.get(connector_id)
+    return ConnectorDetail(
+        **_summary(connector).model_dump(),
+        form_schema=connector_form_schema(connector),
+        stream_specs=[s.model_dump() for s in connector.streams],
+        dynamic_streams=connector.dynamic_streams,
+        stream_name_help=connector.stream_name_help,
+        default_schedule=connector.default_schedule,
+    )
+
+
+@router.get("/{connector_id}/logo", response_class=FileResponse)
+def get_logo(connector_id: str, state: StateDep) -> FileResponse:
+    """The connector's logo (public: images are loaded without the token)."""
+    catalog = state.service.catalog
+    connector = catalog.get(connector_id)
+    return FileResponse(catalog.logo_path(connector), media_type="image/svg+xml")
+
+
+@router.post("/{connector_id}/test", response_model=TestResultPublic)
+def test_unsaved_config(
+    connector_id: str, body: ConfigTest, state: StateDep, _: PrincipalDep
+) -> TestResultPublic:
+    """Test a config before saving it (validated first; nothing is stored)."""
+    from integrations_platform.api.routes.integrations import run_connection_test
+
+    return run_connection_test(state, connector_id, body.config)

@@ -1,0 +1,337 @@
+"""Integrations: create, read, update, delete, test, sync, runs and logs."""
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import TypeAdapter
+
+from integrations_platform.api.auth import PrincipalDep
+from integrations_platform.api.deps import StateDep
+from integrations_platform.api.schemas import (
+    BulkAction,
+    BulkItemResult,
+    BulkResult,
+    ErrorPublic,
+    IntegrationCreate,
+    IntegrationPublic,
+    IntegrationUpdate,
+    LaunchedRun,
+    LogLinePublic,
+    MutationResult,
+    RunPublic,
+    StatusPublic,
+    SyncRequestIn,
+    TestResultPublic,
+)
+from integrations_platform.api.state import PlatformState
+from integrations_platform.catalog import validate_config
+from integrations_platform.errors import (
+    ConcurrentUpdateError,
+    ConfigurationError,
+    IntegrationNotFoundError,
+    PlatformError,
+)
+from integrations_platform.orchestration.status import IntegrationStatus, RunSummary
+from integrations_platform.runner.redaction import Redactor
+from integrations_platform.service import IntegrationView, StreamSelection
+
+router = APIRouter(
+    prefix="/api/v1/integrations",
+    tags=["integrations"],
+    responses={
+        401: {"model": ErrorPublic},
+        404: {"model": ErrorPublic},
+        409: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+    },
+)
+
+
+def _run(summary: RunSummary) -> RunPublic:
+    return RunPublic(
+        run_id=summary.run_id,
+        status=summary.status,
+        started_at=summary.started_at,
+        ended_at=summary.ended_at,
+        duration_s=summary.duration_s,
+        row_counts=summary.row_counts,
+        url=summary.url,
+    )
+
+
+def _status(status_: IntegrationStatus | None) -> StatusPublic | None:
+    if status_ is None:
+        return None
+    return StatusPublic(
+        last_run=_run(status_.last_run) if status_.last_run else None,
+        last_success_at=status_.last_success_at,
+        row_counts=status_.row_counts,
+        next_run_at=status_.next_run_at,
+    )
+
+
+def _public(
+    state: PlatformState, view: IntegrationView, status_: IntegrationStatus | None = None
+) -> IntegrationPublic:
+    data = view.as_dict()
+    dagster = state.settings.dagster_url
+    return IntegrationPublic(
+        **data,
+        status=_status(status_),
+        links={
+            "dagster": f"{dagster}/asset-groups/{view.name}" if view.enabled else dagster,
+            "settings": f"/#/integrations/{view.name}",
+        },
+    )
+
+
+def _etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'W/"{version}"'
+
+
+def _streams(streams: list[Any] | None) -> list[StreamSelection] | None:
+    if streams is None:
+        return None
+    return [StreamSelection(name=s.name, replication_key=s.replication_key) for s in streams]
+
+
+def run_connection_test(
+    state: PlatformState, connector_id: str, config: Mapping[str, Any]
+) -> TestResultPublic:
+    """Validate ``config``, then test it against the service (shared by both routes)."""
+    from integrations_platform.runner.connection_test import test_connection
+
+    connector = state.service.catalog.get(connector_id)
+    clean = validate_config(connector, config)
+    result = test_connection(connector, clean, state.settings, state.environ)
+    return TestResultPublic(**result.as_dict())
+
+
+def _list_body(state: PlatformState) -> bytes:
+    stored = state.service.store.list_all()
+    reader = state.status_reader_or_none()
+    statuses = reader.statuses(stored) if reader else {}
+    views = state.service.list_integrations_from(stored)
+    items = [_public(state, v, statuses.get(v.name)) for v in views]
+    return _LIST_ADAPTER.dump_json(items)
+
+
+_LIST_ADAPTER = TypeAdapter(list[IntegrationPublic])
+
+
+@router.get("", response_model=list[IntegrationPublic])
+async def list_integrations(state: StateDep, _: PrincipalDep) -> Response:
+    """Every integration with its status in Dagster (last run, rows, next run).
+
+    Served from a cache that writes through this API clear at once and that expires
+    after a second, so that many pollers cost one computation.
+    """
+    body = await state.list_cache.get(lambda: run_in_threadpool(_list_body, state))
+    return Response(content=body, media_type="application/json")
+
+
+@router.post(
+    "",
+    response_model=MutationResult,
+    status_code=status.HTTP_201_CREATED,
+    responses={400: {"model": ErrorPublic}},
+)
+def create_integration(
+    body: IntegrationCreate,
+    state: StateDep,
+    _: PrincipalDep,
+    response: Response,
+    test: bool = Query(default=False, description="Test the connection first; refuse on failure."),
+) -> MutationResult:
+    """Validate and save a new integration; its assets appear after the reload."""
+    if test:
+        result = run_connection_test(state, body.connector, body.config)
+        if not result.ok:
+            raise ConfigurationError(
+                f"Connection test failed ({result.reason}): {result.message}",
+                result.hint or "Fix the settings and test again.",
+                field_errors={"config": f"{result.reason}: {result.message}"},
+            )
+    view = state.service.add(
+        body.connector,
+        body.name,
+        body.config,
+        streams=_streams(body.streams),
+        schedule=body.schedule,
+        start_date=body.start_date,
+        destination=body.destination,
+        enabled=body.enabled,
+        description=body.description,
+    )
+    _etag(response, view.version)
+    outcome = state.after_change(definitions_changed=view.enabled)
+    return MutationResult(integration=_public(state, view), definitions=outcome)
+
+
+@router.get("/{name}", response_model=IntegrationPublic)
+def get_integration(
+    name: str, state: StateDep, _: PrincipalDep, response: Response
+) -> IntegrationPublic:
+    """One integration: settings in clear, secrets only as set / not set."""
+    view = state.service.show(name)
+    reader = state.status_reader_or_none()
+    status_ = reader.statuses([state.service.get(name)])[name] if reader else None
+    _etag(response, view.version)
+    return _public(state, view, status_)
+
+
+@router.patch("/{name}", response_model=MutationResult)
+def update_integration(
+    name: str,
+    body: IntegrationUpdate,
+    state: StateDep,
+    _: PrincipalDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> MutationResult:
+    """Change an integration; a stale ``version`` / ``If-Match`` is refused with 409."""
+    expected = body.version
+    if if_match is not None:
+        try:
+            expected = int(if_match.strip().removeprefix("W/").strip('"'))
+        except ValueError:
+            raise ConcurrentUpdateError(
+                f"If-Match {if_match!r} is not a version this API issued",
+                "Send the ETag of your last read.",
+            ) from None
+    view = state.service.update(
+        name,
+        body.config,
+        streams=_streams(body.streams),
+        schedule=body.schedule,
+        start_date=body.start_date,
+        destination=body.destination,
+        description=body.description,
+        expected_version=expected,
+    )
+    _etag(response, view.version)
+    return MutationResult(integration=_public(state, view), definitions=state.after_change())
+
+
+@router.delete("/{name}", response_model=MutationResult)
+def delete_integration(name: str, state: StateDep, _: PrincipalDep) -> MutationResult:
+    """Remove the integration and its stored config."""
+    state.service.remove(name)
+    return MutationResult(definitions=state.after_change())
+
+
+def _set_enabled(state: PlatformState, name: str, enabled: bool) -> MutationResult:
+    view = state.service.set_enabled(name, enabled)
+    return MutationResult(integration=_public(state, view), definitions=state.after_change())
+
+
+@router.post("/{name}/enable", response_model=MutationResult)
+def enable_integration(name: str, state: StateDep, _: PrincipalDep) -> MutationResult:
+    """Bring back its assets and schedule."""
+    return _set_enabled(state, name, True)
+
+
+@router.post("/{name}/disable", response_model=MutationResult)
+def disable_integration(name: str, state: StateDep, _: PrincipalDep) -> MutationResult:
+    """Remove its assets and schedule from Dagster; the config is kept."""
+    return _set_enabled(state, name, False)
+
+
+@router.post("/{name}/test", response_model=TestResultPublic)
+def test_integration(name: str, state: StateDep, _: PrincipalDep) -> TestResultPublic:
+    """Test the saved integration's connection."""
+    from integrations_platform.runner.connection_test import test_connection
+
+    stored = state.service.get(name)
+    connector = state.service.catalog.get(stored.connector)
+    config = state.service.decrypted_config(stored)
+    result = test_connection(connector, config, state.settings, state.environ)
+    return TestResultPublic(**result.as_dict())
+
+
+def _launch(state: PlatformState, name: str, streams: list[str] | None, full: bool) -> str:
+    stored = state.service.get(name)
+    if not stored.enabled:
+        raise ConfigurationError(
+            f"Integration '{name}' is disabled", f"Enable it first (POST .../{name}/enable)."
+        )
+    known = set(stored.stream_names)
+    unknown = [s for s in streams or [] if s not in known]
+    if unknown:
+        raise ConfigurationError(
+            f"Integration '{name}' does not sync {', '.join(unknown)}",
+            f"Choose among {', '.join(sorted(known))}.",
+            field_errors={"streams": f"unknown stream(s): {', '.join(unknown)}"},
+        )
+    if state.dagster is None:
+        raise PlatformError("No Dagster webserver is configured", "Set INTEGRATIONS_DAGSTER_URL.")
+    return state.dagster.launch_sync(name, streams, full_refresh=full)
+
+
+@router.post("/{name}/sync", response_model=LaunchedRun, status_code=status.HTTP_202_ACCEPTED)
+def sync_integration(
+    name: str, state: StateDep, _: PrincipalDep, body: SyncRequestIn | None = None
+) -> LaunchedRun:
+    """Launch a sync in Dagster (some streams, optionally a full refresh)."""
+    body = body or SyncRequestIn()
+    run_id = _launch(state, name, body.streams, body.full_refresh)
+    return LaunchedRun(run_id=run_id, url=f"{state.settings.dagster_url}/runs/{run_id}")
+
+
+@router.get("/{name}/runs", response_model=list[RunPublic])
+def list_runs(
+    name: str,
+    state: StateDep,
+    _: PrincipalDep,
+    limit: int = Query(default=20, ge=1, le=200),
+) -> list[RunPublic]:
+    """Recent runs with status, duration, row counts and a link to Dagster."""
+    state.service.get(name)
+    return [_run(r) for r in state.status_reader().runs(name, limit)]
+
+
+@router.get("/{name}/runs/{run_id}/logs", response_model=list[LogLinePublic])
+def run_logs(name: str, run_id: str, state: StateDep, _: PrincipalDep) -> list[LogLinePublic]:
+    """A run's log, redacted against the integration's secrets."""
+    stored = state.service.get(name)
+    lines = state.status_reader().run_log(name, run_id)
+    if lines is None:
+        raise IntegrationNotFoundError(
+            f"Integration '{name}' has no run {run_id}", f"List its runs: GET .../{name}/runs."
+        )
+    connector = state.service.catalog.get(stored.connector)
+    try:
+        config = state.service.decrypted_config(stored)
+    except PlatformError:
+        config = {}
+    # Lines were redacted when the sync wrote them; this is a second net.
+    redactor = Redactor(str(config[k]) for k in connector.secret_names if config.get(k))
+    return [
+        LogLinePublic(**{**line, "message": redactor.redact(line["message"])}) for line in lines
+    ]
+
+
+@router.post("/bulk", response_model=BulkResult)
+def bulk_action(body: BulkAction, state: StateDep, _: PrincipalDep) -> BulkResult:
+    """Apply one action to several integrations; the outcome is reported per name."""
+    results: list[BulkItemResult] = []
+    changed = False
+    for name in dict.fromkeys(body.names):
+        try:
+            run_id = None
+            if body.action == "enable":
+                state.service.set_enabled(name, True)
+            elif body.action == "disable":
+                state.service.set_enabled(name, False)
+            elif body.action == "delete":
+                state.service.remove(name)
+            else:
+                run_id = _launch(state, name, None, False)
+            changed = changed or body.action != "sync"
+            results.append(BulkItemResult(name=name, ok=True, run_id=run_id))
+        except PlatformError as exc:
+            results.append(BulkItemResult(name=name, ok=False, error=str(exc)))
+    outcome = state.after_change(definitions_changed=changed)
+    return BulkResult(results=results, definitions=outcome)

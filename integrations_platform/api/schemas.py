@@ -1,0 +1,193 @@
+"""Request and response models of the config API (one family per resource)."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StreamIn(_In):
+    """A stream to sync; ``replication_key`` makes it incremental."""
+
+    name: str = Field(min_length=1, max_length=200)
+    replication_key: str | None = Field(default=None, max_length=200)
+
+
+class IntegrationCreate(_In):
+    """A new integration."""
+
+    name: str = Field(min_length=1, max_length=63, examples=["crm"])
+    connector: str = Field(min_length=1, max_length=63, examples=["salesforce"])
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="Settings of the connector; secrets are write-only."
+    )
+    streams: list[StreamIn] | None = Field(
+        default=None, description="Streams to sync; default: the connector's defaults."
+    )
+    schedule: str | None = Field(default=None, max_length=120, examples=["0 * * * *"])
+    start_date: str | None = Field(default=None, max_length=40, examples=["2024-01-01"])
+    destination: Literal["jsonl", "postgres"] = "jsonl"
+    enabled: bool = True
+    description: str = Field(default="", max_length=2000)
+
+
+class IntegrationUpdate(_In):
+    """Changes to an integration. Omitted fields, and blank secrets, keep their value."""
+
+    config: dict[str, Any] | None = None
+    streams: list[StreamIn] | None = None
+    schedule: str | None = Field(default=None, max_length=120)
+    start_date: str | None = Field(default=None, max_length=40)
+    destination: Literal["jsonl", "postgres"] | None = None
+    description: str | None = Field(default=None, max_length=2000)
+    version: int | None = Field(
+        default=None, description="The version you read; a stale one is refused with 409."
+    )
+
+
+class ConfigTest(_In):
+    """A config to test before saving it."""
+
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class SyncRequestIn(_In):
+    """Options for a sync launched through the API."""
+
+    streams: list[str] | None = Field(default=None, description="Default: every stream.")
+    full_refresh: bool = False
+
+
+class BulkAction(_In):
+    """One action applied to several integrations."""
+
+    action: Literal["enable", "disable", "sync", "delete"]
+    names: list[str] = Field(min_length=1, max_length=1000)
+
+
+class RunPublic(BaseModel):
+    """One run of an integration in Dagster."""
+
+    run_id: str
+    status: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_s: float | None
+    row_counts: dict[str, int]
+    url: str
+
+
+class StatusPublic(BaseModel):
+    """What Dagster knows of an integration."""
+
+    last_run: RunPublic | None = None
+    last_success_at: datetime | None = None
+    row_counts: dict[str, int] = Field(default_factory=dict)
+    next_run_at: datetime | None = None
+
+
+class IntegrationPublic(BaseModel):
+    """An integration as the API shows it: secrets only as "set" / "not set"."""
+
+    id: str
+    name: str
+    connector: str
+    enabled: bool
+    schedule: str
+    streams: list[dict[str, Any]]
+    start_date: str
+    destination: str
+    description: str
+    version: int
+    created_at: datetime | None
+    updated_at: datetime | None
+    config: dict[str, Any] | None = None
+    secrets: dict[str, Literal["set", "not set"]] | None = None
+    status: StatusPublic | None = None
+    links: dict[str, str] = Field(default_factory=dict)
+
+
+class MutationResult(BaseModel):
+    """A saved change, and whether Dagster's definitions already follow it."""
+
+    integration: IntegrationPublic | None = None
+    definitions: Literal["reloaded", "pending", "unchanged"]
+    detail: str = ""
+
+
+class ConnectorSummary(BaseModel):
+    """A connector card in the marketplace."""
+
+    id: str
+    label: str
+    category: str
+    description: str
+    docs_url: str
+    logo_url: str
+    streams: list[str]
+
+
+class ConnectorDetail(ConnectorSummary):
+    """A connector with its form schema."""
+
+    form_schema: dict[str, Any]
+    stream_specs: list[dict[str, Any]]
+    dynamic_streams: bool
+    stream_name_help: str
+    default_schedule: str
+
+
+class TestResultPublic(BaseModel):
+    """Outcome of a connection test."""
+
+    ok: bool
+    reason: str
+    message: str
+    hint: str
+    duration_s: float
+    details: dict[str, Any]
+
+
+class BulkItemResult(BaseModel):
+    """One integration's outcome in a bulk action."""
+
+    name: str
+    ok: bool
+    error: str | None = None
+    run_id: str | None = None
+
+
+class BulkResult(BaseModel):
+    """Outcome per name, and the definitions reload."""
+
+    results: list[BulkItemResult]
+    definitions: Literal["reloaded", "pending", "unchanged"]
+
+
+class LaunchedRun(BaseModel):
+    """A sync launched in Dagster."""
+
+    run_id: str
+    url: str
+
+
+class LogLinePublic(BaseModel):
+    """One line of a run's log (already redacted at the source, and again here)."""
+
+    timestamp: datetime | None
+    level: str
+    step: str | None
+    message: str
+
+
+class ErrorPublic(BaseModel):
+    """Every error the API returns."""
+
+    error: str
+    detail: str
+    instruction: str = ""
+    field_errors: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,133 @@
+"""Talks to a running Dagster webserver over its GraphQL API: reload the code location,
+launch syncs. Used by the API and the CLI; never by the definitions themselves."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from integrations_platform.errors import PlatformError
+from integrations_platform.orchestration.translator import stream_key_part
+from integrations_platform.settings import ENV_DAGSTER_URL
+
+LOCATION_NAME = "integrations"
+REPOSITORY_NAME = "__repository__"
+
+_RELOAD = """
+mutation Reload($location: String!) {
+  reloadRepositoryLocation(repositoryLocationName: $location) {
+    __typename
+    ... on WorkspaceLocationEntry { locationOrLoadError { __typename
+      ... on PythonError { message } } }
+    ... on PythonError { message }
+    ... on UnauthorizedError { message }
+    ... on ReloadNotSupported { message }
+    ... on RepositoryLocationNotFound { message }
+  }
+}"""
+
+_LAUNCH = """
+mutation Launch($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on InvalidSubsetError { message }
+    ... on PipelineNotFoundError { message }
+    ... on RunConflict { message }
+    ... on UnauthorizedError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on InvalidOutputError { stepKey }
+    ... on InvalidStepError { invalidStepKey }
+    ... on PresetNotFoundError { message }
+    ... on ConflictingExecutionParamsError { message }
+    ... on NoModeProvidedError { message }
+  }
+}"""
+
+
+class DagsterUnavailableError(PlatformError):
+    """The Dagster webserver cannot be reached, or refused the request."""
+
+
+@dataclass(frozen=True)
+class DagsterClient:
+    """A small GraphQL client for the webserver at ``url``."""
+
+    url: str
+    timeout_s: float = 30.0
+
+    def _call(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        try:
+            reply = httpx.post(
+                f"{self.url}/graphql",
+                json={"query": query, "variables": variables},
+                timeout=self.timeout_s,
+            )
+            reply.raise_for_status()
+            body = reply.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise DagsterUnavailableError(
+                f"Dagster at {self.url} cannot be reached ({type(exc).__name__})",
+                f"Start it (`integrations up`) or set {ENV_DAGSTER_URL}.",
+            ) from None
+        if body.get("errors"):
+            raise DagsterUnavailableError(
+                f"Dagster refused the request: {body['errors'][0].get('message', '')}",
+                "Check the Dagster webserver's version and logs.",
+            )
+        data: dict[str, Any] = body["data"]
+        return data
+
+    def reload(self) -> None:
+        """Reload the ``integrations`` code location so definitions follow the store."""
+        result = self._call(_RELOAD, {"location": LOCATION_NAME})["reloadRepositoryLocation"]
+        if result["__typename"] != "WorkspaceLocationEntry":
+            raise DagsterUnavailableError(
+                f"Dagster did not reload the code location: {result.get('message', '')}",
+                "Check the code location in the Dagster UI (Deployment).",
+            )
+        loaded = result.get("locationOrLoadError") or {}
+        if loaded.get("__typename") == "PythonError":
+            raise DagsterUnavailableError(
+                f"The code location failed to load: {loaded.get('message', '')[:500]}",
+                "Open Deployment in the Dagster UI for the full error.",
+            )
+
+    def launch_sync(
+        self,
+        integration: str,
+        streams: Sequence[str] | None = None,
+        *,
+        full_refresh: bool = False,
+        tags: dict[str, str] | None = None,
+    ) -> str:
+        """Launch integration's sync job (optionally some streams); returns the run id."""
+        selector: dict[str, Any] = {
+            "repositoryLocationName": LOCATION_NAME,
+            "repositoryName": REPOSITORY_NAME,
+            "jobName": f"{integration}_sync_job",
+        }
+        if streams:
+            selector["assetSelection"] = [
+                {"path": [integration, stream_key_part(s)]} for s in streams
+            ]
+        run_tags = {"integration": integration, **(tags or {})}
+        params = {
+            "selector": selector,
+            "runConfigData": {
+                "ops": {f"{integration}_sync": {"config": {"full_refresh": full_refresh}}}
+            },
+            "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in run_tags.items()]},
+        }
+        result = self._call(_LAUNCH, {"params": params})["launchRun"]
+        if result["__typename"] == "LaunchRunSuccess":
+            return str(result["run"]["runId"])
+        if result["__typename"] == "PipelineNotFoundError":
+            raise PlatformError(
+                f"Dagster has no sync job for '{integration}'",
+                "Enable the integration, and reload the code location if it was just added.",
+            )
+        detail = result.get("message") or result.get("errors") or result["__typename"]
+        raise PlatformError(f"Dagster refused to launch the sync: {detail}", "See the Dagster UI.")
