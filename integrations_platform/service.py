@@ -15,9 +15,10 @@ from integrations_platform.catalog.models import is_valid_cron
 from integrations_platform.catalog.validation import format_datetime, parse_datetime
 from integrations_platform.destinations import DESTINATIONS
 from integrations_platform.errors import ConfigurationError
+from integrations_platform.keys import stream_key_part
 from integrations_platform.store import ConfigStore, KeyRing, StoredIntegration
 
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ class IntegrationService:
         """Validate and store a new integration."""
         connector = self.catalog.get(connector_id)
         errors: dict[str, str] = {}
-        if not NAME_PATTERN.match(name or ""):
+        if not NAME_PATTERN.fullmatch(name or ""):
             errors["name"] = (
                 "use 1-63 lower-case letters, digits and underscores, starting with a letter"
             )
@@ -192,6 +193,7 @@ class IntegrationService:
             start_date=start_date,
             destination=destination,
         )
+        _check_text(errors, "description", description)
         _raise_if(errors, connector)
         integration_id = StoredIntegration.new_id()
         stored = StoredIntegration(
@@ -247,6 +249,7 @@ class IntegrationService:
                 destination=destination or current.destination,
                 default_streams=[StreamSelection(**_stream_kwargs(s)) for s in current.streams],
             )
+            _check_text(errors, "description", description)
             _raise_if(errors, connector)
             result["config"] = clean
             result["connector"] = connector
@@ -305,12 +308,12 @@ class IntegrationService:
         default_streams: Sequence[StreamSelection] | None = None,
     ) -> list[StreamSelection]:
         if not is_valid_cron(schedule):
-            errors["schedule"] = f"not a valid cron expression: {schedule!r} (e.g. '0 * * * *')"
+            errors["schedule"] = "not a valid cron expression (e.g. '0 * * * *')"
         if start_date is not None:
             try:
                 parse_datetime(start_date)
             except ValueError:
-                errors["start_date"] = f"expected an ISO 8601 date, got {start_date!r}"
+                errors["start_date"] = "expected an ISO 8601 date such as 2024-01-01"
         if destination not in DESTINATIONS:
             errors["destination"] = f"must be one of {', '.join(DESTINATIONS)}"
         if streams is None:
@@ -333,7 +336,7 @@ class IntegrationService:
             if (
                 connector.dynamic_streams
                 and connector.stream_name_pattern
-                and re.match(connector.stream_name_pattern, sel.name)
+                and re.fullmatch(connector.stream_name_pattern, sel.name)
             ):
                 continue
             problems.append(sel.name)
@@ -347,6 +350,10 @@ class IntegrationService:
         names = [s.name for s in selected]
         if len(set(names)) != len(names):
             errors["streams"] = "a stream is listed twice"
+        elif len({stream_key_part(n) for n in names}) != len(names):
+            errors["streams"] = (
+                "two streams differ only in punctuation and would share one Dagster asset"
+            )
         return [_with_catalog_defaults(connector, s) for s in selected]
 
 
@@ -374,6 +381,11 @@ def _normalise_start(start_date: str | None) -> str:
         now = datetime.now(UTC)
         return format_datetime(datetime(now.year, now.month, 1, tzinfo=UTC))
     return format_datetime(parse_datetime(start_date))
+
+
+def _check_text(errors: dict[str, str], field: str, value: str | None) -> None:
+    if value and any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+        errors[field] = "must not contain control characters"
 
 
 def _raise_if(errors: dict[str, str], connector: ConnectorSpec) -> None:

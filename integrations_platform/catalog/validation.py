@@ -9,6 +9,9 @@ from urllib.parse import urlparse
 from integrations_platform.catalog.models import ConnectorSpec, SettingSpec
 from integrations_platform.errors import ConfigurationError
 
+# Larger integers are not settings any tap takes, and floats overflow on them.
+MAX_INTEGER = 2**53
+
 
 def parse_datetime(value: str) -> datetime:
     """Parse an ISO 8601 date or date-time; a naive value is taken as UTC."""
@@ -16,7 +19,12 @@ def parse_datetime(value: str) -> datetime:
     if text.endswith("Z") or text.endswith("z"):
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date out of range") from None
+    return parsed
 
 
 def format_datetime(value: datetime) -> str:
@@ -43,17 +51,19 @@ def coerce_setting(setting: SettingSpec, value: Any) -> Any:
         return value
     if kind == "boolean":
         if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
+            raise ValueError(f"expected true or false, got {type(value).__name__}")
         return value
     if kind in ("integer", "number"):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"expected a number, got {value!r}")
+            raise ValueError(f"expected a number, got {type(value).__name__}")
         if kind == "integer" and isinstance(value, float):
             if not value.is_integer():
-                raise ValueError(f"expected a whole number, got {value!r}")
+                raise ValueError("expected a whole number")
             value = int(value)
-        if math.isnan(value) or math.isinf(value):
-            raise ValueError(f"expected a finite number, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("expected a finite number")
+        if isinstance(value, int) and abs(value) > MAX_INTEGER:
+            raise ValueError(f"must be between -{MAX_INTEGER} and {MAX_INTEGER}")
         if setting.minimum is not None and value < setting.minimum:
             raise ValueError(f"must be at least {setting.minimum:g}")
         if setting.maximum is not None and value > setting.maximum:
@@ -68,14 +78,14 @@ def coerce_setting(setting: SettingSpec, value: Any) -> Any:
             try:
                 parsed = parse_datetime(value)
             except ValueError:
-                raise ValueError(
-                    f"expected an ISO 8601 date such as 2024-01-01T00:00:00Z, got {value!r}"
-                ) from None
+                raise ValueError("expected an ISO 8601 date such as 2024-01-01T00:00:00Z") from None
         else:
             raise ValueError(f"expected a date, got {type(value).__name__}")
-        if kind == "datetime":
-            return format_datetime(parsed)
-        return parsed.astimezone(UTC).date().isoformat()
+        try:
+            utc = parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValueError("date out of range") from None
+        return format_datetime(utc) if kind == "datetime" else utc.date().isoformat()
     if kind == "array":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError("expected a list of text values")

@@ -6,7 +6,9 @@ the same definitions from that pin instead of querying again.
 """
 
 import logging
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import dagster as dg
 from sqlalchemy.exc import DBAPIError
@@ -107,16 +109,32 @@ def load_definitions(settings: Settings) -> dg.Definitions:
     )
 
     context = DefinitionsLoadContext.get()
-    snapshots: list[IntegrationSnapshot] | None = None
+    pin: str | None = None
     if context.load_type == DefinitionsLoadType.RECONSTRUCTION:
         pinned = context.reconstruction_metadata.get(RECONSTRUCTION_KEY)
-        if isinstance(pinned, str):
-            snapshots = load_snapshots(pinned)
-    if snapshots is None:
-        snapshots = load_integration_snapshots(settings)
+        pin = pinned if isinstance(pinned, str) else None
+    if pin is None:
+        pin = dump_snapshots(load_integration_snapshots(settings))
     # Pinned for the run workers, which reconstruct these definitions from it.
-    context.add_to_pending_reconstruction_metadata(RECONSTRUCTION_KEY, dump_snapshots(snapshots))
-    return build_definitions(load_catalog(settings.catalog_dir), snapshots)
+    context.add_to_pending_reconstruction_metadata(RECONSTRUCTION_KEY, pin)
+    return _build_once(pin, settings.catalog_dir)
+
+
+# A code server calls the definitions function twice when it starts: once to load, once
+# to reconstruct from the pin it just made. The second call reuses the first build.
+_last_build: tuple[tuple[str, str], dg.Definitions] | None = None
+_build_lock = threading.Lock()
+
+
+def _build_once(pin: str, catalog_dir: Path) -> dg.Definitions:
+    global _last_build
+    key = (pin, str(catalog_dir))
+    with _build_lock:
+        if _last_build is not None and _last_build[0] == key:
+            return _last_build[1]
+        built = build_definitions(load_catalog(catalog_dir), load_snapshots(pin))
+        _last_build = (key, built)
+        return built
 
 
 @dg.definitions

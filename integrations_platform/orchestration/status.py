@@ -7,14 +7,14 @@ query per integration.
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 
+from integrations_platform.keys import stream_key_part
 from integrations_platform.orchestration.constants import INTEGRATION_TAG, META_STREAM
-from integrations_platform.orchestration.translator import stream_key_part
 from integrations_platform.store import StoredIntegration
 
 
@@ -87,16 +87,24 @@ class StatusReader:
         )
 
     def statuses(self, integrations: Sequence[StoredIntegration]) -> dict[str, IntegrationStatus]:
-        """Status of every integration given, in three queries (cached briefly)."""
+        """Status of every integration given, in three queries (cached briefly).
+
+        Only what comes from the instance is cached; the next run follows the
+        integration's current schedule and state.
+        """
         names = frozenset(i.name for i in integrations)
         with self._lock:
             cached = self._cache
-            if cached and cached[1] >= names and time.monotonic() - cached[0] < self.ttl_s:
-                return {n: cached[2][n] for n in names}
-        result = self._read(integrations)
-        with self._lock:
-            self._cache = (time.monotonic(), names, result)
-        return result
+        if cached and cached[1] >= names and time.monotonic() - cached[0] < self.ttl_s:
+            found = cached[2]
+        else:
+            found = self._read(integrations)
+            with self._lock:
+                self._cache = (time.monotonic(), names, found)
+        return {
+            i.name: replace(found[i.name], next_run_at=next_tick(i.schedule) if i.enabled else None)
+            for i in integrations
+        }
 
     def _read(self, integrations: Sequence[StoredIntegration]) -> dict[str, IntegrationStatus]:
         if not integrations:
@@ -137,7 +145,6 @@ class StatusReader:
                 last_run=last.get(i.name),
                 last_success_at=last_success.get(i.name),
                 row_counts=rows.get(i.name, {}),
-                next_run_at=next_tick(i.schedule) if i.enabled else None,
             )
             for i in integrations
         }

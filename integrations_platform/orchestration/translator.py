@@ -1,19 +1,17 @@
 """Integration stream → Dagster AssetSpec. No side effects; subclass to customise."""
 
-import re
 from typing import Any, NamedTuple
 
 import dagster as dg
 
 from integrations_platform.catalog import ConnectorSpec
+from integrations_platform.keys import stream_key_part
 from integrations_platform.orchestration.constants import (
     META_CONNECTOR,
     META_INTEGRATION,
     META_STREAM,
 )
 from integrations_platform.orchestration.snapshot import IntegrationSnapshot
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
 class IntegrationStreamProps(NamedTuple):
@@ -22,11 +20,6 @@ class IntegrationStreamProps(NamedTuple):
     integration: IntegrationSnapshot
     connector: ConnectorSpec
     stream: dict[str, Any]
-
-
-def stream_key_part(stream_name: str) -> str:
-    """An asset-key part for a stream name (``public-orders`` → ``public_orders``)."""
-    return _UNSAFE.sub("_", stream_name)
 
 
 class IntegrationsTranslator:

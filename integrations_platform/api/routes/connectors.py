@@ -18,7 +18,13 @@ from integrations_platform.catalog.form_schema import connector_form_schema
 router = APIRouter(
     prefix="/api/v1/connectors",
     tags=["connectors"],
-    responses={401: {"model": ErrorPublic}, 404: {"model": ErrorPublic}},
+    responses={
+        400: {"model": ErrorPublic},
+        401: {"model": ErrorPublic},
+        404: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+        503: {"model": ErrorPublic},
+    },
 )
 
 

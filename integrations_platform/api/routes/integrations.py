@@ -41,10 +41,12 @@ router = APIRouter(
     prefix="/api/v1/integrations",
     tags=["integrations"],
     responses={
+        400: {"model": ErrorPublic},
         401: {"model": ErrorPublic},
         404: {"model": ErrorPublic},
         409: {"model": ErrorPublic},
         422: {"model": ErrorPublic},
+        503: {"model": ErrorPublic},
     },
 )
 
@@ -136,7 +138,6 @@ async def list_integrations(state: StateDep, _: PrincipalDep) -> Response:
     "",
     response_model=MutationResult,
     status_code=status.HTTP_201_CREATED,
-    responses={400: {"model": ErrorPublic}},
 )
 def create_integration(
     body: IntegrationCreate,
@@ -193,7 +194,7 @@ def update_integration(
 ) -> MutationResult:
     """Change an integration; a stale ``version`` / ``If-Match`` is refused with 409."""
     expected = body.version
-    if if_match is not None:
+    if if_match is not None and if_match.strip() != "*":
         try:
             expected = int(if_match.strip().removeprefix("W/").strip('"'))
         except ValueError:

@@ -1,0 +1,10 @@
+"""Names the platform derives for Dagster (kept free of Dagster imports)."""
+
+import re
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+
+
+def stream_key_part(stream_name: str) -> str:
+    """An asset-key part for a stream name (``public-orders`` → ``public_orders``)."""
+    return _UNSAFE.sub("_", stream_name)
