@@ -247,6 +247,13 @@ def populate_store(settings: Settings, catalog: Catalog, n: int, streams: int) -
     return time.perf_counter() - started
 
 
+def forget_last_build() -> None:
+    """A code server builds once per process; repetitions here must not reuse that build."""
+    import integrations_platform.orchestration.definitions as platform_definitions
+
+    platform_definitions._last_build = None  # noqa: SLF001 - per-process cache
+
+
 def code_server_load() -> dg.RepositoryDefinition:
     """Load the platform's code location as ``dagster api grpc -m ... -a defs`` does.
 
@@ -461,8 +468,8 @@ def _run(
     sides: dict[str, Callable[[], dg.Definitions | dg.RepositoryDefinition]] = {
         "baseline": lambda: baseline_definitions(args.n, args.streams),
         "memory": lambda: build_definitions(catalog, snapshots),
-        "store": lambda: load_definitions(settings),
-        "code_server": code_server_load,
+        "store": lambda: (forget_last_build(), load_definitions(settings))[1],
+        "code_server": lambda: (forget_last_build(), code_server_load())[1],
         "baseline_code_server": BaselineCodeServer(tmp / "baseline-modules", args.n, args.streams),
     }
     # Each platform variant is paired with a baseline run just before it; the code-server

@@ -322,10 +322,24 @@ def test_cmd(name: str, as_json: bool) -> None:
 @click.argument("name")
 @click.option("--streams", help="Comma-separated streams; default: every stream.")
 @click.option("--full-refresh", is_flag=True, help="Ignore the bookmark; re-sync from the start.")
+@click.option("--from", "from_date", help="Backfill from this date (needs --to).")
+@click.option("--to", "to_date", help="Backfill up to this date, included.")
 @handle_errors
-def sync(name: str, streams: str | None, full_refresh: bool) -> None:
-    """Launch a sync of NAME in Dagster (the webserver at INTEGRATIONS_DAGSTER_URL)."""
+def sync(
+    name: str,
+    streams: str | None,
+    full_refresh: bool,
+    from_date: str | None,
+    to_date: str | None,
+) -> None:
+    """Launch a sync of NAME in Dagster (the webserver at INTEGRATIONS_DAGSTER_URL).
+
+    With --from/--to, one backfill run loads exactly the records of those days (or
+    months) and leaves the incremental bookmark alone.
+    """
+    from integrations_platform.orchestration.assets import partition_key_range
     from integrations_platform.orchestration.client import DagsterClient
+    from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 
     settings = get_settings()
     service = build_service(settings)
@@ -335,10 +349,65 @@ def sync(name: str, streams: str | None, full_refresh: bool) -> None:
     if unknown:
         known = ", ".join(stored.stream_names)
         _fail(f"'{name}' does not sync {', '.join(unknown)}; it syncs {known}")
+    if (from_date is None) != (to_date is None):
+        _fail("give both --from and --to for a backfill")
+    if from_date and full_refresh:
+        _fail("--full-refresh does not apply to a backfill, which never reads the bookmark")
+    partitions = None
+    if from_date and to_date:
+        connector = service.catalog.get(stored.connector)
+        snapshot = IntegrationSnapshot.from_stored(stored)
+        partitions = partition_key_range(snapshot, connector, from_date, to_date)
     run_id = DagsterClient(settings.dagster_url).launch_sync(
-        name, chosen, full_refresh=full_refresh
+        name, chosen, full_refresh=full_refresh, partition_range=partitions
     )
-    click.echo(f"Launched run {run_id}: {settings.dagster_url}/runs/{run_id}")
+    what = f" (partitions {partitions[0]}…{partitions[1]})" if partitions else ""
+    click.echo(f"Launched run {run_id}{what}: {settings.dagster_url}/runs/{run_id}")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def state(name: str, as_json: bool) -> None:
+    """Show NAME's incremental bookmarks and the history of their resets."""
+    from integrations_platform.state_service import integration_state
+
+    data = integration_state(build_service(get_settings()), get_settings(), os.environ, name)
+    if as_json:
+        _print_json(data)
+        return
+    for stream, bookmark in sorted(data["bookmarks"].items()):
+        click.echo(f"{stream:<24} {json.dumps(bookmark)}")
+    if not data["bookmarks"]:
+        click.echo("No bookmark: the next sync starts from the start date.")
+    for reset in data["resets"]:
+        click.echo(f"reset {reset['stream'] or 'all streams'} by {reset['actor']} at {reset['at']}")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--stream", help="Reset only this stream (default: every stream).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def reset(name: str, stream: str | None, yes: bool) -> None:
+    """Clear NAME's incremental bookmark: the next sync starts from the start date."""
+    import getpass
+
+    from integrations_platform.state_service import reset_integration_state
+
+    settings = get_settings()
+    service = build_service(settings)
+    service.get(name)
+    what = f"stream '{stream}' of '{name}'" if stream else f"every stream of '{name}'"
+    if not yes and not click.confirm(
+        f"Clear the bookmark of {what}? The next sync re-reads it all"
+    ):
+        _fail("not reset")
+    record = reset_integration_state(
+        service, settings, os.environ, name, stream=stream, actor=f"cli:{getpass.getuser()}"
+    )
+    click.echo(f"Reset {what} (recorded at {record['at']}).")
 
 
 @main.command()
@@ -375,6 +444,123 @@ def up(host: str, dagster_port: int, api_port: int, sandbox_port: int, no_demo: 
     from integrations_platform.launcher import UpOptions, run_up
 
     sys.exit(run_up(UpOptions(host, dagster_port, api_port, sandbox_port, demo=not no_demo)))
+
+
+# -- notifications -----------------------------------------------------------------
+
+
+@main.group("notifications")
+def notifications_cmd() -> None:
+    """Sync failures, misconfigurations, stale and paused syncs (docs/notifications.md)."""
+
+
+def _notifications(settings: Settings):  # type: ignore[no-untyped-def]
+    from integrations_platform.notifications import NotificationService, NotificationSettings
+
+    return NotificationService.open(settings.database_url, NotificationSettings.from_env())
+
+
+def _print_notification(n: Any) -> None:
+    seen = f"{n.count}x, last {n.last_seen_at:%Y-%m-%d %H:%M} UTC"
+    click.echo(f"{n.id}  {n.status:<12} {n.integration:<20} {n.category:<18} {seen}")
+    click.echo(f"    {n.title}")
+    if n.status != "resolved":
+        click.echo(f"    what to do: {n.action}")
+    if n.run_url:
+        click.echo(f"    run: {n.run_url}")
+
+
+@notifications_cmd.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["unresolved", "open", "acknowledged", "resolved", "all"]),
+    default="unresolved",
+    show_default=True,
+)
+@click.option("--integration", help="Only this integration's notifications.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def notifications_list(status: str, integration: str | None, limit: int, as_json: bool) -> None:
+    """Notifications, newest first (default: the unresolved ones)."""
+    items = _notifications(get_settings()).list_notifications(
+        status=None if status == "all" else status, integration=integration, limit=limit
+    )
+    if as_json:
+        _print_json([n.as_dict() for n in items])
+        return
+    if not items:
+        click.echo("No notifications.")
+    for n in items:
+        _print_notification(n)
+
+
+@notifications_cmd.command("show")
+@click.argument("notification_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def notifications_show(notification_id: str, as_json: bool) -> None:
+    """One notification, with its full message."""
+    n = _notifications(get_settings()).store.get(notification_id)
+    if as_json:
+        _print_json(n.as_dict())
+        return
+    _print_notification(n)
+    click.echo("")
+    click.echo(n.message)
+
+
+@notifications_cmd.command("ack")
+@click.argument("notification_id")
+@handle_errors
+def notifications_ack(notification_id: str) -> None:
+    """Acknowledge a notification (it stays unresolved until resolved)."""
+    n = _notifications(get_settings()).acknowledge(notification_id, "cli")
+    click.echo(f"Notification {n.id} is {n.status}.")
+
+
+@notifications_cmd.command("resolve")
+@click.argument("notification_id")
+@handle_errors
+def notifications_resolve(notification_id: str) -> None:
+    """Resolve a notification by hand."""
+    n = _notifications(get_settings()).resolve(notification_id, "cli")
+    click.echo(f"Notification {n.id} is {n.status}.")
+
+
+@notifications_cmd.command("check")
+@handle_errors
+def notifications_check() -> None:
+    """Check every integration's setup now: connector, decryption, validation."""
+    from integrations_platform.notifications.checks import find_misconfigurations
+
+    settings = get_settings()
+    service = build_service(settings)
+    notes = _notifications(settings)
+    stored = service.store.list_all()
+    try:
+        keyring: KeyRing | None = service.keyring
+    except PlatformError:
+        keyring = None
+    found = find_misconfigurations(service.catalog, stored, keyring, notes.settings.settings_url)
+    notes.sync_misconfigurations(found, [s.name for s in stored])
+    for problem in found:
+        click.echo(f"{problem.integration}: {problem.message}. {problem.action}")
+    click.echo(f"{len(stored)} integration(s) checked, {len(found)} problem(s).")
+    if found:
+        sys.exit(1)
+
+
+@notifications_cmd.command("deliver")
+@click.option("--retry-failed", is_flag=True, help="Also retry deliveries that were given up.")
+@handle_errors
+def notifications_deliver(retry_failed: bool) -> None:
+    """Send the webhook deliveries that are due now (the sensors do this every tick)."""
+    notes = _notifications(get_settings())
+    if retry_failed:
+        notes.store.retry_failed()
+    result = notes.deliver(budget_s=60)
+    click.echo(f"{result.delivered} delivered, {result.failed} failed, {result.left} left.")
 
 
 if __name__ == "__main__":  # pragma: no cover

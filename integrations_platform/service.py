@@ -18,6 +18,8 @@ from integrations_platform.errors import ConfigurationError
 from integrations_platform.keys import stream_key_part
 from integrations_platform.store import ConfigStore, KeyRing, StoredIntegration
 
+# Partitions start at the start date: an absurd year would mean millions of them.
+MIN_START_YEAR, MAX_START_YEAR = 1970, 2200
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
@@ -311,7 +313,8 @@ class IntegrationService:
             errors["schedule"] = "not a valid cron expression (e.g. '0 * * * *')"
         if start_date is not None:
             try:
-                parse_datetime(start_date)
+                if not MIN_START_YEAR <= parse_datetime(start_date).year <= MAX_START_YEAR:
+                    errors["start_date"] = f"must be between {MIN_START_YEAR} and {MAX_START_YEAR}"
             except ValueError:
                 errors["start_date"] = "expected an ISO 8601 date such as 2024-01-01"
         if destination not in DESTINATIONS:

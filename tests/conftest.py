@@ -152,3 +152,19 @@ def dagster_home(tmp_path: Path) -> Path:
     path = tmp_path / "dagster"
     path.mkdir()
     return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_definitions_load_context() -> Iterator[None]:
+    """Each test loads definitions as a new process would (no leftover load context).
+
+    Dagster keeps the current load context, and the platform its last build, per
+    process; a test that reconstructs a job would otherwise leave both behind.
+    """
+    yield
+    from dagster._core.definitions.definitions_load_context import DefinitionsLoadContext
+
+    import integrations_platform.orchestration.definitions as definitions
+
+    DefinitionsLoadContext._instance = None  # noqa: SLF001 - test isolation only
+    definitions._last_build = None  # noqa: SLF001

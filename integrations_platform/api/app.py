@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from integrations_platform.api.errors import install_error_handlers
-from integrations_platform.api.routes import connectors, integrations
+from integrations_platform.api.routes import connectors, integrations, notifications
 from integrations_platform.api.state import DefinitionsReloader, PlatformState
 from integrations_platform.catalog import load_catalog
 from integrations_platform.errors import PlatformError
@@ -105,6 +105,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(connectors.router)
     app.include_router(integrations.router)
+    app.include_router(notifications.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -60,6 +60,23 @@ class SyncRequestIn(_In):
 
     streams: list[str] | None = Field(default=None, description="Default: every stream.")
     full_refresh: bool = False
+    from_date: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Backfill: the first day (or month) to load; needs to_date.",
+    )
+    to_date: str | None = Field(
+        default=None, max_length=40, description="Backfill: the last day (or month), included."
+    )
+
+
+class StateResetIn(_In):
+    """Clear an integration's bookmark (one stream, or every stream)."""
+
+    stream: str | None = Field(default=None, max_length=200)
+    confirm: bool = Field(
+        default=False, description="Must be true: the next sync re-reads what is reset."
+    )
 
 
 class BulkAction(_In):
@@ -90,6 +107,30 @@ class StatusPublic(BaseModel):
     next_run_at: datetime | None = None
 
 
+class NotificationPublic(BaseModel):
+    """A notification: a classified failure, a misconfiguration, a stale or paused sync."""
+
+    id: str
+    integration: str
+    kind: Literal["run_failure", "misconfiguration", "stale", "auto_paused"]
+    category: str
+    severity: str
+    status: Literal["open", "acknowledged", "resolved"]
+    title: str
+    message: str
+    action: str
+    run_id: str | None = None
+    run_url: str | None = None
+    settings_url: str | None = None
+    count: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+
+
 class IntegrationPublic(BaseModel):
     """An integration as the API shows it: secrets only as "set" / "not set"."""
 
@@ -109,6 +150,9 @@ class IntegrationPublic(BaseModel):
     secrets: dict[str, Literal["set", "not set"]] | None = None
     status: StatusPublic | None = None
     links: dict[str, str] = Field(default_factory=dict)
+    notifications: list[NotificationPublic] = Field(
+        default_factory=list, description="Its unresolved notifications, newest first."
+    )
 
 
 class MutationResult(BaseModel):
@@ -191,3 +235,9 @@ class ErrorPublic(BaseModel):
     detail: str
     instruction: str = ""
     field_errors: dict[str, str] = Field(default_factory=dict)
+
+
+# Every router documents the one error body for every status the handlers can return.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorPublic} for code in (400, 401, 404, 409, 422, 503)
+}

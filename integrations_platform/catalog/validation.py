@@ -29,7 +29,9 @@ def parse_datetime(value: str) -> datetime:
 
 def format_datetime(value: datetime) -> str:
     """The canonical form stored and passed to taps: ``2024-01-01T00:00:00Z``."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: "%Y" drops the leading zeros of years before 1000.
+    utc = value.astimezone(UTC).replace(microsecond=0, tzinfo=None)
+    return utc.isoformat(timespec="seconds") + "Z"
 
 
 def coerce_setting(setting: SettingSpec, value: Any) -> Any:

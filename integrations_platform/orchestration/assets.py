@@ -1,11 +1,14 @@
 """One multi_asset per integration: one asset per selected stream, one sync per run."""
 
 from collections.abc import Iterator
+from datetime import UTC
 
 import dagster as dg
 from pydantic import Field
 
 from integrations_platform.catalog import ConnectorSpec
+from integrations_platform.catalog.validation import parse_datetime
+from integrations_platform.errors import ConfigurationError
 from integrations_platform.orchestration.constants import CONNECTOR_TAG, INTEGRATION_TAG
 from integrations_platform.orchestration.resources import MeltanoResource
 from integrations_platform.orchestration.snapshot import IntegrationSnapshot
@@ -25,6 +28,60 @@ class SyncConfig(dg.Config):
             "integration's start date; the new bookmark is stored when the run succeeds."
         ),
     )
+
+
+def build_partitions(
+    integration: IntegrationSnapshot, connector: ConnectorSpec
+) -> dg.TimeWindowPartitionsDefinition:
+    """Time partitions from the integration's start date (daily or monthly, per catalog).
+
+    Scheduled runs are not partitioned: they sync incrementally from the bookmark.
+    Partitions are for backfills ("load March again"), which load exactly their windows.
+    """
+    start = parse_datetime(integration.start_date)
+    day = start.astimezone(UTC).date()
+    if connector.partitioning == "monthly":
+        return dg.MonthlyPartitionsDefinition(
+            start_date=day.replace(day=1).isoformat(), timezone="UTC"
+        )
+    return dg.DailyPartitionsDefinition(start_date=day.isoformat(), timezone="UTC")
+
+
+def partition_key_range(
+    integration: IntegrationSnapshot, connector: ConnectorSpec, first: str, last: str
+) -> tuple[str, str]:
+    """The partition keys that cover the dates ``first`` to ``last`` (both included)."""
+    partitions = build_partitions(integration, connector)
+    try:
+        start, end = parse_datetime(first), parse_datetime(last)
+    except ValueError:
+        raise ConfigurationError(
+            "The backfill range needs ISO 8601 dates",
+            "Write them like 2024-03-01.",
+            field_errors={"from": "expected a date such as 2024-03-01"},
+        ) from None
+    if end < start:
+        raise ConfigurationError(
+            "The range ends before it starts",
+            "Give --from before --to.",
+            field_errors={"to": "before 'from'"},
+        )
+    monthly = connector.partitioning == "monthly"
+    keys = tuple(
+        (d.replace(day=1) if monthly else d).isoformat()
+        for d in (start.astimezone(UTC).date(), end.astimezone(UTC).date())
+    )
+    valid = partitions.get_partition_keys()
+    for field, key in zip(("from", "to"), keys, strict=True):
+        if key not in valid:
+            raise ConfigurationError(
+                f"No partition {key}: '{integration.name}' has {connector.partitioning} "
+                f"partitions from {valid[0] if valid else integration.start_date} to "
+                f"{valid[-1] if valid else 'now'}",
+                "Choose dates inside that range (the current period is not complete yet).",
+                field_errors={field: "outside the integration's partitions"},
+            )
+    return keys
 
 
 def build_integration_assets(
@@ -52,6 +109,9 @@ def build_integration_assets(
         name=f"{integration.name}_sync",
         specs=specs,
         can_subset=True,
+        partitions_def=build_partitions(integration, connector),
+        # A launchpad backfill of many partitions is one run over the whole range.
+        backfill_policy=dg.BackfillPolicy.single_run(),
         op_tags={INTEGRATION_TAG: integration.name, CONNECTOR_TAG: connector.id},
         description=f"Sync of integration '{integration.name}' ({connector.label}).",
     )

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from integrations_platform.errors import PlatformError
-from integrations_platform.orchestration.translator import stream_key_part
+from integrations_platform.keys import stream_key_part
 from integrations_platform.settings import ENV_DAGSTER_URL
 
 LOCATION_NAME = "integrations"
@@ -101,9 +101,11 @@ class DagsterClient:
         streams: Sequence[str] | None = None,
         *,
         full_refresh: bool = False,
+        partition_range: tuple[str, str] | None = None,
         tags: dict[str, str] | None = None,
     ) -> str:
-        """Launch integration's sync job (optionally some streams); returns the run id."""
+        """Launch integration's sync job (optionally some streams, or a partition range
+        as one backfill run); returns the run id."""
         selector: dict[str, Any] = {
             "repositoryLocationName": LOCATION_NAME,
             "repositoryName": REPOSITORY_NAME,
@@ -114,6 +116,9 @@ class DagsterClient:
                 {"path": [integration, stream_key_part(s)]} for s in streams
             ]
         run_tags = {"integration": integration, **(tags or {})}
+        if partition_range is not None:
+            run_tags["dagster/asset_partition_range_start"] = partition_range[0]
+            run_tags["dagster/asset_partition_range_end"] = partition_range[1]
         params = {
             "selector": selector,
             "runConfigData": {

@@ -21,6 +21,7 @@ from integrations_platform.orchestration.constants import (
     RECONSTRUCTION_KEY,
 )
 from integrations_platform.orchestration.resources import MeltanoResource
+from integrations_platform.orchestration.sensors import build_notification_sensors
 from integrations_platform.orchestration.snapshot import (
     IntegrationSnapshot,
     dump_snapshots,
@@ -81,6 +82,8 @@ def build_definitions(
         schedules=schedules,
         resources={"meltano": MeltanoResource(encryption_keys=dg.EnvVar(ENV_ENCRYPTION_KEYS))},
         executor=dg.in_process_executor,
+        # Notifications: failed/succeeded runs, misconfigured and stale integrations.
+        sensors=build_notification_sensors(integrations),
     )
 
 

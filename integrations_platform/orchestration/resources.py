@@ -5,19 +5,20 @@ Only this resource (and the CLI/API service) ever decrypts. The key arrives thro
 """
 
 import os
-import time
 from collections.abc import Iterator, Sequence
 
 import dagster as dg
 from pydantic import Field
 
 from integrations_platform.catalog import Catalog, ConnectorSpec, load_catalog
+from integrations_platform.catalog.validation import format_datetime
 from integrations_platform.errors import PlatformError
+from integrations_platform.keys import stream_key_part
 from integrations_platform.orchestration.constants import META_STREAM
 from integrations_platform.orchestration.snapshot import IntegrationSnapshot
-from integrations_platform.orchestration.translator import stream_key_part
 from integrations_platform.runner.logs import LogLine
-from integrations_platform.runner.meltano import SyncRequest, SyncStream, run_sync
+from integrations_platform.runner.meltano import SyncRequest, SyncResult, SyncStream, run_sync
+from integrations_platform.runner.state import clear_resume_marker
 from integrations_platform.settings import ENV_ENCRYPTION_KEYS, Settings
 from integrations_platform.store import ConfigStore, KeyRing
 
@@ -46,65 +47,132 @@ class MeltanoResource(dg.ConfigurableResource):
         *,
         full_refresh: bool = False,
     ) -> Iterator[dg.MaterializeResult]:
-        """Sync ``streams`` of ``integration``; one MaterializeResult per stream."""
+        """Sync ``streams`` of ``integration``, each stream on its own.
+
+        A stream that fails does not stop the others: the ones that succeeded are
+        materialized with their row counts, then the step fails naming the failed ones,
+        so that re-executing from failure syncs only those. In a partitioned run
+        (one partition or a backfill range) only the records of the partitions' time
+        windows are loaded, the incremental bookmark is left alone, and each partition
+        is materialized with its own row count.
+        """
         settings = Settings.from_env()
         try:
             catalog = load_catalog(settings.catalog_dir)
-            config, request_connector = self._load_config(settings, catalog, integration)
+            config, connector = self._load_config(settings, catalog, integration)
         except PlatformError as exc:
             raise dg.Failure(description=str(exc)) from None
-        request = SyncRequest(
-            integration=integration.name,
-            state_id=integration.state_id,
-            connector=request_connector,
-            config=config,
-            start_date=integration.start_date,
-            destination=integration.destination,
-            streams=[
-                SyncStream(str(s["name"]), s.get("replication_key"))  # type: ignore[arg-type]
-                for s in streams
-            ],
-            full_refresh=full_refresh,
-        )
-        names = ", ".join(s.name for s in request.streams)
+        windows = partition_windows(context)
+        if windows:
+            span = f"{windows[0][0]}…{windows[-1][0]}" if len(windows) > 1 else windows[0][0]
+            mode = f" for partition(s) {span}, bookmark untouched"
+        else:
+            mode = " with a full refresh" if full_refresh else " incrementally"
+        selected = [
+            SyncStream(str(s["name"]), s.get("replication_key"))  # type: ignore[arg-type]
+            for s in streams
+        ]
         context.log.info(
-            f"Syncing {names} of '{integration.name}' ({request_connector.label} → "
-            f"{integration.destination}){' with a full refresh' if full_refresh else ''}"
+            f"Syncing {', '.join(s.name for s in selected)} of '{integration.name}' "
+            f"({connector.label} → {integration.destination}){mode}"
         )
-        started = time.monotonic()
+        done_before = materialized_by_earlier_attempts(context)
+        if done_before:
+            skipped = [s.name for s in selected if s.name in done_before]
+            selected = [s for s in selected if s.name not in done_before]
+            context.log.info(
+                f"Re-execution from failure: {', '.join(skipped) or 'nothing'} already "
+                f"synced by the earlier attempt; syncing {', '.join(s.name for s in selected)}"
+            )
+        failed: dict[str, str] = {}
         try:
-            result = run_sync(request, settings, os.environ, _logger(context))
-        except PlatformError as exc:
-            raise dg.Failure(description=str(exc)) from None
+            for stream in selected:
+                request = SyncRequest(
+                    integration=integration.name,
+                    state_id=integration.state_id,
+                    connector=connector,
+                    config=config,
+                    start_date=integration.start_date,
+                    destination=integration.destination,
+                    streams=[stream],
+                    full_refresh=full_refresh,
+                    windows=windows,
+                )
+                try:
+                    result = run_sync(request, settings, os.environ, _logger(context))
+                except PlatformError as exc:
+                    raise dg.Failure(description=str(exc)) from None
+                if not result.ok:
+                    failed[stream.name] = _failure_summary(result)
+                    context.log.error(f"{stream.name}: failed")
+                    if not windows:
+                        clear_resume_marker(settings, os.environ, integration.state_id)
+                    continue
+                yield from self._materializations(
+                    context, integration, stream, result, windows, full_refresh
+                )
         finally:
             del config
-        if not result.ok:
-            tail = "\n".join(result.tail[-25:])
-            errors = "\n".join(result.errors) or "(none logged)"
+        if failed:
+            details = "\n\n".join(f"{name}:\n{text}" for name, text in failed.items())
             raise dg.Failure(
                 description=(
-                    f"Sync of '{integration.name}' failed (Meltano exited with "
-                    f"{result.returncode}).\nErrors:\n{errors}\nLast lines:\n{tail}"
+                    f"Sync of '{integration.name}' failed for {', '.join(failed)} "
+                    f"({len(selected) - len(failed)} of {len(selected)} streams succeeded; "
+                    f"re-execute from failure to retry only the failed ones).\n{details}"
                 ),
-                metadata={
-                    "exit_code": result.returncode,
-                    "log_tail": dg.MetadataValue.md(f"```\n{tail}\n```"),
-                    "rows_before_failure": dg.MetadataValue.json(result.row_counts),
-                },
+                metadata={"failed_streams": dg.MetadataValue.json(sorted(failed))},
             )
-        duration = round(time.monotonic() - started, 3)
-        for stream in request.streams:
+
+    def _materializations(
+        self,
+        context: dg.AssetExecutionContext,
+        integration: IntegrationSnapshot,
+        stream: SyncStream,
+        result: SyncResult,
+        windows: Sequence[tuple[str, str, str]],
+        full_refresh: bool,
+    ) -> Iterator[dg.MaterializeResult]:
+        key = dg.AssetKey([integration.name, stream_key_part(stream.name)])
+        duration = dg.MetadataValue.float(round(result.duration_s, 3))
+        if not windows:
             rows = result.row_counts.get(stream.name, 0)
             context.log.info(f"{stream.name}: {rows} rows")
             yield dg.MaterializeResult(
-                asset_key=dg.AssetKey([integration.name, stream_key_part(stream.name)]),
+                asset_key=key,
                 metadata={
                     META_STREAM: stream.name,
                     "rows": dg.MetadataValue.int(rows),
-                    "duration_s": dg.MetadataValue.float(duration),
+                    "duration_s": duration,
                     "full_refresh": full_refresh,
                 },
             )
+            return
+        per_window = result.window_counts.get(stream.name, {})
+        for label, start, end in windows:
+            # Without a replication key nothing can be split by window: the stream is
+            # loaded whole, and its count is reported on every partition.
+            rows = per_window.get(label, 0) if stream.replication_key else None
+            if rows is None:
+                rows = result.row_counts.get(stream.name, 0)
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=key,
+                    partition=label,
+                    metadata={
+                        META_STREAM: stream.name,
+                        "rows": dg.MetadataValue.int(rows),
+                        "window": f"[{start}, {end})",
+                        "duration_s": duration,
+                    },
+                )
+            )
+        total = (
+            sum(per_window.values())
+            if stream.replication_key
+            else result.row_counts.get(stream.name, 0)
+        )
+        context.log.info(f"{stream.name}: {total} rows in {len(windows)} partition(s)")
 
     def _load_config(
         self, settings: Settings, catalog: Catalog, integration: IntegrationSnapshot
@@ -123,6 +191,51 @@ class MeltanoResource(dg.ConfigurableResource):
             )
         keyring = KeyRing.from_value(self.encryption_keys)
         return keyring.decrypt(stored.id, stored.name, stored.config_ciphertext), connector
+
+
+def materialized_by_earlier_attempts(context: dg.AssetExecutionContext) -> set[str]:
+    """Streams already materialized by the runs a from-failure re-execution retries.
+
+    Dagster re-runs a failed multi-asset step whole; the streams that succeeded in an
+    earlier attempt of the same run group are not synced again.
+    """
+    run = context.run
+    if run.tags.get("dagster/is_resume_retry") != "true" or not run.parent_run_id:
+        return set()
+    done: set[str] = set()
+    run_id: str | None = run.parent_run_id
+    while run_id:
+        records = context.instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+        for record in records:
+            materialization = record.asset_materialization
+            if materialization is not None and META_STREAM in materialization.metadata:
+                done.add(str(materialization.metadata[META_STREAM].value))
+        parent = context.instance.get_run_by_id(run_id)
+        resumed = parent is not None and parent.tags.get("dagster/is_resume_retry") == "true"
+        run_id = parent.parent_run_id if parent is not None and resumed else None
+    return done
+
+
+def partition_windows(context: dg.AssetExecutionContext) -> list[tuple[str, str, str]]:
+    """``(partition key, start, end)`` for each partition of a partitioned run, else []."""
+    if not (context.has_partition_key or context.has_partition_key_range):
+        return []
+    partitions = context.assets_def.partitions_def
+    if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
+        return []
+    windows = []
+    for key in context.partition_keys:
+        window = partitions.time_window_for_partition_key(key)
+        windows.append((key, format_datetime(window.start), format_datetime(window.end)))
+    return windows
+
+
+def _failure_summary(result: SyncResult) -> str:
+    errors = "\n".join(result.errors) or "(none logged)"
+    tail = "\n".join(result.tail[-15:])
+    return f"Meltano exited with {result.returncode}.\nErrors:\n{errors}\nLast lines:\n{tail}"
 
 
 def _logger(context: dg.AssetExecutionContext):  # type: ignore[no-untyped-def]

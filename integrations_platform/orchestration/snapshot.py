@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from integrations_platform.keys import state_id
 from integrations_platform.store import StoredIntegration
 
 
@@ -44,7 +45,7 @@ class IntegrationSnapshot:
     @property
     def state_id(self) -> str:
         """Meltano's state id for this integration's incremental bookmarks."""
-        return f"{self.name}-{self.id}"
+        return state_id(self.name, self.id)
 
 
 def dump_snapshots(snapshots: Sequence[IntegrationSnapshot]) -> str:

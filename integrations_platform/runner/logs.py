@@ -3,7 +3,7 @@
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 _METRIC = re.compile(r"METRIC:\s*(\{.*\})\s*$")
 _LEVEL = re.compile(r"^(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\b[\s:]*")
@@ -50,8 +50,8 @@ def parse_line(raw: str) -> LogLine:
 
 
 def parse_metric(line: LogLine) -> dict[str, Any] | None:
-    """The Singer metric a tap's line carries, if any."""
-    if line.kind != "extractor":
+    """The Singer metric a plugin's line carries, if any."""
+    if line.source == "meltano":
         return None
     found = _METRIC.search(line.message)
     if not found:
@@ -63,11 +63,19 @@ def parse_metric(line: LogLine) -> dict[str, Any] | None:
     return metric if isinstance(metric, dict) else None
 
 
-def record_count(metric: dict[str, Any]) -> tuple[str, int] | None:
-    """``(stream, count)`` for a ``record_count`` counter, else None.
+class RecordCount(NamedTuple):
+    """A ``record_count`` counter: a delta for one stream (and one window, if tagged)."""
 
-    singer-python tags the stream as ``endpoint``; the Singer SDK as ``stream``. Both
-    emit deltas, so counts are summed by the caller.
+    stream: str
+    value: int
+    window: str | None = None
+
+
+def record_count(metric: dict[str, Any]) -> RecordCount | None:
+    """The count a ``record_count`` counter carries, else None.
+
+    singer-python tags the stream as ``endpoint``; the Singer SDK as ``stream``; the
+    window mapper adds ``window``. All emit deltas, so counts are summed by the caller.
     """
     if metric.get("metric") != "record_count" or metric.get("type") != "counter":
         return None
@@ -76,4 +84,5 @@ def record_count(metric: dict[str, Any]) -> tuple[str, int] | None:
     value = metric.get("value")
     if not stream or not isinstance(value, int | float):
         return None
-    return str(stream), int(value)
+    window = tags.get("window")
+    return RecordCount(str(stream), int(value), str(window) if window is not None else None)

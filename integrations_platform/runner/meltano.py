@@ -10,6 +10,7 @@ database (``MELTANO_DATABASE_URI``), keyed by the integration's state id.
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -30,6 +31,7 @@ from integrations_platform.catalog.validation import effective_config
 from integrations_platform.destinations import get_destination
 from integrations_platform.errors import ConfigurationError, SyncError
 from integrations_platform.runner.logs import LogLine, parse_line, parse_metric, record_count
+from integrations_platform.runner.meltano_project import WINDOW_MAPPER, WINDOW_MAPPING
 from integrations_platform.runner.redaction import Redactor
 from integrations_platform.settings import ENV_API_TOKEN, ENV_ENCRYPTION_KEYS, Settings
 
@@ -38,6 +40,8 @@ _SHARED_SYS_DIRS = ("extractors", "loaders", "mappers", "utilities")
 # Variables a plugin never needs: keep the platform's keys out of every subprocess.
 _WITHHELD_ENV = (ENV_ENCRYPTION_KEYS, ENV_API_TOKEN)
 TAIL_LINES = 60
+# Meltano's warning when a selected stream is not in the tap's discovered catalog.
+_MISSING_STREAM = re.compile(r"Stream `([^`]+)` was not found in the catalog")
 MAX_ERRORS = 20
 
 
@@ -74,6 +78,10 @@ class SyncRequest:
     destination: str
     streams: Sequence[SyncStream]
     full_refresh: bool = False
+    # Partition windows ``(label, start, end)``, ISO 8601, end exclusive. A windowed
+    # sync loads only records whose replication key falls in a window, and neither
+    # reads nor moves the integration's incremental bookmark.
+    windows: Sequence[tuple[str, str, str]] = ()
 
 
 @dataclass
@@ -85,6 +93,8 @@ class SyncResult:
     row_counts: dict[str, int]
     tail: list[str]
     errors: list[str] = field(default_factory=list)
+    # For a windowed sync: rows loaded per stream and window label.
+    window_counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -121,7 +131,9 @@ def prepare_sync(
     loader = destination.loader
     tap_config = effective_config(connector, request.config)
     if extractor.start_date_setting:
-        tap_config[extractor.start_date_setting] = request.start_date
+        tap_config[extractor.start_date_setting] = (
+            min(w[1] for w in request.windows) if request.windows else request.start_date
+        )
     target_config = destination.build_config(settings, request.integration)
 
     env = {k: v for k, v in environ.items() if k not in _WITHHELD_ENV}
@@ -170,17 +182,36 @@ def prepare_sync(
         for s in destination.settings
         if s.kind == "password" and target_config.get(s.name)
     ]
-    args = [
-        _meltano_executable(),
-        "el",
-        extractor.name,
-        loader.name,
-        "--state-id",
-        request.state_id,
-        "--force",  # Dagster's run queue, not Meltano, keeps one run per integration
-    ]
-    if request.full_refresh:
-        args.append("--full-refresh")
+    if request.windows:
+        # Bounded by the window mapper; the bookmark is neither read nor written.
+        env[env_var(WINDOW_MAPPER, "windows")] = json.dumps([list(w) for w in request.windows])
+        env[env_var(WINDOW_MAPPER, "streams")] = json.dumps(
+            {s.name: s.replication_key for s in request.streams if s.replication_key}
+        )
+        args = [
+            _meltano_executable(),
+            "run",
+            extractor.name,
+            WINDOW_MAPPING,
+            loader.name,
+            "--full-refresh",
+            "--no-state-update",
+        ]
+    else:
+        args = [
+            _meltano_executable(),
+            "el",
+            extractor.name,
+            loader.name,
+            "--state-id",
+            request.state_id,
+            # A sync of some streams must not drop the other streams' bookmarks.
+            "--state-strategy",
+            "merge",
+            "--force",  # Dagster's run queue, not Meltano, keeps one run per integration
+        ]
+        if request.full_refresh:
+            args.append("--full-refresh")
     return PreparedSync(args, env, Redactor(secrets), extractor.name, loader.name)
 
 
@@ -227,6 +258,8 @@ def run_sync(
     counts: dict[str, int] = {}
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     errors: list[str] = []
+    window_counts: dict[str, dict[str, int]] = {}
+    lost: list[str] = []
     started = time.monotonic()
     process: subprocess.Popen[str] | None = None
     try:
@@ -254,9 +287,15 @@ def run_sync(
             metric = parse_metric(line)
             if metric is not None:
                 counted = record_count(metric)
-                if counted:
-                    counts[counted[0]] = counts.get(counted[0], 0) + counted[1]
+                if counted and counted.window is not None:
+                    per_window = window_counts.setdefault(counted.stream, {})
+                    per_window[counted.window] = per_window.get(counted.window, 0) + counted.value
+                elif counted and line.source == prepared.extractor:
+                    counts[counted.stream] = counts.get(counted.stream, 0) + counted.value
                 continue
+            for missing in _MISSING_STREAM.findall(line.message):
+                if missing in {s.name for s in request.streams} and missing not in lost:
+                    lost.append(missing)
             if line.message.strip():
                 tail.append(line.format())
                 if line.level == "error" and len(errors) < MAX_ERRORS:
@@ -271,7 +310,18 @@ def run_sync(
         shutil.rmtree(sys_dir, ignore_errors=True)
         if process is not None:
             scrub_run_records(settings.meltano_database_uri, request.state_id, prepared.redactor)
-    return SyncResult(returncode, time.monotonic() - started, counts, list(tail), errors)
+    if returncode == 0 and lost:
+        # Meltano only warns and syncs nothing; a selected stream that vanished from the
+        # source is a failure the data engineer must hear about.
+        returncode = 1
+        errors.extend(
+            f"[meltano] Stream `{name}` was not found in the catalog: the source no longer "
+            "has it (dropped or renamed?)"
+            for name in lost
+        )
+    return SyncResult(
+        returncode, time.monotonic() - started, counts, list(tail), errors, window_counts
+    )
 
 
 def scrub_run_records(database_uri: str, state_id: str, redactor: Redactor) -> None:
@@ -287,10 +337,14 @@ def scrub_run_records(database_uri: str, state_id: str, redactor: Redactor) -> N
         with engine.begin() as conn:
             if not sa.inspect(conn).has_table("runs"):
                 return
+            # This sync's record is among the newest (`meltano run` names it itself).
             rows = conn.execute(
-                sa.text("SELECT id, payload FROM runs WHERE job_name = :job ORDER BY id DESC"),
+                sa.text(
+                    "SELECT id, payload FROM runs WHERE job_name = :job OR id > "
+                    "(SELECT COALESCE(MAX(id), 0) - 10 FROM runs) ORDER BY id DESC"
+                ),
                 {"job": state_id},
-            ).fetchmany(5)
+            ).fetchmany(20)
             for row_id, payload in rows:
                 if payload and (clean := redactor.redact(payload)) != payload:
                     conn.execute(

@@ -38,10 +38,23 @@ def extractor_settings(connector: ConnectorSpec) -> list[dict[str, Any]]:
     declared = [{"name": s.name, "kind": s.meltano_kind} for s in connector.settings]
     if connector.extractor.start_date_setting:
         declared.append({"name": connector.extractor.start_date_setting, "kind": "date_iso8601"})
-    if connector.dynamic_streams:
-        # Passed per sync for a partition window (see the runner).
-        declared.append({"name": "custom_where_clauses", "kind": "object"})
     return sorted(declared, key=lambda s: s["name"])
+
+
+# The mapper that bounds a partition run to its time windows (see runner/meltano.py).
+WINDOW_MAPPER = "singer-window-filter"
+WINDOW_MAPPING = "partition-window"
+
+
+def _window_mapper() -> dict[str, Any]:
+    return {
+        "name": WINDOW_MAPPER,
+        "namespace": "singer_window_filter",
+        "pip_url": "${MELTANO_PROJECT_ROOT}/plugins/singer-window-filter",
+        "executable": "singer-window-filter",
+        "settings": [{"name": "streams", "kind": "object"}, {"name": "windows", "kind": "array"}],
+        "mappings": [{"name": WINDOW_MAPPING}],
+    }
 
 
 def render_meltano_project(catalog: Catalog) -> str:
@@ -61,7 +74,7 @@ def render_meltano_project(catalog: Catalog) -> str:
         "send_anonymous_usage_stats": False,
         "default_environment": "prod",
         "environments": [{"name": "prod"}],
-        "plugins": {"extractors": extractors, "loaders": loaders},
+        "plugins": {"extractors": extractors, "loaders": loaders, "mappers": [_window_mapper()]},
     }
     return HEADER + yaml.safe_dump(project, sort_keys=False, width=100)
 

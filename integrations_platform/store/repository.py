@@ -149,19 +149,20 @@ class ConfigStore:
         self.engine.dispose()
 
     @contextmanager
-    def _session(self) -> Iterator[Session]:
+    def session(self) -> Iterator[Session]:
+        """A transaction on the store's database (for tables beside integrations)."""
         with self._sessions.begin() as session:
             yield session
 
     def list_all(self) -> list[StoredIntegration]:
         """Every integration, by name, in one query."""
-        with self._session() as session:
+        with self.session() as session:
             rows = session.scalars(select(IntegrationRecord).order_by(IntegrationRecord.name))
             return [_to_stored(r) for r in rows]
 
     def get(self, name: str) -> StoredIntegration:
         """The integration called ``name``."""
-        with self._session() as session:
+        with self.session() as session:
             row = session.scalar(select(IntegrationRecord).where(IntegrationRecord.name == name))
             if row is None:
                 raise _not_found(name)
@@ -182,7 +183,7 @@ class ConfigStore:
             description=integration.description,
         )
         try:
-            with self._session() as session:
+            with self.session() as session:
                 session.add(row)
         except IntegrityError:
             raise IntegrationExistsError(
@@ -206,7 +207,7 @@ class ConfigStore:
         protected against a concurrent writer between read and write.
         """
         try:
-            with self._session() as session:
+            with self.session() as session:
                 row = session.scalar(
                     select(IntegrationRecord).where(IntegrationRecord.name == name)
                 )
@@ -230,7 +231,7 @@ class ConfigStore:
     def replace_ciphertexts(self, rewrite: Callable[[StoredIntegration], bytes | None]) -> int:
         """Rewrite every row's ciphertext in one transaction; returns how many changed."""
         changed = 0
-        with self._session() as session:
+        with self.session() as session:
             for row in session.scalars(select(IntegrationRecord).with_for_update()):
                 new = rewrite(_to_stored(row))
                 if new is not None and new != row.config_ciphertext:
@@ -240,7 +241,7 @@ class ConfigStore:
 
     def delete(self, name: str) -> StoredIntegration:
         """Remove the integration called ``name``; returns what was removed."""
-        with self._session() as session:
+        with self.session() as session:
             row = session.scalar(select(IntegrationRecord).where(IntegrationRecord.name == name))
             if row is None:
                 raise _not_found(name)

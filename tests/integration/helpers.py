@@ -27,6 +27,7 @@ def materialize(
     streams: list[str] | None = None,
     raise_on_error: bool = True,
     full_refresh: bool = False,
+    partition_range: tuple[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialize integration ``name`` (or some of its streams) on ``instance``."""
     assets = integration_assets(platform, name)
@@ -39,7 +40,17 @@ def materialize(
         },
         selection=selection,
         raise_on_error=raise_on_error,
-        tags={"integration": name},
+        tags={
+            "integration": name,
+            **(
+                {
+                    "dagster/asset_partition_range_start": partition_range[0],
+                    "dagster/asset_partition_range_end": partition_range[1],
+                }
+                if partition_range
+                else {}
+            ),
+        },
         run_config={"ops": {f"{name}_sync": {"config": {"full_refresh": full_refresh}}}},
     )
 

@@ -106,3 +106,49 @@ def test_postgres_source_to_postgres_warehouse_incrementally(
     assert rows_by_asset(second)["public_orders"] in (10, 11)
     rows = _warehouse_rows(warehouse_url, "shop")
     assert [r[0] for r in rows] == list(range(1, 261))
+
+
+def test_postgres_backfill_full_refresh_and_reset(
+    platform, source_url, warehouse_url, dagster_home
+):
+    import os
+
+    from integrations_platform.state_service import reset_integration_state
+
+    platform.service.add(
+        "postgres",
+        "shop",
+        _source_config(source_url),
+        streams=["public-orders:updated_at"],
+        destination="postgres",
+        start_date="2024-01-01",
+    )
+    with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
+        # Two days as one run: one hourly order each hour, ids 24..71 (ts = id hours).
+        backfill = materialize(
+            platform, "shop", instance, partition_range=("2024-01-02", "2024-01-03")
+        )
+        materializations = [
+            e.step_materialization_data.materialization
+            for e in backfill.get_asset_materialization_events()
+        ]
+        counts = {m.partition: m.metadata["rows"].value for m in materializations}
+        assert counts == {"2024-01-02": 24, "2024-01-03": 24}
+        assert [r[0] for r in _warehouse_rows(warehouse_url, "shop")] == list(range(24, 72))
+
+        first = materialize(platform, "shop", instance)  # the bookmark was not moved
+        assert rows_by_asset(first) == {"public_orders": 250}
+        again = materialize(platform, "shop", instance, full_refresh=True)
+        assert rows_by_asset(again) == {"public_orders": 250}
+        reset_integration_state(
+            platform.service,
+            platform.settings,
+            os.environ,
+            "shop",
+            stream="public-orders",
+            actor="tester",
+        )
+        after_reset = materialize(platform, "shop", instance)
+    assert rows_by_asset(after_reset) == {"public_orders": 250}
+    # The warehouse table deduplicates on the primary key.
+    assert [r[0] for r in _warehouse_rows(warehouse_url, "shop")] == list(range(1, 251))

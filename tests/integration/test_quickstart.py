@@ -85,6 +85,8 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     ports = [_free_port() for _ in range(3)]
     state = Running(cwd / "home", cwd, env, *ports)
     cli = str(Path(sys.executable).parent / "integrations")
+    # To a file: an unread pipe fills up and blocks every process writing to it.
+    log = (cwd / "up.log").open("wb")
     process = subprocess.Popen(
         [
             cli,
@@ -98,9 +100,8 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         ],
         cwd=cwd,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
-        text=True,
         start_new_session=True,
     )
     try:
@@ -114,6 +115,8 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             raise
+        finally:
+            log.close()
     assert process.returncode == 0
 
 
@@ -205,3 +208,26 @@ def test_run_workers_use_the_integrations_pinned_by_the_code_server(running: Run
     output = running.home / "output" / "demo_salesforce"
     for stream in ("Account", "Contact", "Opportunity"):
         assert len((output / f"{stream}.jsonl").read_text().splitlines()) == 30
+
+
+def test_two_runs_of_one_integration_never_overlap(running: Running):
+    launched = [
+        httpx.post(
+            f"{running.api}/api/v1/integrations/crm_api/sync",
+            json={},
+            headers=running.headers(),
+            timeout=30,
+        ).json()["run_id"]
+        for _ in range(2)
+    ]
+    client = DagsterGraphQLClient("127.0.0.1", port_number=running.dagster_port)
+    # While the first runs, the second waits in Dagster's queue (one run per integration).
+    _wait(lambda: client.get_run_status(launched[0]).value == "STARTED", 60, "first run start")
+    assert client.get_run_status(launched[1]).value == "QUEUED"
+    for run_id in launched:
+        assert _wait_for_run(client, run_id) == "SUCCESS"
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(running.home / "dagster")) as instance:
+        first, second = (instance.get_run_record_by_id(r) for r in launched)
+    assert second.start_time >= first.end_time

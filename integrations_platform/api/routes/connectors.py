@@ -6,10 +6,10 @@ from fastapi.responses import FileResponse
 from integrations_platform.api.auth import PrincipalDep
 from integrations_platform.api.deps import StateDep
 from integrations_platform.api.schemas import (
+    ERROR_RESPONSES,
     ConfigTest,
     ConnectorDetail,
     ConnectorSummary,
-    ErrorPublic,
     TestResultPublic,
 )
 from integrations_platform.catalog import ConnectorSpec
@@ -18,13 +18,7 @@ from integrations_platform.catalog.form_schema import connector_form_schema
 router = APIRouter(
     prefix="/api/v1/connectors",
     tags=["connectors"],
-    responses={
-        400: {"model": ErrorPublic},
-        401: {"model": ErrorPublic},
-        404: {"model": ErrorPublic},
-        422: {"model": ErrorPublic},
-        503: {"model": ErrorPublic},
-    },
+    responses=ERROR_RESPONSES,
 )
 
 

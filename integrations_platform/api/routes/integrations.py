@@ -9,18 +9,21 @@ from pydantic import TypeAdapter
 
 from integrations_platform.api.auth import PrincipalDep
 from integrations_platform.api.deps import StateDep
+from integrations_platform.api.routes.notifications import open_notifications
 from integrations_platform.api.schemas import (
+    ERROR_RESPONSES,
     BulkAction,
     BulkItemResult,
     BulkResult,
-    ErrorPublic,
     IntegrationCreate,
     IntegrationPublic,
     IntegrationUpdate,
     LaunchedRun,
     LogLinePublic,
     MutationResult,
+    NotificationPublic,
     RunPublic,
+    StateResetIn,
     StatusPublic,
     SyncRequestIn,
     TestResultPublic,
@@ -33,6 +36,8 @@ from integrations_platform.errors import (
     IntegrationNotFoundError,
     PlatformError,
 )
+from integrations_platform.orchestration.assets import partition_key_range
+from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 from integrations_platform.orchestration.status import IntegrationStatus, RunSummary
 from integrations_platform.runner.redaction import Redactor
 from integrations_platform.service import IntegrationView, StreamSelection
@@ -40,14 +45,7 @@ from integrations_platform.service import IntegrationView, StreamSelection
 router = APIRouter(
     prefix="/api/v1/integrations",
     tags=["integrations"],
-    responses={
-        400: {"model": ErrorPublic},
-        401: {"model": ErrorPublic},
-        404: {"model": ErrorPublic},
-        409: {"model": ErrorPublic},
-        422: {"model": ErrorPublic},
-        503: {"model": ErrorPublic},
-    },
+    responses=ERROR_RESPONSES,
 )
 
 
@@ -75,7 +73,10 @@ def _status(status_: IntegrationStatus | None) -> StatusPublic | None:
 
 
 def _public(
-    state: PlatformState, view: IntegrationView, status_: IntegrationStatus | None = None
+    state: PlatformState,
+    view: IntegrationView,
+    status_: IntegrationStatus | None = None,
+    notifications: list[NotificationPublic] | None = None,
 ) -> IntegrationPublic:
     data = view.as_dict()
     dagster = state.settings.dagster_url
@@ -86,6 +87,7 @@ def _public(
             "dagster": f"{dagster}/asset-groups/{view.name}" if view.enabled else dagster,
             "settings": f"/#/integrations/{view.name}",
         },
+        notifications=notifications or [],
     )
 
 
@@ -116,7 +118,8 @@ def _list_body(state: PlatformState) -> bytes:
     reader = state.status_reader_or_none()
     statuses = reader.statuses(stored) if reader else {}
     views = state.service.list_integrations_from(stored)
-    items = [_public(state, v, statuses.get(v.name)) for v in views]
+    notes = open_notifications(state, [v.name for v in views])  # one query for all
+    items = [_public(state, v, statuses.get(v.name), notes.get(v.name)) for v in views]
     return _LIST_ADAPTER.dump_json(items)
 
 
@@ -180,7 +183,7 @@ def get_integration(
     reader = state.status_reader_or_none()
     status_ = reader.statuses([state.service.get(name)])[name] if reader else None
     _etag(response, view.version)
-    return _public(state, view, status_)
+    return _public(state, view, status_, open_notifications(state, [name]).get(name))
 
 
 @router.patch("/{name}", response_model=MutationResult)
@@ -252,7 +255,13 @@ def test_integration(name: str, state: StateDep, _: PrincipalDep) -> TestResultP
     return TestResultPublic(**result.as_dict())
 
 
-def _launch(state: PlatformState, name: str, streams: list[str] | None, full: bool) -> str:
+def _launch(
+    state: PlatformState,
+    name: str,
+    streams: list[str] | None,
+    full: bool,
+    dates: tuple[str | None, str | None] = (None, None),
+) -> str:
     stored = state.service.get(name)
     if not stored.enabled:
         raise ConfigurationError(
@@ -266,9 +275,27 @@ def _launch(state: PlatformState, name: str, streams: list[str] | None, full: bo
             f"Choose among {', '.join(sorted(known))}.",
             field_errors={"streams": f"unknown stream(s): {', '.join(unknown)}"},
         )
+    partitions = None
+    if dates != (None, None):
+        if None in dates:
+            raise ConfigurationError(
+                "A backfill needs both from_date and to_date",
+                "Give both, or neither for an incremental sync.",
+                field_errors={"from_date" if dates[0] is None else "to_date": "missing"},
+            )
+        if full:
+            raise ConfigurationError(
+                "full_refresh does not apply to a backfill, which never reads the bookmark",
+                "Leave full_refresh false with from_date/to_date.",
+                field_errors={"full_refresh": "not with a backfill"},
+            )
+        connector = state.service.catalog.get(stored.connector)
+        partitions = partition_key_range(
+            IntegrationSnapshot.from_stored(stored), connector, str(dates[0]), str(dates[1])
+        )
     if state.dagster is None:
         raise PlatformError("No Dagster webserver is configured", "Set INTEGRATIONS_DAGSTER_URL.")
-    return state.dagster.launch_sync(name, streams, full_refresh=full)
+    return state.dagster.launch_sync(name, streams, full_refresh=full, partition_range=partitions)
 
 
 @router.post("/{name}/sync", response_model=LaunchedRun, status_code=status.HTTP_202_ACCEPTED)
@@ -277,7 +304,7 @@ def sync_integration(
 ) -> LaunchedRun:
     """Launch a sync in Dagster (some streams, optionally a full refresh)."""
     body = body or SyncRequestIn()
-    run_id = _launch(state, name, body.streams, body.full_refresh)
+    run_id = _launch(state, name, body.streams, body.full_refresh, (body.from_date, body.to_date))
     return LaunchedRun(run_id=run_id, url=f"{state.settings.dagster_url}/runs/{run_id}")
 
 
@@ -312,6 +339,40 @@ def run_logs(name: str, run_id: str, state: StateDep, _: PrincipalDep) -> list[L
     return [
         LogLinePublic(**{**line, "message": redactor.redact(line["message"])}) for line in lines
     ]
+
+
+@router.get("/{name}/state")
+def get_state(name: str, state: StateDep, _: PrincipalDep) -> dict[str, Any]:
+    """The integration's incremental bookmarks per stream, and who reset them when."""
+    from integrations_platform.state_service import integration_state
+
+    return integration_state(state.service, state.settings, state.environ, name)
+
+
+@router.post("/{name}/reset")
+def reset_state(
+    name: str, body: StateResetIn, state: StateDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Clear the bookmark of one stream (or all): the next sync re-reads from the start."""
+    from integrations_platform.state_service import reset_integration_state
+
+    state.service.get(name)
+    if not body.confirm:
+        raise ConfigurationError(
+            "Resetting state needs confirmation",
+            'Send "confirm": true; the next sync re-reads everything that is reset.',
+            field_errors={"confirm": "must be true"},
+        )
+    record = reset_integration_state(
+        state.service,
+        state.settings,
+        state.environ,
+        name,
+        stream=body.stream,
+        actor=f"api:{principal.name}",
+    )
+    state.list_cache.invalidate()
+    return record
 
 
 @router.post("/bulk", response_model=BulkResult)

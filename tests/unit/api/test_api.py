@@ -17,9 +17,11 @@ from fastapi.testclient import TestClient
 from integrations_platform.api.app import MIN_TOKEN_LENGTH, create_app, resolve_api_token
 from integrations_platform.errors import PlatformError
 from integrations_platform.orchestration.client import DagsterClient
+from integrations_platform.orchestration.sensors import reset_notification_runtime
 from integrations_platform.runner.redaction import MASK
 from tests.conftest import salesforce_config
 from tests.integration.helpers import materialize
+from tests.notification_support import SensorHarness
 from tests.unit.api.support import (
     DAGSTER_UI,
     POSTGRES_CONFIG,
@@ -35,6 +37,7 @@ from tests.unit.api.support import (
 
 BASE = "/api/v1/integrations"
 CONNECTORS = "/api/v1/connectors"
+NOTIFICATIONS = "/api/v1/notifications"
 SF_CONFIG: dict[str, Any] = {
     "client_id": "sf-client-id",
     "client_secret": "sf-client-secret-value",
@@ -110,7 +113,14 @@ PROTECTED: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", f"{BASE}/crm/sync", None),
     ("GET", f"{BASE}/crm/runs", None),
     ("GET", f"{BASE}/crm/runs/some-run/logs", None),
+    ("GET", f"{BASE}/crm/state", None),
+    ("POST", f"{BASE}/crm/reset", {"confirm": True}),
     ("POST", f"{BASE}/bulk", {"action": "delete", "names": ["crm"]}),
+    ("GET", NOTIFICATIONS, None),
+    ("GET", f"{NOTIFICATIONS}/some-id", None),
+    ("POST", f"{NOTIFICATIONS}/some-id/acknowledge", None),
+    ("POST", f"{NOTIFICATIONS}/some-id/resolve", None),
+    ("POST", f"{NOTIFICATIONS}/check", None),
 ]
 
 
@@ -1359,10 +1369,23 @@ def test_no_route_ever_returns_the_secret(
     client.patch(f"{BASE}/crm", json={"config": {"client_secret": 5}}, headers={"If-Match": "W/1"})
     client.patch(f"{BASE}/crm", json={"config": {"client_secret": canary, "is_sandbox": False}})
 
-    # Runs: a good one and a failed one (wrong refresh token).
+    # Runs: a good one and a failed one (wrong refresh token), seen by the real sensors.
+    sensors = SensorHarness(dagster_instance, [])
     good = materialize(platform, "crm", dagster_instance)
     bad = materialize(platform, "crm_wrong", dagster_instance, raise_on_error=False)
     assert good.success and not bad.success
+    sensors.tick()
+    reset_notification_runtime()
+    [note] = client.get(NOTIFICATIONS, params={"integration": "crm_wrong"}).json()
+    assert note["category"] == "authentication"
+    assert [n["id"] for n in client.get(f"{BASE}/crm_wrong").json()["notifications"]] == [
+        note["id"]
+    ]
+    client.get(f"{NOTIFICATIONS}/{note['id']}")
+    client.get(f"{NOTIFICATIONS}/no-such-id")  # 404
+    client.post(f"{NOTIFICATIONS}/{note['id']}/acknowledge")
+    client.post(f"{NOTIFICATIONS}/{note['id']}/resolve")
+    client.post(f"{NOTIFICATIONS}/check")
     for name, run in (("crm", good), ("crm_wrong", bad)):
         assert client.get(f"{BASE}/{name}/runs").status_code == 200
         logs = client.get(f"{BASE}/{name}/runs/{run.run_id}/logs")
@@ -1377,6 +1400,10 @@ def test_no_route_ever_returns_the_secret(
     client.post(f"{BASE}/crm_wrong/disable")
     client.post(f"{BASE}/crm_wrong/sync")
     client.post(f"{BASE}/crm_wrong/enable")
+    client.get(f"{BASE}/crm/state")
+    client.post(f"{BASE}/crm/reset", json={"stream": "Account"})  # not confirmed: 422
+    client.post(f"{BASE}/crm/reset", json={"stream": "Account", "confirm": True})
+    client.post(f"{BASE}/crm/sync", json={"from_date": "2024-01-02", "to_date": "2024-01-03"})
     client.post(f"{BASE}/bulk", json={"action": "disable", "names": ["crm_wrong", "ghost"]})
     client.post(f"{BASE}/bulk", json={"action": "enable", "names": ["crm_wrong"]})
     client.post(f"{BASE}/bulk", json={"action": "sync", "names": ["crm", "crm_wrong"]})

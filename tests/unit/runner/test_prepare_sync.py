@@ -88,6 +88,8 @@ def test_command(settings: Settings, tmp_path: Path) -> None:
         "target-jsonl",
         "--state-id",
         "acme-state",
+        "--state-strategy",
+        "merge",
         "--force",
     ]
     assert prepared.extractor == "tap-salesforce"

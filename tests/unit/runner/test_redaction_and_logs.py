@@ -199,14 +199,14 @@ def test_singer_python_record_count() -> None:
         "value": 42,
         "tags": {"endpoint": "Account"},
     }
-    assert record_count(metric) == ("Account", 42)
+    assert record_count(metric) == ("Account", 42, None)
 
 
 def test_sdk_record_count() -> None:
     line = parse_line(tap_line(SDK_METRIC, name="tap-postgres"))
     metric = parse_metric(line)
     assert metric is not None
-    assert record_count(metric) == ("public-orders", 7)
+    assert record_count(metric) == ("public-orders", 7, None)
 
 
 def test_sdk_stream_tag_wins_over_endpoint() -> None:
@@ -216,7 +216,7 @@ def test_sdk_stream_tag_wins_over_endpoint() -> None:
         "value": 3,
         "tags": {"stream": "orders", "endpoint": "/v1/orders"},
     }
-    assert record_count(metric) == ("orders", 3)
+    assert record_count(metric) == ("orders", 3, None)
 
 
 @pytest.mark.parametrize(
@@ -244,10 +244,11 @@ def test_other_metrics_are_not_record_counts(metric: dict[str, object]) -> None:
     assert record_count(metric) is None
 
 
-def test_loader_lines_are_ignored_for_metrics() -> None:
+def test_loader_metrics_are_parsed_but_named_for_the_loader() -> None:
+    # The runner counts rows only from lines whose source is the extractor.
     line = parse_line(loader_line(SINGER_PYTHON_METRIC))
-    assert line.kind == "loader"
-    assert parse_metric(line) is None
+    assert line.kind == "loader" and line.source != "tap-salesforce"
+    assert parse_metric(line) is not None
 
 
 def test_meltano_and_plain_lines_are_ignored_for_metrics() -> None:

@@ -125,13 +125,23 @@ def add_salesforce(env: Env, name: str = "acme_sf", **kwargs: Any) -> None:
 # -- migrations ------------------------------------------------------------------------
 
 
+def _head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from integrations_platform.store.repository import MIGRATIONS_DIR
+
+    return str(ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head())
+
+
 def test_migrations_are_applied_on_open(env: Env) -> None:
     inspector = sa.inspect(env.store.engine)
     assert inspector.has_table("integrations")
     columns = {c["name"] for c in inspector.get_columns("integrations")}
     assert {"id", "name", "connector", "config_ciphertext", "version", "streams"} <= columns
     with env.store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    assert version == _head_revision()
+    assert inspector.has_table("notifications") and inspector.has_table("notification_deliveries")
     assert env.store.list_all() == []
 
 
