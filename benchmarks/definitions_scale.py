@@ -156,6 +156,9 @@ def _baseline_assets(name: str, streams: int) -> dg.AssetsDefinition:
         name=f"{name}_sync",
         specs=specs,
         can_subset=True,
+        # The same time partitions the platform gives every integration (issue 6).
+        partitions_def=dg.DailyPartitionsDefinition(start_date=START_DATE[:10], timezone="UTC"),
+        backfill_policy=dg.BackfillPolicy.single_run(),
         op_tags={"integration": name, "integrations/connector": CONNECTOR},
         description=f"Sync of integration '{name}' ({CONNECTOR_LABEL}).",
     )
