@@ -84,3 +84,38 @@ def files_containing(root: Path, needle: str) -> list[Path]:
             except OSError:
                 continue
     return found
+
+
+SCHEDULES_QUERY = """{
+  schedulesOrError(repositorySelector: {repositoryName: "__repository__",
+                                        repositoryLocationName: "integrations"}) {
+    ... on Schedules { results { name scheduleState { status } } }
+  }
+}"""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(predicate, seconds: float, what: str):  # noqa: ANN001, ANN201
+    """Poll ``predicate`` until it returns something truthy; fail after ``seconds``."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -4,10 +4,8 @@ webhook, and (auto-pause after 1 failure) stops the integration's schedule."""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +16,7 @@ from integrations_platform.notifications.sinks.webhook import verify_signature
 from integrations_platform.orchestration.client import DagsterClient
 from integrations_platform.settings import PROJECT_ROOT
 from integrations_platform.store import ConfigStore, KeyRing, generate_key
+from tests.integration.helpers import SCHEDULES_QUERY, free_port, wait_for
 from tests.notification_support import WEBHOOK_SECRET, webhook_receiver
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
@@ -28,38 +27,13 @@ SENSOR = """{
     ... on Sensor { sensorState { status ticks(limit: 1) { status } } }
   }
 }"""
-SCHEDULES = """{
-  schedulesOrError(repositorySelector: {repositoryName: "__repository__",
-                                        repositoryLocationName: "integrations"}) {
-    ... on Schedules { results { name scheduleState { status } } }
-  }
-}"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(predicate, seconds: float, what: str):  # noqa: ANN001
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_failed_run_under_the_daemon_notifies_and_auto_pauses(tmp_path: Path):
     home, dagster_home = tmp_path / "home", tmp_path / "dagster"
     dagster_home.mkdir()
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
-    port = _free_port()
+    port = free_port()
     dagster_url = f"http://127.0.0.1:{port}"
     saved_with, running_with = generate_key(), generate_key()
     database_url = f"sqlite:///{home / 'integrations.db'}"
@@ -114,7 +88,7 @@ def test_a_failed_run_under_the_daemon_notifies_and_auto_pauses(tmp_path: Path):
                 state = state["sensorOrError"]["sensorState"]
                 return state["status"] == "RUNNING" and len(state["ticks"]) > 0
 
-            _wait(ticked, 180, "the failure sensor's first tick under the daemon")
+            wait_for(ticked, 180, "the failure sensor's first tick under the daemon")
             run_id = DagsterClient(dagster_url).launch_sync("crm")
             notes = NotificationStore(store.engine)
 
@@ -123,7 +97,7 @@ def test_a_failed_run_under_the_daemon_notifies_and_auto_pauses(tmp_path: Path):
                 kinds = {n.kind: n for n in found}
                 return kinds if {"run_failure", "auto_paused"} <= set(kinds) else None
 
-            kinds = _wait(notified, 120, "the failure and auto-pause notifications")
+            kinds = wait_for(notified, 120, "the failure and auto-pause notifications")
             failure = kinds["run_failure"]
             assert failure.run_id == run_id
             assert failure.run_url == f"{dagster_url}/runs/{run_id}"
@@ -133,9 +107,9 @@ def test_a_failed_run_under_the_daemon_notifies_and_auto_pauses(tmp_path: Path):
             paused = kinds["auto_paused"]
             assert "paused" in paused.title and "crm_schedule" in paused.action
 
-            schedules = graphql(SCHEDULES)["schedulesOrError"]["results"]
+            schedules = graphql(SCHEDULES_QUERY)["schedulesOrError"]["results"]
             assert schedules == [{"name": "crm_schedule", "scheduleState": {"status": "STOPPED"}}]
-            _wait(lambda: len(hook.accepted) >= 2, 30, "the webhook deliveries")
+            wait_for(lambda: len(hook.accepted) >= 2, 30, "the webhook deliveries")
         finally:
             os.killpg(process.pid, signal.SIGINT)
             try:

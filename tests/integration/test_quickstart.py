@@ -2,10 +2,8 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,21 +12,11 @@ import httpx
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
+from tests.integration.helpers import SCHEDULES_QUERY, free_port, wait_for
+
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
 
 ASSETS = "{ assetNodes { assetKey { path } } }"
-SCHEDULES = """{
-  schedulesOrError(repositorySelector: {repositoryName: "__repository__",
-                                        repositoryLocationName: "integrations"}) {
-    ... on Schedules { results { name scheduleState { status } } }
-  }
-}"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -64,25 +52,12 @@ class Running:
         )
 
 
-def _wait(predicate, seconds: float, what: str):  # noqa: ANN001
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     cwd = tmp_path_factory.mktemp("quickstart")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INTEGRATIONS_", "DAGSTER_"))}
     env["INTEGRATIONS_HOME"] = str(cwd / "home")
-    ports = [_free_port() for _ in range(3)]
+    ports = [free_port() for _ in range(3)]
     state = Running(cwd / "home", cwd, env, *ports)
     cli = str(Path(sys.executable).parent / "integrations")
     # To a file: an unread pipe fills up and blocks every process writing to it.
@@ -105,8 +80,8 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         start_new_session=True,
     )
     try:
-        _wait(state.asset_keys, 240, "the demo assets in Dagster")
-        _wait(lambda: httpx.get(f"{state.api}/healthz", timeout=2).status_code == 200, 60, "API")
+        wait_for(state.asset_keys, 240, "the demo assets in Dagster")
+        wait_for(lambda: httpx.get(f"{state.api}/healthz", timeout=2).status_code == 200, 60, "API")
         yield state
     finally:
         process.send_signal(signal.SIGTERM)
@@ -121,7 +96,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 
 def _wait_for_run(client: DagsterGraphQLClient, run_id: str) -> str:
-    return _wait(
+    return wait_for(
         lambda: (
             (s := client.get_run_status(run_id).value) in ("SUCCESS", "FAILURE", "CANCELED") and s
         ),
@@ -136,7 +111,7 @@ def test_up_serves_the_demo_with_a_running_schedule(running: Running):
         "demo_salesforce/Contact",
         "demo_salesforce/Opportunity",
     ]
-    schedules = running.graphql(SCHEDULES)["schedulesOrError"]["results"]
+    schedules = running.graphql(SCHEDULES_QUERY)["schedulesOrError"]["results"]
     assert schedules == [
         {"name": "demo_salesforce_schedule", "scheduleState": {"status": "RUNNING"}}
     ]
@@ -222,7 +197,7 @@ def test_two_runs_of_one_integration_never_overlap(running: Running):
     ]
     client = DagsterGraphQLClient("127.0.0.1", port_number=running.dagster_port)
     # While the first runs, the second waits in Dagster's queue (one run per integration).
-    _wait(lambda: client.get_run_status(launched[0]).value == "STARTED", 60, "first run start")
+    wait_for(lambda: client.get_run_status(launched[0]).value == "STARTED", 60, "first run start")
     assert client.get_run_status(launched[1]).value == "QUEUED"
     for run_id in launched:
         assert _wait_for_run(client, run_id) == "SUCCESS"
