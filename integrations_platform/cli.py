@@ -294,6 +294,69 @@ def meltano_yml(write: bool, check: bool) -> None:
         click.echo(text, nl=False)
 
 
+@main.command("dagster-yaml")
+@click.option("--write", "write_to", type=click.Path(dir_okay=False), help="Write it to this file.")
+@click.option("--check", is_flag=True, help="Exit 1 if the project's dagster.yaml differs.")
+@handle_errors
+def dagster_yaml(write_to: str | None, check: bool) -> None:
+    """Render the Dagster instance configuration (dagster.yaml) for this environment.
+
+    Storage follows INTEGRATIONS_POSTGRES_URL / INTEGRATIONS_DAGSTER_DATABASE_URL, the run
+    queue INTEGRATIONS_MAX_CONCURRENT_RUNS, the run launcher INTEGRATIONS_RUN_LAUNCHER
+    (default or docker). With --check, compare with the project's embedded default.
+    """
+    from integrations_platform.orchestration.run_queue import render_dagster_yaml
+    from integrations_platform.settings import PROJECT_ROOT
+
+    text = render_dagster_yaml(get_settings(), os.environ)
+    if check:
+        path = PROJECT_ROOT / "dagster.yaml"
+        if path.read_text(encoding="utf-8") != text:
+            _fail(
+                f"{path} differs from the rendering; run `integrations dagster-yaml --write {path}`"
+            )
+        click.echo(f"{path} matches the rendering.")
+    elif write_to:
+        Path(write_to).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {write_to}.")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@handle_errors
+def migrate() -> None:
+    """Prepare the databases: schemas, the config store's migrations, Dagster's storage
+    (in DAGSTER_HOME) and the run queue's per-connector limits. Safe to repeat."""
+    from integrations_platform.deployment import migrate_everything
+
+    environ = dict(os.environ)
+    report = migrate_everything(get_settings(), environ)
+    click.echo(f"Config store:   {report.config_store} (migrated)")
+    click.echo(f"Meltano state:  {report.meltano} (schema ready; Meltano migrates it on use)")
+    click.echo(f"Dagster:        {report.dagster_home / 'dagster.yaml'} (storage migrated)")
+    limits = ", ".join(f"{p} ≤ {n}" for p, n in sorted(report.pool_limits.items())) or "none"
+    click.echo(f"Run queue:      one run per integration; connector limits: {limits}")
+
+
+@main.command("exec", context_settings={"ignore_unknown_options": True})
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@handle_errors
+def exec_command(command: tuple[str, ...]) -> None:
+    """Run COMMAND with the variables the settings derive (e.g. Dagster's database URL
+    from INTEGRATIONS_POSTGRES_URL) exported: `integrations exec -- dagster-daemon run`."""
+    import shutil
+
+    from integrations_platform.deployment import export_derived
+
+    executable = shutil.which(command[0])
+    if executable is None:
+        raise PlatformError(f"Command not found: {command[0]}", "Check the command and PATH.")
+    environ = dict(os.environ)
+    export_derived(get_settings(), environ)
+    os.execve(executable, list(command), environ)
+
+
 @main.command("test")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

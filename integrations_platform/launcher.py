@@ -7,7 +7,6 @@ offline. Nothing here is needed in production, where each piece is run on its ow
 
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 import click
 
 from integrations_platform.catalog import load_catalog
+from integrations_platform.deployment import prepare_dagster_home
 from integrations_platform.errors import IntegrationNotFoundError, PlatformError
 from integrations_platform.sandbox import SalesforceSandbox, SandboxCredentials
 from integrations_platform.service import IntegrationService
@@ -127,15 +127,6 @@ def ensure_demo(settings: Settings, sandbox: SalesforceSandbox) -> None:
     click.echo(f"Created the demo integration '{DEMO_INTEGRATION}'.")
 
 
-def prepare_dagster_home(settings: Settings, environ: dict[str, str]) -> Path:
-    """DAGSTER_HOME with the project's dagster.yaml."""
-    home = Path(environ.get("DAGSTER_HOME") or settings.dagster_home)
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
-    environ["DAGSTER_HOME"] = str(home)
-    return home
-
-
 def run_up(options: UpOptions) -> int:
     """Set everything up, start Dagster (webserver and daemon), wait for Ctrl-C."""
     environ = dict(os.environ)
@@ -155,7 +146,10 @@ def run_up(options: UpOptions) -> int:
         click.echo(f"Salesforce sandbox: {sandbox.url}")
         ensure_demo(settings, sandbox)
 
-    dagster_home = prepare_dagster_home(settings, environ)
+    dagster_home, pool_limits = prepare_dagster_home(settings, environ)
+    if pool_limits:
+        limits = ", ".join(f"{pool} ≤ {n}" for pool, n in sorted(pool_limits.items()))
+        click.echo(f"Run queue: one run per integration; {limits}.")
     dagster_url = f"http://{options.host}:{options.dagster_port}"
     environ.setdefault(ENV_DAGSTER_URL, dagster_url)
     token_file = ensure_api_token(settings, environ)

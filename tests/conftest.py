@@ -5,18 +5,23 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
 
 from integrations_platform.catalog import Catalog, load_catalog
+from integrations_platform.databases import ensure_schema
 from integrations_platform.sandbox import SalesforceSandbox, SandboxCredentials
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import PROJECT_ROOT, Settings, get_settings
 from integrations_platform.store import ConfigStore, KeyRing, generate_key
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "INTEGRATIONS_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -36,6 +41,24 @@ class Platform:
     @property
     def catalog(self) -> Catalog:
         return self.service.catalog
+
+    @contextmanager
+    def dagster_instance(self, dagster_home: Path) -> Iterator["dg.DagsterInstance"]:
+        """A real Dagster instance whose storage follows the platform's settings
+        (PostgreSQL in production mode, SQLite under ``dagster_home`` otherwise)."""
+        import dagster as dg
+
+        overrides = (
+            {"storage": {"postgres": {"postgres_url": self.settings.dagster_database_url}}}
+            if self.settings.dagster_database_url
+            else None
+        )
+        with dg.instance_for_test(temp_dir=str(dagster_home), overrides=overrides) as instance:
+            yield instance
+
+    def sqlite_files(self) -> list[Path]:
+        """SQLite databases under the platform's home (none in production mode)."""
+        return sorted(p for p in self.home.rglob("*.db") if p.is_file())
 
 
 @pytest.fixture(scope="session")
@@ -61,8 +84,13 @@ def meltano_plugins() -> Path:
 
 
 @pytest.fixture
-def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    """A fresh platform on SQLite under a temporary INTEGRATIONS_HOME."""
+def platform(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Platform]:
+    """A fresh platform under a temporary INTEGRATIONS_HOME: on SQLite (the embedded
+    default), or, parametrized with ``"postgres"``, in production mode with the config
+    store, Meltano's state and Dagster's storage on a fresh PostgreSQL database."""
+    mode = getattr(request, "param", "sqlite")
     home = tmp_path / "home"
     key = generate_key()
     monkeypatch.setenv("INTEGRATIONS_HOME", str(home))
@@ -72,17 +100,27 @@ def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platfo
         "MELTANO_DATABASE_URI",
         "INTEGRATIONS_WAREHOUSE_URL",
         "INTEGRATIONS_SALESFORCE_LOGIN_URL",
+        "INTEGRATIONS_POSTGRES_URL",
+        "INTEGRATIONS_DAGSTER_DATABASE_URL",
     ):
         monkeypatch.delenv(var, raising=False)
-    get_settings.cache_clear()
-    settings = Settings.from_env()
-    store = ConfigStore.open(settings.database_url)
-    service = IntegrationService(
-        load_catalog(settings.catalog_dir), store, lambda: KeyRing.from_env(os.environ)
-    )
-    yield Platform(home, settings, key, service)
-    store.close()
-    get_settings.cache_clear()
+    with ExitStack() as stack:
+        if mode == "postgres":
+            url = stack.enter_context(fresh_postgres_database())
+            monkeypatch.setenv("INTEGRATIONS_POSTGRES_URL", url)
+        get_settings.cache_clear()
+        settings = Settings.from_env()
+        if settings.dagster_database_url:
+            ensure_schema(
+                settings.dagster_database_url, variable="INTEGRATIONS_DAGSTER_DATABASE_URL"
+            )
+        store = ConfigStore.open(settings.database_url)
+        service = IntegrationService(
+            load_catalog(settings.catalog_dir), store, lambda: KeyRing.from_env(os.environ)
+        )
+        yield Platform(home, settings, key, service)
+        store.close()
+        get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -149,6 +149,10 @@ class ConnectorSpec(_Strict):
     # How "test connection" checks a config: natively (fast, for the services it knows)
     # or by running `meltano config test` with the connector's extractor.
     connection_test: Literal["salesforce_oauth", "meltano"] = "meltano"
+    # At most this many syncs of this connector run at once (e.g. to spare the source's
+    # API quota); unset: only the global run limit applies. The variable
+    # INTEGRATIONS_MAX_CONCURRENT_SYNCS_<ID> overrides it.
+    max_concurrent_syncs: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> "ConnectorSpec":

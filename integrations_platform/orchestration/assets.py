@@ -11,6 +11,7 @@ from integrations_platform.catalog.validation import parse_datetime
 from integrations_platform.errors import ConfigurationError
 from integrations_platform.orchestration.constants import CONNECTOR_TAG, INTEGRATION_TAG
 from integrations_platform.orchestration.resources import MeltanoResource
+from integrations_platform.orchestration.run_queue import connector_pool
 from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 from integrations_platform.orchestration.translator import (
     IntegrationsTranslator,
@@ -113,6 +114,8 @@ def build_integration_assets(
         # A launchpad backfill of many partitions is one run over the whole range.
         backfill_policy=dg.BackfillPolicy.single_run(),
         op_tags={INTEGRATION_TAG: integration.name, CONNECTOR_TAG: connector.id},
+        # The connector's run limit (run_queue.py): one pool per connector.
+        pool=connector_pool(connector.id),
         description=f"Sync of integration '{integration.name}' ({connector.label}).",
     )
     def _sync(

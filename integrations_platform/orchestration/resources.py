@@ -16,6 +16,7 @@ from integrations_platform.errors import PlatformError
 from integrations_platform.keys import stream_key_part
 from integrations_platform.orchestration.constants import META_STREAM
 from integrations_platform.orchestration.snapshot import IntegrationSnapshot
+from integrations_platform.runner.locks import integration_lock
 from integrations_platform.runner.logs import LogLine
 from integrations_platform.runner.meltano import SyncRequest, SyncResult, SyncStream, run_sync
 from integrations_platform.runner.state import clear_resume_marker
@@ -85,32 +86,39 @@ class MeltanoResource(dg.ConfigurableResource):
                 f"synced by the earlier attempt; syncing {', '.join(s.name for s in selected)}"
             )
         failed: dict[str, str] = {}
+
+        def waiting(seconds: float) -> None:
+            context.log.info(
+                f"Another sync of '{integration.name}' is running; waiting for it to finish "
+                f"({seconds:.0f} s so far)"
+            )
+
         try:
-            for stream in selected:
-                request = SyncRequest(
-                    integration=integration.name,
-                    state_id=integration.state_id,
-                    connector=connector,
-                    config=config,
-                    start_date=integration.start_date,
-                    destination=integration.destination,
-                    streams=[stream],
-                    full_refresh=full_refresh,
-                    windows=windows,
-                )
-                try:
+            with integration_lock(settings.meltano_database_uri, integration.state_id, waiting):
+                for stream in selected:
+                    request = SyncRequest(
+                        integration=integration.name,
+                        state_id=integration.state_id,
+                        connector=connector,
+                        config=config,
+                        start_date=integration.start_date,
+                        destination=integration.destination,
+                        streams=[stream],
+                        full_refresh=full_refresh,
+                        windows=windows,
+                    )
                     result = run_sync(request, settings, os.environ, _logger(context))
-                except PlatformError as exc:
-                    raise dg.Failure(description=str(exc)) from None
-                if not result.ok:
-                    failed[stream.name] = _failure_summary(result)
-                    context.log.error(f"{stream.name}: failed")
-                    if not windows:
-                        clear_resume_marker(settings, os.environ, integration.state_id)
-                    continue
-                yield from self._materializations(
-                    context, integration, stream, result, windows, full_refresh
-                )
+                    if not result.ok:
+                        failed[stream.name] = _failure_summary(result)
+                        context.log.error(f"{stream.name}: failed")
+                        if not windows:
+                            clear_resume_marker(settings, os.environ, integration.state_id)
+                        continue
+                    yield from self._materializations(
+                        context, integration, stream, result, windows, full_refresh
+                    )
+        except PlatformError as exc:
+            raise dg.Failure(description=str(exc)) from None
         finally:
             del config
         if failed:

@@ -28,12 +28,18 @@ from sqlalchemy.pool import NullPool
 
 from integrations_platform.catalog import ConnectorSpec, ExtractorSpec
 from integrations_platform.catalog.validation import effective_config
+from integrations_platform.databases import ensure_schema
 from integrations_platform.destinations import get_destination
 from integrations_platform.errors import ConfigurationError, SyncError
 from integrations_platform.runner.logs import LogLine, parse_line, parse_metric, record_count
 from integrations_platform.runner.meltano_project import WINDOW_MAPPER, WINDOW_MAPPING
 from integrations_platform.runner.redaction import Redactor
-from integrations_platform.settings import ENV_API_TOKEN, ENV_ENCRYPTION_KEYS, Settings
+from integrations_platform.settings import (
+    ENV_API_TOKEN,
+    ENV_ENCRYPTION_KEYS,
+    ENV_MELTANO_DATABASE_URI,
+    Settings,
+)
 
 # Plugin venvs live in these folders of the shared `.meltano` directory.
 _SHARED_SYS_DIRS = ("extractors", "loaders", "mappers", "utilities")
@@ -252,6 +258,7 @@ def run_sync(
             f"Integration '{request.integration}' has no stream to sync",
             "Select at least one stream.",
         )
+    ensure_schema(settings.meltano_database_uri, variable=ENV_MELTANO_DATABASE_URI)
     sys_dir = make_sys_dir(settings)
     prepared = prepare_sync(request, settings, environ, sys_dir)
     redact = prepared.redactor.redact

@@ -7,12 +7,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from integrations_platform.databases import ensure_schema
 from integrations_platform.errors import SyncError
 from integrations_platform.runner.meltano import _meltano_executable
-from integrations_platform.settings import ENV_API_TOKEN, ENV_ENCRYPTION_KEYS, Settings
+from integrations_platform.settings import (
+    ENV_API_TOKEN,
+    ENV_ENCRYPTION_KEYS,
+    ENV_MELTANO_DATABASE_URI,
+    Settings,
+)
 
 
 def _meltano(settings: Settings, environ: Mapping[str, str], *args: str) -> str:
+    ensure_schema(settings.meltano_database_uri, variable=ENV_MELTANO_DATABASE_URI)
     env = {k: v for k, v in environ.items() if k not in (ENV_ENCRYPTION_KEYS, ENV_API_TOKEN)}
     env.update(
         {

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from integrations_platform.databases import ensure_schema
 from integrations_platform.errors import (
     ConcurrentUpdateError,
     IntegrationExistsError,
@@ -129,6 +130,9 @@ class ConfigStore:
 
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        ensure_schema(
+            self.engine.url.render_as_string(hide_password=False), variable=ENV_DATABASE_URL
+        )
         try:
             with self.engine.begin() as connection:
                 if connection.dialect.name == "postgresql":

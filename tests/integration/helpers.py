@@ -119,3 +119,90 @@ def wait_for(predicate, seconds: float, what: str):  # noqa: ANN001, ANN201
             pass
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+STORES_BY_SCHEMA = {
+    "integrations": "SELECT count(*) FROM integrations.integrations",
+    "meltano": "SELECT count(*) FROM meltano.state",
+    "dagster": "SELECT count(*) FROM dagster.runs",
+}
+
+
+def assert_stores_where_configured(platform) -> None:  # noqa: ANN001
+    """In production mode every store is on PostgreSQL and nothing is on SQLite: the
+    config store, Meltano's state and Dagster's runs each hold rows in their schema."""
+    if not platform.settings.dagster_database_url:
+        return
+    import sqlalchemy as sa
+
+    assert platform.sqlite_files() == []
+    engine = sa.create_engine(platform.settings.database_url)
+    try:
+        with engine.connect() as conn:
+            counts = {s: conn.execute(sa.text(q)).scalar() for s, q in STORES_BY_SCHEMA.items()}
+    finally:
+        engine.dispose()
+    assert all(counts.values()), counts
+
+
+def start_dagster_dev(env: dict[str, str], port: int):  # noqa: ANN201
+    """A real ``dagster dev`` (webserver, daemon, code server) on the project's workspace;
+    stop it with :func:`stop_process_group`. Waits until its GraphQL answers."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from integrations_platform.settings import PROJECT_ROOT
+
+    dagster = str(Path(sys.executable).parent / "dagster")
+    process = subprocess.Popen(
+        [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-p", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/graphql"
+    query = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"
+
+    def loaded() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"dagster dev exited with {process.returncode}")
+        data = httpx.post(url, json={"query": query}, timeout=10).json()["data"]
+        entries = data["workspaceOrError"]["locationEntries"]
+        return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
+
+    try:
+        wait_for(loaded, 240, "dagster dev to load the code location")
+    except BaseException:
+        stop_process_group(process)
+        raise
+    return process
+
+
+def stop_process_group(process) -> None:  # noqa: ANN001
+    """Interrupt a process group started with ``start_new_session``; kill it if it hangs."""
+    import os
+    import signal
+    import subprocess
+
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """The most intervals ``[start, end)`` in progress at one instant."""
+    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
+    running = peak = 0
+    for _, delta in events:  # at a tie an end (-1) sorts before a start (+1)
+        running += delta
+        peak = max(peak, running)
+    return peak

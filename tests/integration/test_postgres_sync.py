@@ -6,7 +6,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from tests.conftest import fresh_postgres_database
-from tests.integration.helpers import materialize, rows_by_asset
+from tests.integration.helpers import (
+    assert_stores_where_configured,
+    materialize,
+    rows_by_asset,
+)
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
 
@@ -73,6 +77,7 @@ def _warehouse_rows(url: str, schema: str) -> list[tuple]:
     return rows
 
 
+@pytest.mark.parametrize("platform", ["sqlite", "postgres"], indirect=True)
 def test_postgres_source_to_postgres_warehouse_incrementally(
     platform, source_url, warehouse_url, dagster_home
 ):
@@ -84,7 +89,7 @@ def test_postgres_source_to_postgres_warehouse_incrementally(
         destination="postgres",
         start_date="2024-01-01",
     )
-    with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
+    with platform.dagster_instance(dagster_home) as instance:
         first = materialize(platform, "shop", instance)
         assert rows_by_asset(first) == {"public_orders": 250}
         rows = _warehouse_rows(warehouse_url, "shop")
@@ -106,6 +111,7 @@ def test_postgres_source_to_postgres_warehouse_incrementally(
     assert rows_by_asset(second)["public_orders"] in (10, 11)
     rows = _warehouse_rows(warehouse_url, "shop")
     assert [r[0] for r in rows] == list(range(1, 261))
+    assert_stores_where_configured(platform)
 
 
 def test_postgres_backfill_full_refresh_and_reset(

@@ -4,14 +4,20 @@ import dagster as dg
 import pytest
 
 from tests.conftest import salesforce_config
-from tests.integration.helpers import jsonl_rows, materialize, rows_by_asset
+from tests.integration.helpers import (
+    assert_stores_where_configured,
+    jsonl_rows,
+    materialize,
+    rows_by_asset,
+)
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
 
 
+@pytest.mark.parametrize("platform", ["sqlite", "postgres"], indirect=True)
 def test_sync_loads_every_row_then_only_new_ones(platform, sandbox, dagster_home):
     platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date="2024-01-01")
-    with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
+    with platform.dagster_instance(dagster_home) as instance:
         first = materialize(platform, "crm", instance)
         expected = {s: len(sandbox.records(s)) for s in ("Account", "Contact", "Opportunity")}
         assert rows_by_asset(first) == expected
@@ -35,6 +41,7 @@ def test_sync_loads_every_row_then_only_new_ones(platform, sandbox, dagster_home
     loaded = [r["Id"] for r in jsonl_rows(platform, "crm", "Account")]
     assert {r["Id"] for r in new_accounts} <= set(loaded)
     assert len(loaded) == expected["Account"] + len(new_accounts) + 1
+    assert_stores_where_configured(platform)
 
 
 def test_one_stream_of_three_syncs_only_that_stream(platform, sandbox, dagster_home):

@@ -1,0 +1,70 @@
+"""PostgreSQL helpers shared by the three stores (config, Meltano state, Dagster).
+
+In production the three live in one database, each in its own schema, chosen by the
+``search_path`` option of its URL (see :func:`integrations_platform.settings.with_search_path`).
+"""
+
+import re
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from integrations_platform.errors import PlatformError
+
+_SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*([A-Za-z_][A-Za-z0-9_]*)")
+# Any constant: every process creating schemas in this database takes the same lock.
+_SCHEMA_LOCK_ID = 7_246_102
+
+
+def search_path_schema(url: str) -> str | None:
+    """The schema a PostgreSQL URL selects with ``options=-csearch_path=...``, if any.
+
+    >>> search_path_schema("postgresql://u@h/db?options=-csearch_path%3Dmeltano")
+    'meltano'
+    >>> search_path_schema("sqlite:///x.db") is None
+    True
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return None
+    options = parsed.query.get("options")
+    if isinstance(options, tuple):
+        options = " ".join(options)
+    match = _SEARCH_PATH.search(options or "")
+    return match.group(1) if match else None
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def ensure_schema(url: str, *, variable: str) -> None:
+    """Create the schema a PostgreSQL URL's search path names, if it does not exist.
+
+    Safe to call from several processes at once. ``variable`` names the setting the URL
+    came from, for the error message.
+    """
+    schema = search_path_schema(url)
+    if schema is None:
+        return
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            exists = connection.execute(
+                sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": schema}
+            ).scalar()
+            if not exists:
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK_ID}
+                )
+                connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    except DBAPIError as exc:
+        raise PlatformError(
+            f"Cannot prepare schema '{schema}' in {redacted(url)}: {str(exc.orig).strip()}",
+            f"Check {variable}, that the PostgreSQL server is running and that the user may "
+            "create schemas in that database (or create the schema yourself).",
+        ) from None
+    finally:
+        engine.dispose()
