@@ -1,0 +1,137 @@
+"""Production mode under a running daemon: 20 integrations launched at once through
+Dagster's queued run coordinator, every store on PostgreSQL."""
+
+import os
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from integrations_platform.deployment import prepare_dagster_home
+from integrations_platform.orchestration.client import DagsterClient
+from integrations_platform.settings import Settings
+from tests.conftest import salesforce_config
+from tests.integration.helpers import (
+    free_port,
+    jsonl_rows,
+    max_overlap,
+    start_dagster_dev,
+    stop_process_group,
+    wait_for,
+)
+from tests.integration.test_postgres_sync import _source_config
+
+pytestmark = pytest.mark.usefixtures("meltano_plugins")
+
+SALESFORCE, POSTGRES = 12, 8
+MAX_RUNS, SALESFORCE_LIMIT = 4, 2
+TWICE = ("sf_00", "sf_01", "pg_00")  # launched a second time while the first is queued
+SOURCE_ROWS = 120
+
+
+@pytest.fixture
+def source_url(postgres_database):
+    engine = sa.create_engine(postgres_database)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE public.orders (id bigint PRIMARY KEY, "
+                "updated_at timestamptz NOT NULL, note text)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO public.orders SELECT g, "
+                "timestamptz '2024-01-01' + g * interval '1 hour', 'order ' || g "
+                f"FROM generate_series(1, {SOURCE_ROWS}) AS g"
+            )
+        )
+    engine.dispose()
+    return postgres_database
+
+
+@pytest.mark.parametrize("platform", ["postgres"], indirect=True)
+def test_twenty_integrations_at_once_respect_every_limit(
+    platform, sandbox, source_url, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("INTEGRATIONS_MAX_CONCURRENT_RUNS", str(MAX_RUNS))
+    monkeypatch.setenv("INTEGRATIONS_MAX_CONCURRENT_SYNCS_SALESFORCE", str(SALESFORCE_LIMIT))
+    names = [f"sf_{i:02}" for i in range(SALESFORCE)] + [f"pg_{i:02}" for i in range(POSTGRES)]
+    for name in names:
+        if name.startswith("sf_"):
+            platform.service.add(
+                "salesforce",
+                name,
+                salesforce_config(sandbox),
+                streams=["Account"],
+                start_date="2024-01-01",
+            )
+        else:
+            platform.service.add(
+                "postgres",
+                name,
+                _source_config(source_url),
+                streams=["public-orders:updated_at"],
+                start_date="2024-01-01",
+            )
+    environ = dict(os.environ)
+    environ["DAGSTER_HOME"] = str(tmp_path / "dagster")
+    settings = Settings.from_env(environ)
+    dagster_home, limits = prepare_dagster_home(settings, environ)
+    assert limits == {"connector/salesforce": SALESFORCE_LIMIT}
+
+    port = free_port()
+    process = start_dagster_dev(environ, port)
+    try:
+        client = DagsterClient(f"http://127.0.0.1:{port}")
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            launched = list(pool.map(client.launch_sync, names))
+        launched += [client.launch_sync(name) for name in TWICE]
+
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+
+            def finished():
+                records = instance.get_run_records(dg.RunsFilter(run_ids=launched))
+                done = [r for r in records if r.dagster_run.is_finished]
+                return records if len(done) == len(launched) else None
+
+            started = time.monotonic()
+            records = wait_for(finished, 900, "all 23 runs to finish")
+            elapsed = time.monotonic() - started
+    finally:
+        stop_process_group(process)
+
+    statuses = {r.dagster_run.run_id: r.dagster_run.status for r in records}
+    assert set(statuses.values()) == {dg.DagsterRunStatus.SUCCESS}, statuses
+    by_integration: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for record in records:
+        name = record.dagster_run.tags["integration"]
+        by_integration[name].append((record.start_time, record.end_time))
+    every = [span for spans in by_integration.values() for span in spans]
+    salesforce = [
+        span for n, spans in by_integration.items() if n.startswith("sf_") for span in spans
+    ]
+    print(
+        f"23 runs in {elapsed:.0f} s; peak {max_overlap(every)} at once, "
+        f"Salesforce peak {max_overlap(salesforce)}"
+    )
+    assert all(max_overlap(spans) == 1 for spans in by_integration.values())
+    assert max_overlap(salesforce) <= SALESFORCE_LIMIT
+    assert max_overlap(every) <= MAX_RUNS
+    # The queue really ran things side by side (otherwise the limits prove nothing).
+    assert max_overlap(every) >= 2
+
+    # Every row arrived, once per run of its integration for the first run, and the
+    # second run of an integration loaded only what the first left at the bookmark.
+    accounts = {r["Id"] for r in sandbox.records("Account")}
+    for name in names:
+        stream = "Account" if name.startswith("sf_") else "public-orders"
+        rows = jsonl_rows(platform, name, stream)
+        expected = accounts if name.startswith("sf_") else set(range(1, SOURCE_ROWS + 1))
+        key = "Id" if name.startswith("sf_") else "id"
+        assert {r[key] for r in rows} == expected, name
+        reread = 1 if name in TWICE else 0  # the tap re-reads the bookmark's record
+        assert len(rows) == len(expected) + reread, name
