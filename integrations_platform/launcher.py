@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -162,18 +163,8 @@ def run_up(options: UpOptions) -> int:
         "--port",
         str(options.api_port),
     ]
-    command = [
-        str(Path(sys.executable).parent / "dagster"),
-        "dev",
-        "-w",
-        str(PROJECT_ROOT / "workspace.yaml"),
-        "-h",
-        options.host,
-        "-p",
-        str(options.dagster_port),
-    ]
     processes = [
-        subprocess.Popen(command, env=environ, cwd=PROJECT_ROOT, start_new_session=True),
+        start_dagster_dev(environ, options.host, options.dagster_port),
         subprocess.Popen(api_command, env=environ, cwd=PROJECT_ROOT, start_new_session=True),
     ]
     api_url = f"http://{options.host}:{options.api_port}"
@@ -203,12 +194,33 @@ def run_up(options: UpOptions) -> int:
         return 0
     finally:
         for process in processes:
-            _stop_group(process)
+            stop_group(process)
         if sandbox is not None:
             sandbox.stop()
 
 
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
+def start_dagster_dev(
+    environ: Mapping[str, str], host: str, port: int, **popen: Any
+) -> subprocess.Popen[bytes]:
+    """``dagster dev`` (webserver, daemon, code server) on the project's workspace, in
+    its own process group; stop it with :func:`stop_group`."""
+    command = [
+        str(Path(sys.executable).parent / "dagster"),
+        "dev",
+        "-w",
+        str(PROJECT_ROOT / "workspace.yaml"),
+        "-h",
+        host,
+        "-p",
+        str(port),
+    ]
+    return subprocess.Popen(
+        command, env=dict(environ), cwd=PROJECT_ROOT, start_new_session=True, **popen
+    )
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Interrupt a process group (as Ctrl-C would); kill it if it has not stopped in 30 s."""
     if process.poll() is not None:
         return
     os.killpg(process.pid, signal.SIGINT)

@@ -27,6 +27,11 @@ mutation Reload($location: String!) {
   }
 }"""
 
+_WORKSPACE = """
+{ workspaceOrError { __typename
+    ... on Workspace { locationEntries { name loadStatus
+      locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
+
 _LAUNCH = """
 mutation Launch($params: ExecutionParams!) {
   launchRun(executionParams: $params) {
@@ -79,6 +84,25 @@ class DagsterClient:
             )
         data: dict[str, Any] = body["data"]
         return data
+
+    def location_loaded(self) -> bool:
+        """Whether the ``integrations`` code location has finished loading (False while
+        it loads; an error if it failed to load or is missing)."""
+        workspace = self._call(_WORKSPACE, {})["workspaceOrError"]
+        entries = {e["name"]: e for e in workspace.get("locationEntries", [])}
+        entry = entries.get(LOCATION_NAME)
+        if entry is None:
+            raise DagsterUnavailableError(
+                f"Dagster at {self.url} has no '{LOCATION_NAME}' code location",
+                "Start Dagster with the project's workspace.yaml.",
+            )
+        loaded = entry.get("locationOrLoadError") or {}
+        if loaded.get("__typename") == "PythonError":
+            raise DagsterUnavailableError(
+                f"The code location failed to load: {loaded.get('message', '')[:500]}",
+                "Open Deployment in the Dagster UI for the full error.",
+            )
+        return bool(entry["loadStatus"] == "LOADED" and loaded)
 
     def reload(self) -> None:
         """Reload the ``integrations`` code location so definitions follow the store."""

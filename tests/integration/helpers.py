@@ -146,56 +146,39 @@ def assert_stores_where_configured(platform) -> None:  # noqa: ANN001
 
 
 def start_dagster_dev(env: dict[str, str], port: int):  # noqa: ANN201
-    """A real ``dagster dev`` (webserver, daemon, code server) on the project's workspace;
-    stop it with :func:`stop_process_group`. Waits until its GraphQL answers."""
+    """A real ``dagster dev`` on the project's workspace, quiet; stop it with
+    :func:`stop_process_group`. Waits until the code location
+    has loaded."""
     import subprocess
-    import sys
 
-    import httpx
+    from integrations_platform.launcher import start_dagster_dev as start
+    from integrations_platform.launcher import stop_group
+    from integrations_platform.orchestration.client import DagsterClient, DagsterUnavailableError
 
-    from integrations_platform.settings import PROJECT_ROOT
-
-    dagster = str(Path(sys.executable).parent / "dagster")
-    process = subprocess.Popen(
-        [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-p", str(port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/graphql"
-    query = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"
+    process = start(env, "127.0.0.1", port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = DagsterClient(f"http://127.0.0.1:{port}", timeout_s=10)
 
     def loaded() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"dagster dev exited with {process.returncode}")
-        data = httpx.post(url, json={"query": query}, timeout=10).json()["data"]
-        entries = data["workspaceOrError"]["locationEntries"]
-        return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
+        try:
+            return client.location_loaded()
+        except DagsterUnavailableError:
+            return False
 
     try:
         wait_for(loaded, 240, "dagster dev to load the code location")
     except BaseException:
-        stop_process_group(process)
+        stop_group(process)
         raise
     return process
 
 
 def stop_process_group(process) -> None:  # noqa: ANN001
-    """Interrupt a process group started with ``start_new_session``; kill it if it hangs."""
-    import os
-    import signal
-    import subprocess
+    """Stop a process group started by :func:`start_dagster_dev` (Ctrl-C, then kill)."""
+    from integrations_platform.launcher import stop_group
 
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+    stop_group(process)
 
 
 def max_overlap(intervals: list[tuple[float, float]]) -> int:
