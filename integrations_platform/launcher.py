@@ -176,6 +176,8 @@ def run_up(options: UpOptions) -> int:
     click.echo(
         f"\nDagster UI:  {dagster_url}  (DAGSTER_HOME={dagster_home})\n"
         f"Config API:  {api_url}/docs   e.g. curl {token_hint} {api_url}/api/v1/integrations\n"
+        f"Wizard page: {api_url}/   (asks once for the API token"
+        f"{f' in {token_file}' if token_file else f' in ${ENV_API_TOKEN}'})\n"
         f"Integrations: `integrations list`; synced files land in {settings.output_dir}.\n"
         "Press Ctrl-C to stop.\n"
     )

@@ -19,6 +19,7 @@ from integrations_platform.orchestration.client import DagsterClient
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import ENV_API_DEV, ENV_API_TOKEN, Settings
 from integrations_platform.store import ConfigStore, KeyRing
+from integrations_platform.web import router as web_router
 
 MIN_TOKEN_LENGTH = 16
 RELOAD_RETRY_S = 15.0
@@ -106,6 +107,7 @@ def create_app(
     app.include_router(connectors.router)
     app.include_router(integrations.router)
     app.include_router(notifications.router)
+    app.include_router(web_router)  # the wizard page at /
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -122,6 +122,13 @@ class NotificationPublic(BaseModel):
     run_id: str | None = None
     run_url: str | None = None
     settings_url: str | None = None
+    settings_field: str | None = Field(
+        default=None,
+        description=(
+            "The setting to re-enter or fix (a property of the connector's form schema), "
+            "when the notification points at one."
+        ),
+    )
     count: int
     first_seen_at: datetime
     last_seen_at: datetime

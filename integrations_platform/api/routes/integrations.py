@@ -15,6 +15,7 @@ from integrations_platform.api.schemas import (
     BulkAction,
     BulkItemResult,
     BulkResult,
+    ConfigTest,
     IntegrationCreate,
     IntegrationPublic,
     IntegrationUpdate,
@@ -118,7 +119,7 @@ def _list_body(state: PlatformState) -> bytes:
     reader = state.status_reader_or_none()
     statuses = reader.statuses(stored) if reader else {}
     views = state.service.list_integrations_from(stored)
-    notes = open_notifications(state, [v.name for v in views])  # one query for all
+    notes = open_notifications(state, [v.name for v in views], stored)  # one query for all
     items = [_public(state, v, statuses.get(v.name), notes.get(v.name)) for v in views]
     return _LIST_ADAPTER.dump_json(items)
 
@@ -244,13 +245,19 @@ def disable_integration(name: str, state: StateDep, _: PrincipalDep) -> Mutation
 
 
 @router.post("/{name}/test", response_model=TestResultPublic)
-def test_integration(name: str, state: StateDep, _: PrincipalDep) -> TestResultPublic:
-    """Test the saved integration's connection."""
+def test_integration(
+    name: str, state: StateDep, _: PrincipalDep, body: ConfigTest | None = None
+) -> TestResultPublic:
+    """Test the saved integration's connection; with ``config``, test edits before saving
+    them (merged as a PATCH would: omitted settings and blank secrets keep their value).
+    Nothing is stored."""
     from integrations_platform.runner.connection_test import test_connection
 
     stored = state.service.get(name)
     connector = state.service.catalog.get(stored.connector)
     config = state.service.decrypted_config(stored)
+    if body is not None and body.config:
+        config = validate_config(connector, body.config, existing=config)
     result = test_connection(connector, config, state.settings, state.environ)
     return TestResultPublic(**result.as_dict())
 

@@ -1,7 +1,8 @@
 """Notifications: list, show, acknowledge, resolve; run the misconfiguration check now."""
 
 import dataclasses
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from fastapi import APIRouter, Query
@@ -11,7 +12,8 @@ from integrations_platform.api.auth import PrincipalDep
 from integrations_platform.api.deps import StateDep
 from integrations_platform.api.schemas import ERROR_RESPONSES, NotificationPublic
 from integrations_platform.api.state import PlatformState
-from integrations_platform.errors import PlatformError
+from integrations_platform.catalog import ConnectorSpec
+from integrations_platform.errors import IntegrationNotFoundError, PlatformError
 from integrations_platform.notifications import (
     Notification,
     NotificationNotFoundError,
@@ -20,7 +22,7 @@ from integrations_platform.notifications import (
     NotificationStore,
 )
 from integrations_platform.notifications.checks import find_misconfigurations
-from integrations_platform.store import KeyRing
+from integrations_platform.store import KeyRing, StoredIntegration
 
 router = APIRouter(
     prefix="/api/v1/notifications",
@@ -37,16 +39,90 @@ def notification_service(state: PlatformState) -> NotificationService:
     return NotificationService(NotificationStore(state.service.store.engine), settings)
 
 
-def _public(notification: Notification) -> NotificationPublic:
-    return NotificationPublic.model_validate(notification, from_attributes=True)
+# OAuth error codes (RFC 6749 §5.2) name the credential that was refused; in a
+# refresh-token login "invalid_grant" means the refresh token.
+_OAUTH_FIELDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"invalid_client_id"), "client_id"),
+    (re.compile(r"invalid_client(?![A-Za-z0-9_])"), "client_secret"),
+    (re.compile(r"invalid_grant"), "refresh_token"),
+)
+# Notifications that mean "re-enter a credential" even when no setting is named.
+_CREDENTIAL_CATEGORIES = ("authentication", "undecryptable")
+
+
+def settings_field(notification: Notification, connector: ConnectorSpec | None) -> str | None:
+    """The setting a notification points at, so that the page opens its form there.
+
+    A refused OAuth credential (``invalid_grant`` → ``refresh_token``), else the setting
+    whose name or label the title or message mentions first, else, for a credential
+    problem that names none, the connector's first secret.
+    """
+    if connector is None or notification.kind not in ("run_failure", "misconfiguration"):
+        return None
+    names = {s.name for s in connector.settings}
+    text = f"{notification.title}\n{notification.message}"
+    for pattern, name in _OAUTH_FIELDS:
+        if name in names and pattern.search(text):
+            return name
+    mentioned: list[tuple[int, int, str]] = []
+    for order, setting in enumerate(connector.ordered_settings):
+        for word in (setting.name, setting.label):
+            found = re.search(
+                rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])", text, re.IGNORECASE
+            )
+            if found:
+                mentioned.append((found.start(), order, setting.name))
+    if mentioned:
+        return min(mentioned)[2]
+    if notification.category in _CREDENTIAL_CATEGORIES:
+        secrets = [s.name for s in connector.ordered_settings if s.secret]
+        return secrets[0] if secrets else None
+    return None
+
+
+def _connectors(
+    state: PlatformState, names: Iterable[str], stored: Sequence[StoredIntegration] | None = None
+) -> dict[str, ConnectorSpec]:
+    """The connector of each named integration (one query; none for unknown names)."""
+    wanted = set(names)
+    if not wanted:
+        return {}
+    catalog = state.service.catalog
+    rows = state.service.store.list_all() if stored is None else stored
+    return {
+        s.name: catalog.get(s.connector)
+        for s in rows
+        if s.name in wanted and s.connector in catalog
+    }
+
+
+def _connector_of(state: PlatformState, name: str) -> ConnectorSpec | None:
+    try:
+        stored = state.service.get(name)
+    except IntegrationNotFoundError:
+        return None
+    catalog = state.service.catalog
+    return catalog.get(stored.connector) if stored.connector in catalog else None
+
+
+def _public(notification: Notification, connector: ConnectorSpec | None) -> NotificationPublic:
+    public = NotificationPublic.model_validate(notification, from_attributes=True)
+    public.settings_field = settings_field(notification, connector)
+    return public
 
 
 def open_notifications(
-    state: PlatformState, names: Sequence[str]
+    state: PlatformState,
+    names: Sequence[str],
+    stored: Sequence[StoredIntegration] | None = None,
 ) -> dict[str, list[NotificationPublic]]:
-    """Unresolved notifications of these integrations, in one query."""
+    """Unresolved notifications of these integrations, in one query (``stored``: the
+    integrations already read, to spare a second query for their connectors)."""
     found = notification_service(state).open_by_integration(names)
-    return {name: [_public(n) for n in items] for name, items in found.items()}
+    connectors = _connectors(state, [n for n, items in found.items() if items], stored)
+    return {
+        name: [_public(n, connectors.get(name)) for n in items] for name, items in found.items()
+    }
 
 
 def _not_found(exc: NotificationNotFoundError) -> JSONResponse:
@@ -75,7 +151,8 @@ def list_notifications(
     items = notification_service(state).list_notifications(
         status=status, integration=integration, limit=limit
     )
-    return [_public(n) for n in items]
+    connectors = _connectors(state, {n.integration for n in items})
+    return [_public(n, connectors.get(n.integration)) for n in items]
 
 
 @router.get("/{notification_id}", response_model=NotificationPublic)
@@ -84,9 +161,10 @@ def get_notification(
 ) -> NotificationPublic | JSONResponse:
     """One notification."""
     try:
-        return _public(notification_service(state).store.get(notification_id))
+        notification = notification_service(state).store.get(notification_id)
     except NotificationNotFoundError as exc:
         return _not_found(exc)
+    return _public(notification, _connector_of(state, notification.integration))
 
 
 @router.post("/{notification_id}/acknowledge", response_model=NotificationPublic)
@@ -101,7 +179,7 @@ def acknowledge_notification(
     except NotificationNotFoundError as exc:
         return _not_found(exc)
     state.list_cache.invalidate()
-    return _public(notification)
+    return _public(notification, _connector_of(state, notification.integration))
 
 
 @router.post("/{notification_id}/resolve", response_model=NotificationPublic)
@@ -114,7 +192,7 @@ def resolve_notification(
     except NotificationNotFoundError as exc:
         return _not_found(exc)
     state.list_cache.invalidate()
-    return _public(notification)
+    return _public(notification, _connector_of(state, notification.integration))
 
 
 @router.post("/check", response_model=list[NotificationPublic])
@@ -132,8 +210,9 @@ def check_now(state: StateDep, _: PrincipalDep) -> list[NotificationPublic]:
     )
     service.sync_misconfigurations(found, [s.name for s in stored])
     state.list_cache.invalidate()
+    connectors = _connectors(state, [s.name for s in stored], stored)
     return [
-        _public(n)
+        _public(n, connectors.get(n.integration))
         for n in service.list_notifications(status="unresolved", limit=1000)
         if n.kind == "misconfiguration"
     ]

@@ -1,0 +1,564 @@
+"""The wizard page in a real headless Chromium, against the real API, a real
+``dagster dev`` and the Salesforce sandbox: the user's journeys, keyboard use,
+accessibility (axe-core), and that no stored secret ever reaches the page after save."""
+
+import dataclasses
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from integrations_platform.notifications import NotificationService, NotificationSettings
+from tests.e2e.support import (
+    CLIENT_ID,
+    ResponseRecorder,
+    Stack,
+    accessibility_violations,
+    active_element,
+    input_values,
+    screenshot,
+    sign_in,
+    storage_dump,
+    tab_until,
+)
+
+pytestmark = pytest.mark.usefixtures("meltano_plugins")
+
+# What tap-salesforce prints when Salesforce refuses the refresh token (as a sync fails).
+AUTH_FAILURE = (
+    "Errors:\n[tap-salesforce] CRITICAL 400 Client Error: Bad Request for url: "
+    "http://127.0.0.1:1/services/oauth2/token, Response from Salesforce: "
+    '{"error": "invalid_grant", "error_description": "expired access/refresh token"}'
+)
+
+
+def wizard_step(page: Page):  # noqa: ANN201 - a Playwright locator
+    return page.locator('#wizard-steps [aria-current="step"]')
+
+
+def assert_accessible(page: Page, label: str, context: str | None = None) -> None:
+    blocking = accessibility_violations(page, label, context)
+    assert blocking == [], "\n".join(blocking)
+
+
+def test_add_sync_edit_and_delete_a_salesforce_integration(
+    page: Page, stack: Stack, artifacts
+) -> None:
+    stack.delete_all()
+    recorder = ResponseRecorder().attach(page)
+    sign_in(page, stack.api_url, stack.token)
+    expect(page.locator("#connector-grid .card")).to_have_count(2)
+    screenshot(page, artifacts, "marketplace")
+    assert_accessible(page, "marketplace")
+
+    # Step 1: choose the connector.
+    page.get_by_role("button", name="Add integration").click()
+    wizard = page.get_by_role("dialog", name="Add an integration")
+    expect(wizard).to_be_visible()
+    expect(wizard_step(page)).to_contain_text("Connector")
+    wizard.get_by_role("radio", name=re.compile("Salesforce")).check()
+    screenshot(page, artifacts, "wizard-1-connector")
+    assert_accessible(page, "wizard step 1")
+    wizard.get_by_role("button", name="Next", exact=True).click()
+
+    # Step 2: the form from the connector's schema, advanced options collapsed.
+    wizard = page.get_by_role("dialog", name="Add a Salesforce integration")
+    expect(wizard_step(page)).to_contain_text("Settings")
+    expect(wizard.get_by_label("API type")).to_be_hidden()
+    labels = wizard.locator("#wizard-form label").all_inner_texts()
+    assert [t.rstrip(" *") for t in labels[:4]] == [
+        "Integration name",
+        "Client ID",
+        "Client Secret",
+        "Refresh Token",
+    ]
+    wizard.get_by_label("Integration name").fill("crm_e2e")
+    wizard.get_by_label("Client ID").fill(CLIENT_ID)
+    wizard.get_by_label("Client Secret").fill(stack.client_secret)
+    wizard.get_by_label("Refresh Token").fill("not-the-refresh-token")
+    for stream in ("Contact", "Opportunity"):
+        wizard.get_by_role("checkbox", name=stream).uncheck()
+    wizard.get_by_label("Start date").fill("2024-01-01")
+    screenshot(page, artifacts, "wizard-2-settings")
+    assert_accessible(page, "wizard step 2")
+    wizard.get_by_role("button", name="Next", exact=True).click()
+
+    # Step 3: a wrong token fails with its typed reason and hint.
+    expect(wizard_step(page)).to_contain_text("Test connection")
+    page.evaluate(
+        """() => { window.__progressSeen = false;
+            const bar = document.getElementById('test-progress');
+            const status = document.getElementById('test-status');
+            new MutationObserver(() => {
+                if (!bar.hidden && status.getAttribute('aria-busy') === 'true') {
+                    window.__progressSeen = true; } })
+              .observe(status, {attributes: true, subtree: true}); }"""
+    )
+    wizard.get_by_role("button", name="Test connection").click()
+    result = wizard.locator("#test-result .result")
+    expect(result).to_have_attribute("data-ok", "false")
+    expect(result).to_have_attribute("data-reason", "authentication")
+    expect(result).to_contain_text("Connection failed — reason: authentication")
+    expect(result).to_contain_text("Salesforce refused the refresh token")
+    expect(result.locator(".result-hint")).to_contain_text("generate a new one")
+    assert page.evaluate("window.__progressSeen") is True
+    screenshot(page, artifacts, "wizard-3-test-failed")
+
+    # The fix, and a passing test.
+    result.get_by_role("button", name="Change the settings").click()
+    expect(wizard_step(page)).to_contain_text("Settings")
+    wizard.get_by_label("Refresh Token").fill(stack.refresh_token)
+    wizard.get_by_role("button", name="Next", exact=True).click()
+    wizard.get_by_role("button", name="Test connection").click()
+    expect(result).to_have_attribute("data-ok", "true")
+    expect(result).to_contain_text("Connection works")
+    screenshot(page, artifacts, "wizard-3-test-passed")
+    assert_accessible(page, "wizard step 3")
+
+    # Step 4: review, secrets only as "set".
+    wizard.get_by_role("button", name="Next: review").click()
+    expect(wizard_step(page)).to_contain_text("Review and save")
+    review = wizard.locator("#wizard-review")
+    rows = dict(
+        zip(
+            review.locator("dt").all_inner_texts(),
+            review.locator("dd").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert rows["Client Secret"] == "set" and rows["Refresh Token"] == "set"
+    assert rows["Client ID"] == CLIENT_ID and rows["Streams"] == "Account"
+    assert rows["Connection test"] == "passed"
+    screenshot(page, artifacts, "wizard-4-review")
+    assert_accessible(page, "wizard step 4")
+    wizard.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#wizard")).to_be_hidden()
+    expect(page.locator("#toasts")).to_contain_text("Saved 'crm_e2e'.")
+    for secret in (stack.client_secret, stack.refresh_token):
+        assert secret not in page.content()
+        assert not any(secret in value for value in input_values(page))
+
+    # In the list, then synced through Dagster: status and row counts appear.
+    row = page.locator('tr[data-name="crm_e2e"]')
+    expect(row).to_contain_text("Enabled")
+    expect(row.locator("[data-run-status]")).to_have_text("Never synced")
+    expect(row.get_by_role("link", name="Open in Dagster")).to_have_attribute(
+        "href", f"{stack.dagster_url}/asset-groups/crm_e2e"
+    )
+    expect(row.locator(".next-run time")).to_have_count(1)
+    screenshot(page, artifacts, "installed")
+    assert_accessible(page, "installed list")
+    row.get_by_role("button", name="Sync now crm_e2e").click()
+    expect(page.locator("#toasts")).to_contain_text("Sync of 'crm_e2e' started.")
+    expect(row.locator('[data-run-status="SUCCESS"]')).to_be_visible(timeout=180_000)
+    expect(row.locator('li[data-stream="Account"] .count')).to_have_text("30")
+    expect(row.locator(".last-sync time")).to_have_count(1)
+    expect(row.get_by_role("link", name="Open run of crm_e2e")).to_have_attribute(
+        "href", re.compile(re.escape(f"{stack.dagster_url}/runs/"))
+    )
+    screenshot(page, artifacts, "installed-synced")
+
+    # Edit without re-entering the secrets: blank means keep.
+    row.get_by_role("button", name="Edit crm_e2e").click()
+    wizard = page.get_by_role("dialog", name="Edit crm_e2e")
+    expect(wizard).to_be_visible()
+    expect(wizard.get_by_label("Integration name")).to_be_disabled()
+    for label, key in (("Client Secret", "client_secret"), ("Refresh Token", "refresh_token")):
+        expect(wizard.get_by_label(label)).to_have_value("")
+        expect(wizard.locator(f"#field-config-{key}-hint")).to_have_text(
+            "Set — leave blank to keep the stored value."
+        )
+    wizard.get_by_role("checkbox", name="Contact").check()
+    screenshot(page, artifacts, "wizard-edit")
+    wizard.get_by_role("button", name="Next", exact=True).click()
+    wizard.get_by_role("button", name="Test connection").click()
+    result, review = wizard.locator("#test-result .result"), wizard.locator("#wizard-review")
+    expect(result).to_have_attribute("data-ok", "true")
+    wizard.get_by_role("button", name="Next: review").click()
+    expect(wizard.locator("#wizard-review")).to_contain_text("Client Secret")
+    rows = dict(
+        zip(
+            review.locator("dt").all_inner_texts(),
+            review.locator("dd").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert rows["Client Secret"] == "set" and rows["Streams"] == "Account, Contact"
+    wizard.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#wizard")).to_be_hidden()
+    expect(row.locator('li[data-stream="Account"]')).to_be_visible()
+    stored = stack.api("GET", "/api/v1/integrations/crm_e2e").json()
+    assert stored["version"] == 2
+    assert [s["name"] for s in stored["streams"]] == ["Account", "Contact"]
+    assert stored["secrets"] == {"client_secret": "set", "refresh_token": "set"}
+    # The stored secrets still work.
+    tested = stack.api("POST", "/api/v1/integrations/crm_e2e/test").json()
+    assert tested["ok"] is True, tested
+
+    # Delete, with a confirmation.
+    row.get_by_role("button", name="Delete crm_e2e").click()
+    confirm = page.get_by_role("alertdialog", name="Delete crm_e2e?")
+    expect(confirm).to_be_visible()
+    confirm.get_by_role("button", name="Delete crm_e2e").click()
+    expect(row).to_have_count(0)
+    expect(page.locator("#toasts")).to_contain_text("Deleted 'crm_e2e'.")
+    assert stack.api("GET", "/api/v1/integrations/crm_e2e").status_code == 404
+
+    # No stored secret in any response, the page, or the browser's storage.
+    assert recorder.unreadable == []
+    assert len(recorder.bodies) > 20
+    assert any("/api/v1/integrations" in url for url, _ in recorder.bodies)
+    html, storage, values = page.content(), storage_dump(page), input_values(page)
+    for secret in (stack.client_secret, stack.refresh_token):
+        assert recorder.containing(secret) == []
+        assert secret not in html
+        assert secret not in storage
+        assert not any(secret in value for value in values)
+    assert stack.token in storage  # the token, and only it, is kept for the session
+
+
+def test_marketplace_search_and_category_filter(page: Page, stack: Stack) -> None:
+    sign_in(page, stack.api_url, stack.token)
+    cards = page.locator("#connector-grid .card")
+    count = page.locator("#marketplace-count")
+    expect(cards).to_have_count(2)
+    expect(count).to_have_text("2 connectors available.")
+    categories = page.get_by_label("Category").locator("option").all_inner_texts()
+    assert categories == ["All categories", "CRM", "Database"]
+
+    # A token the API no longer accepts: the page asks again, then carries on.
+    page.evaluate("sessionStorage.setItem('integrations.apiToken', 'a-revoked-token-000000')")
+    search = page.get_by_label("Search connectors")
+    search.fill("crm")
+    prompt = page.get_by_role("dialog", name="Connect to the API")
+    expect(prompt).to_be_visible()
+    expect(prompt.locator("#token-error")).to_have_text(
+        "The API refused the token: enter it again."
+    )
+    prompt.get_by_label("API token").fill("still-not-the-token-0000")
+    prompt.get_by_role("button", name="Connect").click()
+    expect(prompt.locator("#token-error")).to_have_text("The API does not accept this token.")
+    prompt.get_by_label("API token").fill(stack.token)
+    prompt.get_by_role("button", name="Connect").click()
+    expect(prompt).to_be_hidden()
+    expect(cards).to_have_count(1)
+    expect(cards.first.locator(".card-title")).to_have_text("Salesforce")
+    expect(count).to_have_text("1 connector matches.")
+    search.fill("opportunity")  # what it syncs
+    expect(cards.locator(".card-title")).to_have_text(["Salesforce"])
+    search.fill("no-such-connector")
+    expect(cards).to_have_count(0)
+    expect(count).to_have_text('No connector matches "no-such-connector".')
+
+    search.fill("")
+    page.get_by_label("Category").select_option("Database")
+    expect(cards.locator(".card-title")).to_have_text(["PostgreSQL"])
+    search.fill("crm")
+    expect(cards).to_have_count(0)
+    expect(count).to_have_text('No connector matches "crm" in Database.')
+    search.fill("")
+    expect(cards.locator(".card-title")).to_have_text(["PostgreSQL"])
+
+    # A card's button opens the wizard with that connector chosen.
+    page.get_by_role("button", name="Add PostgreSQL").click()
+    wizard = page.get_by_role("dialog", name="Add a PostgreSQL integration")
+    expect(wizard).to_be_visible()
+    expect(wizard_step(page)).to_contain_text("Settings")
+    for label in ("Host", "Port", "User", "Password", "Database", "Streams"):
+        expect(wizard.get_by_label(label).first).to_be_attached()
+    expect(wizard.get_by_label("Port")).to_have_value("5432")
+    # Nothing typed: closing asks nothing.
+    wizard.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#wizard")).to_be_hidden()
+    expect(page.locator("#confirm-dialog")).to_be_hidden()
+
+
+def test_the_wizard_is_usable_with_the_keyboard_only(page: Page, stack: Stack, artifacts) -> None:
+    stack.delete_all()
+    page.goto(f"{stack.api_url}/")
+    expect(page.get_by_role("dialog", name="Connect to the API")).to_be_visible()
+    assert active_element(page)["id"] == "token-input"
+    page.keyboard.type(stack.token)
+    page.keyboard.press("Enter")
+    expect(page.locator("body[data-ready=true]")).to_have_count(1)
+
+    tab_until(page, "el.id === 'add-integration'")
+    assert active_element(page)["outline"] != "none"  # a visible focus ring
+    page.keyboard.press("Enter")
+    wizard = page.locator("#wizard")
+    expect(wizard).to_be_visible()
+    assert active_element(page)["id"] == "step-1-title"
+
+    # Focus is trapped in the dialog, both ways.
+    for key in ["Tab"] * 12 + ["Shift+Tab"] * 12:
+        page.keyboard.press(key)
+        assert active_element(page)["inWizard"], key
+
+    # Step 1: the radio group with the arrow keys.
+    tab_until(page, "el.name === 'connector'")
+    for _ in range(4):
+        if page.evaluate("document.activeElement.value") == "salesforce":
+            page.keyboard.press("Space")
+            break
+        page.keyboard.press("ArrowDown")
+    expect(wizard.get_by_role("radio", name=re.compile("Salesforce"))).to_be_checked()
+    tab_until(page, "el.id === 'wizard-next'")
+    page.keyboard.press("Enter")
+    expect(wizard_step(page)).to_contain_text("Settings")
+    assert active_element(page)["id"] == "step-2-title"
+
+    # Step 2: type into each field; Enter in a field goes to the next step.
+    for field, text in (
+        ("field-name", "kb_crm"),
+        ("field-config-client_id", CLIENT_ID),
+        ("field-config-client_secret", stack.client_secret),
+        ("field-config-refresh_token", stack.refresh_token),
+    ):
+        tab_until(page, f"el.id === '{field}'")
+        page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    expect(wizard_step(page)).to_contain_text("Test connection")
+
+    # Step 3: the test; the result is announced in a live region.
+    expect(wizard.locator("#test-status")).to_have_attribute("aria-live", "polite")
+    tab_until(page, "el.id === 'wizard-test'")
+    page.keyboard.press("Enter")
+    expect(wizard.locator("#test-result .result")).to_have_attribute("data-ok", "true")
+    assert active_element(page)["inWizard"]
+    tab_until(page, "el.id === 'wizard-next'")
+    page.keyboard.press("Enter")
+    expect(wizard_step(page)).to_contain_text("Review and save")
+    tab_until(page, "el.id === 'wizard-save'")
+    page.keyboard.press("Enter")
+    expect(wizard).to_be_hidden()
+    expect(page.locator('tr[data-name="kb_crm"]')).to_be_visible()
+    assert active_element(page)["id"] == "add-integration"  # focus returns to the opener
+
+    # Escape closes a wizard without edits at once...
+    page.keyboard.press("Enter")
+    expect(wizard).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(wizard).to_be_hidden()
+    expect(page.locator("#confirm-dialog")).to_be_hidden()
+
+    # ... and asks first when there are unsaved edits.
+    page.keyboard.press("Enter")
+    expect(wizard).to_be_visible()
+    tab_until(page, "el.name === 'connector'")
+    page.keyboard.press("Space")
+    tab_until(page, "el.id === 'wizard-next'")
+    page.keyboard.press("Enter")
+    tab_until(page, "el.id === 'field-name'")
+    page.keyboard.type("unsaved")
+    page.keyboard.press("Escape")
+    confirm = page.get_by_role("alertdialog", name="Discard your changes?")
+    expect(confirm).to_be_visible()
+    assert active_element(page)["text"] == "Keep editing"
+    screenshot(page, artifacts, "wizard-escape-confirmation")
+    assert_accessible(page, "discard confirmation")
+    page.keyboard.press("Enter")  # keep editing
+    expect(confirm).to_be_hidden()
+    expect(wizard).to_be_visible()
+    expect(wizard.get_by_label("Integration name")).to_have_value("unsaved")
+    assert active_element(page)["id"] == "field-name"
+    page.keyboard.press("Escape")
+    expect(confirm).to_be_visible()
+    page.keyboard.press("Tab")
+    assert active_element(page)["text"] == "Discard changes"
+    page.keyboard.press("Enter")
+    expect(confirm).to_be_hidden()
+    expect(wizard).to_be_hidden()
+    assert active_element(page)["id"] == "add-integration"
+    assert stack.api("GET", "/api/v1/integrations/unsaved").status_code == 404
+
+
+def test_checks_as_you_type_and_the_servers_field_errors_at_their_field(
+    page: Page, stack: Stack, artifacts
+) -> None:
+    stack.delete_all()
+    stack.create("taken_name")
+    sign_in(page, stack.api_url, stack.token)
+    page.get_by_role("button", name="Add Salesforce").click()
+    wizard = page.get_by_role("dialog", name="Add a Salesforce integration")
+    expect(wizard).to_be_visible()
+
+    # Checked as you type, from the schema (type, minimum, format).
+    wizard.get_by_text("Advanced options").click()
+    lookback = wizard.get_by_label("Lookback window (seconds)")
+    lookback_error = wizard.locator("#field-config-lookback_window-error")
+    lookback.fill("abc")
+    expect(lookback_error).to_have_text("Enter a whole number.")
+    expect(lookback).to_have_attribute("aria-invalid", "true")
+    lookback.fill("-5")
+    expect(lookback_error).to_have_text("Must be at least 0.")
+    lookback.fill("")
+    expect(lookback_error).to_be_hidden()
+    expect(lookback).not_to_have_attribute("aria-invalid", "true")
+    quota = wizard.get_by_label("Total API quota (%)")
+    quota.fill("150")
+    expect(wizard.locator("#field-config-quota_percent_total-error")).to_have_text(
+        "Must be at most 100."
+    )
+    quota.fill("90")
+    instance = wizard.get_by_label("Instance URL")
+    instance.fill("acme.example")
+    expect(wizard.locator("#field-config-instance_url-error")).to_contain_text("web address")
+    instance.fill("")
+    name = wizard.get_by_label("Integration name")
+    name.fill("Not A Name")
+    expect(wizard.locator("#field-name-error")).to_contain_text("lower-case letters")
+
+    # What only the server knows: the start date's range, the cron expression.
+    name.fill("taken_name")
+    wizard.get_by_label("Client ID").fill(CLIENT_ID)
+    wizard.get_by_label("Client Secret").fill(stack.client_secret)
+    wizard.get_by_label("Refresh Token").fill(stack.refresh_token)
+    start = wizard.get_by_label("Start date")
+    start.fill("1900-01-01")
+    schedule = wizard.get_by_label("Schedule")
+    schedule.fill("61 * * * *")
+    wizard.get_by_role("button", name="Next", exact=True).click()
+    wizard.get_by_role("button", name="Next: review").click()
+    wizard.get_by_role("button", name="Save", exact=True).click()
+    expect(wizard_step(page)).to_contain_text("Settings")
+    start_error = wizard.locator("#field-start_date-error")
+    expect(start_error).to_have_text("Must be between 1970 and 2200.")
+    expect(start).to_have_attribute("aria-invalid", "true")
+    assert "field-start_date-error" in (start.get_attribute("aria-describedby") or "")
+    expect(wizard.locator("#field-schedule-error")).to_have_text(
+        "Not a valid cron expression (e.g. '0 * * * *')."
+    )
+    expect(schedule).to_be_visible()  # the advanced options opened to show it
+    expect(wizard.locator("#wizard-form-summary")).to_have_text(
+        "The server refused some settings: Start date, Schedule."
+    )
+    assert active_element(page)["id"] == "field-start_date"
+    screenshot(page, artifacts, "wizard-2-server-errors")
+    assert_accessible(page, "wizard server errors")
+
+    # Fixed; then the name is taken (409), shown at the name.
+    start.fill("2024-01-01")
+    schedule.fill("0 6 * * *")
+    wizard.get_by_role("button", name="Next", exact=True).click()
+    wizard.get_by_role("button", name="Next: review").click()
+    wizard.get_by_role("button", name="Save", exact=True).click()
+    expect(wizard.locator("#field-name-error")).to_have_text(
+        "An integration named 'taken_name' already exists: choose another name."
+    )
+    assert active_element(page)["id"] == "field-name"
+    name.fill("taken_name_2")
+    wizard.get_by_role("button", name="Next", exact=True).click()
+    wizard.get_by_role("button", name="Next: review").click()
+    wizard.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#wizard")).to_be_hidden()
+    expect(page.locator('tr[data-name="taken_name_2"]')).to_be_visible()
+    saved = stack.api("GET", "/api/v1/integrations/taken_name_2").json()
+    assert saved["schedule"] == "0 6 * * *" and saved["start_date"] == "2024-01-01T00:00:00Z"
+    assert saved["config"]["quota_percent_total"] == 90
+
+
+def test_bulk_enable_and_disable(page: Page, stack: Stack) -> None:
+    stack.delete_all()
+    for name in ("bulk_a", "bulk_b", "bulk_c"):
+        stack.create(name)
+    sign_in(page, stack.api_url, stack.token)
+    toolbar = page.get_by_role("toolbar", name="Actions on the selected integrations")
+    expect(toolbar.get_by_role("button", name="Disable")).to_be_disabled()
+    page.get_by_label("Select bulk_a").check()
+    page.get_by_label("Select bulk_b").check()
+    expect(page.locator("#bulk-count")).to_have_text("2 integrations selected")
+    assert page.evaluate("document.getElementById('select-all').indeterminate") is True
+
+    toolbar.get_by_role("button", name="Disable").click()
+    expect(page.locator("#toasts")).to_contain_text("Disabled bulk_a, bulk_b.")
+    for name, enabled in (("bulk_a", "false"), ("bulk_b", "false"), ("bulk_c", "true")):
+        expect(page.locator(f'tr[data-name="{name}"]')).to_have_attribute("data-enabled", enabled)
+    listed = {i["name"]: i["enabled"] for i in stack.api("GET", "/api/v1/integrations").json()}
+    assert listed == {"bulk_a": False, "bulk_b": False, "bulk_c": True}
+    row = page.locator('tr[data-name="bulk_a"]')
+    expect(row.locator(".badge-off").first).to_have_text("Disabled")
+    expect(row.get_by_role("button", name="Sync now bulk_a")).to_be_disabled()
+
+    toolbar.get_by_role("button", name="Enable").click()
+    expect(page.locator("#toasts")).to_contain_text("Enabled bulk_a, bulk_b.")
+    for name in ("bulk_a", "bulk_b", "bulk_c"):
+        expect(page.locator(f'tr[data-name="{name}"]')).to_have_attribute("data-enabled", "true")
+    listed = {i["name"]: i["enabled"] for i in stack.api("GET", "/api/v1/integrations").json()}
+    assert listed == {"bulk_a": True, "bulk_b": True, "bulk_c": True}
+
+    page.get_by_label("Select all integrations").check()
+    expect(page.locator("#bulk-count")).to_have_text("3 integrations selected")
+    page.get_by_label("Select all integrations").uncheck()
+    expect(page.locator("#bulk-count")).to_have_text("None selected")
+
+
+def test_a_notification_action_opens_the_wizard_at_its_field(
+    page: Page, stack: Stack, artifacts
+) -> None:
+    stack.delete_all()
+    stack.create("notified")
+    # Salesforce revoked the refresh token and issued a new one...
+    issued = stack.sandbox.credentials
+    new_token = f"canary-{uuid.uuid4().hex}"
+    stack.sandbox.credentials = dataclasses.replace(issued, refresh_token=new_token)
+    try:
+        _fix_the_token_from_its_notification(page, stack, artifacts, new_token)
+    finally:
+        stack.sandbox.credentials = issued
+
+
+def _fix_the_token_from_its_notification(
+    page: Page, stack: Stack, artifacts, new_token: str
+) -> None:
+    failing = stack.api("POST", "/api/v1/integrations/notified/test").json()
+    assert (failing["ok"], failing["reason"]) == (False, "authentication")
+    # ... so a sync failed, and the failure sensor recorded it.
+    notes = NotificationService.open(stack.database_url, NotificationSettings.from_env(stack.env))
+    recorded, _ = notes.record_run_failure("notified", "e2e-run-1", AUTH_FAILURE)
+    notification = recorded.notification
+    assert notification.settings_url == f"{stack.api_url}/#/integrations/notified"
+
+    sign_in(page, stack.api_url, stack.token)
+    bar = page.get_by_role("region", name="Notifications")
+    item = bar.locator('li[data-integration="notified"]')
+    expect(item).to_contain_text("Sync of 'notified' failed")
+    expect(item.get_by_role("link", name="Open run of notified")).to_have_attribute(
+        "href", f"{stack.dagster_url}/runs/e2e-run-1"
+    )
+    expect(page.locator('tr[data-name="notified"] .notes')).to_contain_text("1 open")
+    screenshot(page, artifacts, "notification")
+    assert_accessible(page, "notification bar")
+
+    item.get_by_role("button", name="Re-enter Refresh Token of notified").click()
+    wizard = page.get_by_role("dialog", name="Edit notified")
+    expect(wizard).to_be_visible()
+    assert active_element(page)["id"] == "field-config-refresh_token"
+    expect(wizard.locator('[data-field="config.refresh_token"]')).to_have_class(
+        re.compile("attention")
+    )
+    assert "#/integrations/notified?field=refresh_token" in page.url
+    screenshot(page, artifacts, "wizard-from-notification")
+    page.keyboard.type(new_token)
+    wizard.get_by_role("button", name="Next", exact=True).click()
+    wizard.get_by_role("button", name="Test connection").click()
+    expect(wizard.locator("#test-result .result")).to_have_attribute("data-ok", "true")
+    wizard.get_by_role("button", name="Next: review").click()
+    wizard.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#wizard")).to_be_hidden()
+    assert stack.api("GET", "/api/v1/integrations/notified").json()["version"] == 2
+    assert stack.api("POST", "/api/v1/integrations/notified/test").json()["ok"] is True
+
+    # The settings link the notification carries opens the same wizard.
+    page.goto(notification.settings_url)
+    expect(page.get_by_role("dialog", name="Edit notified")).to_be_visible()
+    page.get_by_role("dialog", name="Edit notified").get_by_role("button", name="Cancel").click()
+    expect(page.locator("#wizard")).to_be_hidden()
+
+    item.get_by_role("button", name=re.compile("^Dismiss")).click()
+    expect(bar).to_be_hidden()
+    stored = stack.api("GET", f"/api/v1/notifications/{notification.id}").json()
+    assert stored["status"] == "acknowledged"
+    assert stored["settings_field"] == "refresh_token"
+    assert new_token not in page.content()
+    assert not any(new_token in value for value in input_values(page))
