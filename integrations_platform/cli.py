@@ -16,6 +16,7 @@ import click
 import yaml
 
 from integrations_platform.catalog import load_catalog
+from integrations_platform.doctor import doctor_command
 from integrations_platform.errors import PlatformError
 from integrations_platform.service import IntegrationService, StreamSelection
 from integrations_platform.settings import Settings, get_settings
@@ -349,7 +350,10 @@ def exec_command(command: tuple[str, ...]) -> None:
 
     from integrations_platform.deployment import export_derived
 
-    executable = shutil.which(command[0])
+    # The project's own commands live beside this interpreter, on PATH or not.
+    executable = shutil.which(command[0]) or shutil.which(
+        command[0], path=str(Path(sys.executable).parent)
+    )
     if executable is None:
         raise PlatformError(f"Command not found: {command[0]}", "Check the command and PATH.")
     environ = dict(os.environ)
@@ -624,6 +628,9 @@ def notifications_deliver(retry_failed: bool) -> None:
         notes.store.retry_failed()
     result = notes.deliver(budget_s=60)
     click.echo(f"{result.delivered} delivered, {result.failed} failed, {result.left} left.")
+
+
+main.add_command(doctor_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
