@@ -173,3 +173,32 @@ def copy_catalog(destination: Path) -> Path:
     """
     shutil.copytree(REPO_ROOT / "connector_catalog", destination)
     return destination
+
+
+@contextmanager
+def temporary_database(admin_url: str, prefix: str, keep: bool = False) -> Iterator[Any]:
+    """A new empty PostgreSQL database (its SQLAlchemy URL); dropped afterwards unless
+    ``keep``. ``admin_url`` is a database to run ``CREATE DATABASE`` from."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.url.set(database=name)
+    finally:
+        if keep:
+            log(f"kept database {name}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                    ),
+                    {"n": name},
+                )
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()

@@ -30,15 +30,13 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
 
-from benchmarks._common import environment, log, median, write_results
+from benchmarks._common import environment, log, median, temporary_database, write_results
 from integrations_platform.catalog import load_catalog
 from integrations_platform.deployment import prepare_dagster_home
 from integrations_platform.launcher import start_dagster_dev, stop_group
@@ -60,26 +58,6 @@ CLEARED = (
     "INTEGRATIONS_WAREHOUSE_URL",
     "DAGSTER_HOME",
 )
-
-
-@contextmanager
-def _database(admin_url: str, prefix: str) -> Iterator[str]:
-    name = f"{prefix}_{os.getpid()}_{int(time.time())}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-                ),
-                {"n": name},
-            )
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def _fill_source(url: str, rows: int) -> None:
@@ -147,9 +125,11 @@ def measure(rows: int, reps: int, max_runs: int, admin_url: str) -> dict[str, An
     workdir = Path(tempfile.mkdtemp(prefix="bench-queue-"))
     environ = {k: v for k, v in os.environ.items() if k not in CLEARED}
     with (
-        _database(admin_url, "bench_queue_stores") as stores,
-        _database(admin_url, "bench_queue_source") as source,
+        temporary_database(admin_url, "bench_queue_stores") as stores_url,
+        temporary_database(admin_url, "bench_queue_source") as source_url,
     ):
+        stores = stores_url.render_as_string(hide_password=False)
+        source = source_url.render_as_string(hide_password=False)
         log(f"filling the source: {rows:,} rows in one table and in {SYNCS} parts")
         _fill_source(source, rows)
         environ.update(

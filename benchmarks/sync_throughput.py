@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +50,7 @@ from benchmarks._common import (
     median,
     patched_environ,
     print_table,
+    temporary_database,
     write_results,
 )
 from integrations_platform.catalog import load_catalog
@@ -126,11 +126,12 @@ def ensure_plugins() -> str:
 @contextmanager
 def source_database(admin_url: str, rows: int, keep: bool) -> Iterator[sa.URL]:
     """A fresh database with ``public.events`` (``rows`` rows) and a small warm-up table."""
-    name = f"bench_sync_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name)
+    with temporary_database(admin_url, "bench_sync", keep) as url:
+        _fill(url, rows)
+        yield url
+
+
+def _fill(url: sa.URL, rows: int) -> None:
     engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:
@@ -152,22 +153,8 @@ def source_database(admin_url: str, rows: int, keep: bool) -> Iterator[sa.URL]:
                     {"n": count},
                 )
             conn.execute(sa.text("ANALYZE"))
-        engine.dispose()
-        yield url
     finally:
         engine.dispose()
-        if keep:
-            log(f"[sync] kept database {name}")
-        else:
-            with admin.connect() as conn:
-                conn.execute(
-                    sa.text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-                    ),
-                    {"n": name},
-                )
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def count_lines(path: Path) -> int:

@@ -5,6 +5,8 @@ In production the three live in one database, each in its own schema, chosen by 
 """
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -15,6 +17,7 @@ from integrations_platform.errors import PlatformError
 _SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*([A-Za-z_][A-Za-z0-9_]*)")
 # Any constant: every process creating schemas in this database takes the same lock.
 _SCHEMA_LOCK_ID = 7_246_102
+DAGSTER_SETUP_LOCK_ID = 7_246_103
 
 
 def search_path_schema(url: str) -> str | None:
@@ -65,6 +68,33 @@ def ensure_schema(url: str, *, variable: str) -> None:
             f"Cannot prepare schema '{schema}' in {redacted(url)}: {str(exc.orig).strip()}",
             f"Check {variable}, that the PostgreSQL server is running and that the user may "
             "create schemas in that database (or create the schema yourself).",
+        ) from None
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def advisory_lock(url: str | None, lock_id: int, *, variable: str) -> Iterator[None]:
+    """Hold a PostgreSQL session advisory lock on ``url``'s database while the block runs
+    (several processes preparing one database take turns). A no-op for other databases.
+    The server releases the lock if the holder dies."""
+    if url is None or make_url(url).get_backend_name() != "postgresql":
+        yield
+        return
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": lock_id})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:id)"), {"id": lock_id})
+                connection.commit()
+    except DBAPIError as exc:
+        raise PlatformError(
+            f"Cannot reach {redacted(url)}: {str(exc.orig).strip()}",
+            f"Check {variable} and that the PostgreSQL server is running.",
         ) from None
     finally:
         engine.dispose()

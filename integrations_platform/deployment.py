@@ -5,13 +5,17 @@ production (``integrations migrate``, once per release, before the Dagster proce
 start; see docs/production.md).
 """
 
-import os
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from integrations_platform.catalog import load_catalog
-from integrations_platform.databases import ensure_schema, redacted
+from integrations_platform.databases import (
+    DAGSTER_SETUP_LOCK_ID,
+    advisory_lock,
+    ensure_schema,
+    redacted,
+)
 from integrations_platform.settings import (
     ENV_DAGSTER_DATABASE_URL,
     ENV_MELTANO_DATABASE_URI,
@@ -52,15 +56,21 @@ def apply_run_queue(
 ) -> dict[str, int]:
     """Migrate the Dagster instance at ``dagster_home`` and write the pool limits."""
     import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
 
     from integrations_platform.orchestration.run_queue import apply_pool_limits
 
-    # The instance resolves dagster.yaml's {env: ...} references from os.environ.
-    if ENV_DAGSTER_DATABASE_URL in environ:
-        os.environ.setdefault(ENV_DAGSTER_DATABASE_URL, environ[ENV_DAGSTER_DATABASE_URL])
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        instance.upgrade(print_fn=lambda _msg: None)
-        return apply_pool_limits(instance, load_catalog(settings.catalog_dir), environ)
+    # dagster.yaml names the storage URL by variable; give the instance the URL itself
+    # rather than putting it into this process's environment.
+    url = environ.get(ENV_DAGSTER_DATABASE_URL) or settings.dagster_database_url
+    overrides = {"storage": {"postgres": {"postgres_url": url}}} if url else None
+    ref = InstanceRef.from_dir(str(dagster_home), overrides=overrides)
+    # Dagster creates its tables and pool rows with plain inserts: processes preparing
+    # one database at once (replicas starting together) take turns.
+    with advisory_lock(url, DAGSTER_SETUP_LOCK_ID, variable=ENV_DAGSTER_DATABASE_URL):
+        with dg.DagsterInstance.from_ref(ref) as instance:
+            instance.upgrade(print_fn=lambda _msg: None)
+            return apply_pool_limits(instance, load_catalog(settings.catalog_dir), environ)
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,14 @@ def postgres_database() -> Iterator[str]:
 
 
 @pytest.fixture
+def warehouse_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A second fresh database playing the warehouse of the ``postgres`` destination."""
+    with fresh_postgres_database() as url:
+        monkeypatch.setenv("INTEGRATIONS_WAREHOUSE_URL", url)
+        yield url
+
+
+@pytest.fixture
 def dagster_home(tmp_path: Path) -> Path:
     """An empty DAGSTER_HOME for a real instance."""
     path = tmp_path / "dagster"

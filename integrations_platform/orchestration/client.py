@@ -96,12 +96,7 @@ class DagsterClient:
                 f"Dagster at {self.url} has no '{LOCATION_NAME}' code location",
                 "Start Dagster with the project's workspace.yaml.",
             )
-        loaded = entry.get("locationOrLoadError") or {}
-        if loaded.get("__typename") == "PythonError":
-            raise DagsterUnavailableError(
-                f"The code location failed to load: {loaded.get('message', '')[:500]}",
-                "Open Deployment in the Dagster UI for the full error.",
-            )
+        loaded = _raise_load_error(entry.get("locationOrLoadError"))
         return bool(entry["loadStatus"] == "LOADED" and loaded)
 
     def reload(self) -> None:
@@ -112,12 +107,7 @@ class DagsterClient:
                 f"Dagster did not reload the code location: {result.get('message', '')}",
                 "Check the code location in the Dagster UI (Deployment).",
             )
-        loaded = result.get("locationOrLoadError") or {}
-        if loaded.get("__typename") == "PythonError":
-            raise DagsterUnavailableError(
-                f"The code location failed to load: {loaded.get('message', '')[:500]}",
-                "Open Deployment in the Dagster UI for the full error.",
-            )
+        _raise_load_error(result.get("locationOrLoadError"))
 
     def launch_sync(
         self,
@@ -160,3 +150,14 @@ class DagsterClient:
             )
         detail = result.get("message") or result.get("errors") or result["__typename"]
         raise PlatformError(f"Dagster refused to launch the sync: {detail}", "See the Dagster UI.")
+
+
+def _raise_load_error(loaded: dict[str, Any] | None) -> dict[str, Any]:
+    """The code location's load result; an error when it failed to load."""
+    loaded = loaded or {}
+    if loaded.get("__typename") == "PythonError":
+        raise DagsterUnavailableError(
+            f"The code location failed to load: {loaded.get('message', '')[:500]}",
+            "Open Deployment in the Dagster UI for the full error.",
+        )
+    return loaded

@@ -86,6 +86,37 @@ def files_containing(root: Path, needle: str) -> list[Path]:
     return found
 
 
+def postgres_tables_containing(url: str, needle: str) -> list[str]:
+    """Every table of the PostgreSQL database at ``url`` (all schemas) with a row whose
+    text form contains ``needle``."""
+    import sqlalchemy as sa
+
+    found = []
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = conn.execute(
+                sa.text(
+                    "SELECT table_schema, table_name FROM information_schema.tables "
+                    "WHERE table_type = 'BASE TABLE' "
+                    "AND table_schema NOT IN ('pg_catalog', 'information_schema')"
+                )
+            ).all()
+            for schema, table in tables:
+                hit = conn.execute(
+                    sa.text(
+                        f'SELECT 1 FROM "{schema}"."{table}" t '
+                        "WHERE strpos(t::text, :needle) > 0 LIMIT 1"
+                    ),
+                    {"needle": needle},
+                ).first()
+                if hit:
+                    found.append(f"{schema}.{table}")
+    finally:
+        engine.dispose()
+    return found
+
+
 SCHEDULES_QUERY = """{
   schedulesOrError(repositorySelector: {repositoryName: "__repository__",
                                         repositoryLocationName: "integrations"}) {
@@ -189,3 +220,22 @@ def max_overlap(intervals: list[tuple[float, float]]) -> int:
         running += delta
         peak = max(peak, running)
     return peak
+
+
+# Rows of the ``source_url`` fixture's ``public.orders`` (tests/integration/conftest.py).
+ORDERS = 250
+
+
+def source_config(url: str) -> dict:
+    """The ``postgres`` connector's config for the local database at ``url``."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return {
+        "host": parsed.host,
+        "port": parsed.port or 5432,
+        "user": parsed.username,
+        "password": "trust-auth-accepts-any",
+        "database": parsed.database,
+        "filter_schemas": ["public"],
+    }

@@ -12,8 +12,7 @@ import sqlalchemy as sa
 
 from integrations_platform.keys import state_id
 from integrations_platform.runner.state import get_state
-from tests.integration.helpers import materialize, rows_by_asset, wait_for
-from tests.integration.test_postgres_sync import _source_config
+from tests.integration.helpers import materialize, rows_by_asset, source_config, wait_for
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
 
@@ -40,15 +39,6 @@ def big_source(postgres_database):
         )
     engine.dispose()
     return postgres_database
-
-
-@pytest.fixture
-def warehouse_url(monkeypatch):
-    from tests.conftest import fresh_postgres_database
-
-    with fresh_postgres_database() as url:
-        monkeypatch.setenv("INTEGRATIONS_WAREHOUSE_URL", url)
-        yield url
 
 
 def _meltano_children() -> list[int]:
@@ -103,7 +93,7 @@ def test_a_killed_sync_leaves_the_last_committed_bookmark_and_loses_no_row(
     stored = platform.service.add(
         "postgres",
         "shop",
-        _source_config(big_source),
+        source_config(big_source),
         streams=["public-events:updated_at"],
         destination="postgres",
         start_date="2024-01-01",

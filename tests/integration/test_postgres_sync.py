@@ -3,59 +3,15 @@
 import dagster as dg
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
-from tests.conftest import fresh_postgres_database
 from tests.integration.helpers import (
     assert_stores_where_configured,
     materialize,
     rows_by_asset,
+    source_config,
 )
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
-
-
-@pytest.fixture
-def source_url(postgres_database):
-    engine = sa.create_engine(postgres_database)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "CREATE TABLE public.orders (id bigint PRIMARY KEY, "
-                "updated_at timestamptz NOT NULL, amount numeric(12,2), note text)"
-            )
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO public.orders SELECT g, "
-                "timestamptz '2024-01-01' + g * interval '1 hour', g * 1.5, 'order ' || g "
-                "FROM generate_series(1, 250) AS g"
-            )
-        )
-        conn.execute(sa.text("CREATE TABLE public.ignored (id int PRIMARY KEY)"))
-        conn.execute(sa.text("INSERT INTO public.ignored VALUES (1), (2)"))
-    engine.dispose()
-    return postgres_database
-
-
-@pytest.fixture
-def warehouse_url(monkeypatch):
-    # A second fresh database on the same server plays the warehouse.
-    with fresh_postgres_database() as url:
-        monkeypatch.setenv("INTEGRATIONS_WAREHOUSE_URL", url)
-        yield url
-
-
-def _source_config(url: str) -> dict:
-    parsed = make_url(url)
-    return {
-        "host": parsed.host,
-        "port": parsed.port or 5432,
-        "user": parsed.username,
-        "password": "trust-auth-accepts-any",
-        "database": parsed.database,
-        "filter_schemas": ["public"],
-    }
 
 
 def _warehouse_rows(url: str, schema: str) -> list[tuple]:
@@ -84,7 +40,7 @@ def test_postgres_source_to_postgres_warehouse_incrementally(
     platform.service.add(
         "postgres",
         "shop",
-        _source_config(source_url),
+        source_config(source_url),
         streams=["public-orders:updated_at"],
         destination="postgres",
         start_date="2024-01-01",
@@ -124,7 +80,7 @@ def test_postgres_backfill_full_refresh_and_reset(
     platform.service.add(
         "postgres",
         "shop",
-        _source_config(source_url),
+        source_config(source_url),
         streams=["public-orders:updated_at"],
         destination="postgres",
         start_date="2024-01-01",

@@ -8,49 +8,27 @@ from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 import pytest
-import sqlalchemy as sa
 
 from integrations_platform.deployment import prepare_dagster_home
 from integrations_platform.orchestration.client import DagsterClient
 from integrations_platform.settings import Settings
 from tests.conftest import salesforce_config
 from tests.integration.helpers import (
+    ORDERS,
     free_port,
     jsonl_rows,
     max_overlap,
+    source_config,
     start_dagster_dev,
     stop_process_group,
     wait_for,
 )
-from tests.integration.test_postgres_sync import _source_config
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
 
 SALESFORCE, POSTGRES = 12, 8
 MAX_RUNS, SALESFORCE_LIMIT = 4, 2
 TWICE = ("sf_00", "sf_01", "pg_00")  # launched a second time while the first is queued
-SOURCE_ROWS = 120
-
-
-@pytest.fixture
-def source_url(postgres_database):
-    engine = sa.create_engine(postgres_database)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "CREATE TABLE public.orders (id bigint PRIMARY KEY, "
-                "updated_at timestamptz NOT NULL, note text)"
-            )
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO public.orders SELECT g, "
-                "timestamptz '2024-01-01' + g * interval '1 hour', 'order ' || g "
-                f"FROM generate_series(1, {SOURCE_ROWS}) AS g"
-            )
-        )
-    engine.dispose()
-    return postgres_database
 
 
 @pytest.mark.parametrize("platform", ["postgres"], indirect=True)
@@ -73,7 +51,7 @@ def test_twenty_integrations_at_once_respect_every_limit(
             platform.service.add(
                 "postgres",
                 name,
-                _source_config(source_url),
+                source_config(source_url),
                 streams=["public-orders:updated_at"],
                 start_date="2024-01-01",
             )
@@ -82,6 +60,10 @@ def test_twenty_integrations_at_once_respect_every_limit(
     settings = Settings.from_env(environ)
     dagster_home, limits = prepare_dagster_home(settings, environ)
     assert limits == {"connector/salesforce": SALESFORCE_LIMIT}
+    # dagster.yaml names the storage by variable: this process reads the instance too.
+    monkeypatch.setenv(
+        "INTEGRATIONS_DAGSTER_DATABASE_URL", environ["INTEGRATIONS_DAGSTER_DATABASE_URL"]
+    )
 
     port = free_port()
     process = start_dagster_dev(environ, port)
@@ -130,7 +112,7 @@ def test_twenty_integrations_at_once_respect_every_limit(
     for name in names:
         stream = "Account" if name.startswith("sf_") else "public-orders"
         rows = jsonl_rows(platform, name, stream)
-        expected = accounts if name.startswith("sf_") else set(range(1, SOURCE_ROWS + 1))
+        expected = accounts if name.startswith("sf_") else set(range(1, ORDERS + 1))
         key = "Id" if name.startswith("sf_") else "id"
         assert {r[key] for r in rows} == expected, name
         reread = 1 if name in TWICE else 0  # the tap re-reads the bookmark's record

@@ -7,7 +7,12 @@ import sqlalchemy as sa
 from integrations_platform.runner.redaction import MASK
 from integrations_platform.settings import PROJECT_ROOT
 from tests.conftest import salesforce_config
-from tests.integration.helpers import files_containing, materialize, rows_by_asset
+from tests.integration.helpers import (
+    files_containing,
+    materialize,
+    postgres_tables_containing,
+    rows_by_asset,
+)
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
 
@@ -42,11 +47,12 @@ def test_wrong_refresh_token_fails_with_a_clear_redacted_message(
     assert canary not in logs
 
 
+@pytest.mark.parametrize("platform", ["sqlite", "postgres"], indirect=True)
 def test_canary_secret_appears_nowhere_after_good_and_failed_runs(
     platform, sandbox, canary, dagster_home
 ):
     platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date="2024-01-01")
-    with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
+    with platform.dagster_instance(dagster_home) as instance:
         good = materialize(platform, "crm", instance)
         assert good.success and sum(rows_by_asset(good).values()) > 0
         sandbox.fail_requests_with("REQUEST_LIMIT_EXCEEDED")
@@ -72,5 +78,8 @@ def test_canary_secret_appears_nowhere_after_good_and_failed_runs(
         blob = conn.execute(sa.text("SELECT config_ciphertext FROM integrations")).scalar_one()
     engine.dispose()
     assert canary.encode() not in blob
+    # In production mode: no table of the three stores' database holds it in clear.
+    if platform.settings.dagster_database_url:
+        assert postgres_tables_containing(platform.settings.database_url, canary) == []
     # No per-run Meltano directory (with its resolved config file) is left behind.
     assert list((platform.home / "runs").iterdir()) == []

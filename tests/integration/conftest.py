@@ -1,0 +1,31 @@
+"""Fixtures shared by the integration tests."""
+
+import pytest
+import sqlalchemy as sa
+
+from tests.integration.helpers import ORDERS
+
+
+@pytest.fixture
+def source_url(postgres_database):
+    """A PostgreSQL source: ``public.orders`` with ORDERS rows, one an hour from 2024,
+    and a table no integration selects."""
+    engine = sa.create_engine(postgres_database)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE public.orders (id bigint PRIMARY KEY, "
+                "updated_at timestamptz NOT NULL, amount numeric(12,2), note text)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO public.orders SELECT g, "
+                "timestamptz '2024-01-01' + g * interval '1 hour', g * 1.5, 'order ' || g "
+                f"FROM generate_series(1, {ORDERS}) AS g"
+            )
+        )
+        conn.execute(sa.text("CREATE TABLE public.ignored (id int PRIMARY KEY)"))
+        conn.execute(sa.text("INSERT INTO public.ignored VALUES (1), (2)"))
+    engine.dispose()
+    return postgres_database
