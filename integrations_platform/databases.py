@@ -5,7 +5,7 @@ In production the three live in one database, each in its own schema, chosen by 
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -74,17 +74,31 @@ def ensure_schema(url: str, *, variable: str) -> None:
 
 
 @contextmanager
-def advisory_lock(url: str | None, lock_id: int, *, variable: str) -> Iterator[None]:
+def advisory_lock(
+    url: str | None,
+    lock_id: int,
+    *,
+    variable: str,
+    poll: Callable[[Callable[[], bool]], None] | None = None,
+) -> Iterator[None]:
     """Hold a PostgreSQL session advisory lock on ``url``'s database while the block runs
-    (several processes preparing one database take turns). A no-op for other databases.
-    The server releases the lock if the holder dies."""
+    (processes sharing the database take turns). A no-op for other databases. The server
+    releases the lock if the holder dies.
+
+    Without ``poll`` the lock is awaited in the server; with it, ``poll(try_take)`` is
+    called and must return once ``try_take()`` has returned True (to report waiting).
+    """
     if url is None or make_url(url).get_backend_name() != "postgresql":
         yield
         return
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
-            connection.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": lock_id})
+            if poll is None:
+                connection.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": lock_id})
+            else:
+                try_lock = sa.text("SELECT pg_try_advisory_lock(:id)")
+                poll(lambda: bool(connection.execute(try_lock, {"id": lock_id}).scalar()))
             connection.commit()
             try:
                 yield

@@ -17,12 +17,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
-from integrations_platform.databases import redacted
-from integrations_platform.errors import SyncError
+from integrations_platform.databases import advisory_lock
 from integrations_platform.settings import ENV_MELTANO_DATABASE_URI
 
 POLL_S = 1.0
@@ -55,32 +52,13 @@ def integration_lock(
 
 @contextmanager
 def _advisory_lock(uri: str, state_id: str, wait: Callable[[float], None]) -> Iterator[None]:
-    engine = sa.create_engine(uri, poolclass=sa.pool.NullPool)
-    key = lock_key(state_id)
-    try:
-        with engine.connect() as connection:
-            _until(
-                lambda: bool(
-                    connection.execute(
-                        sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}
-                    ).scalar()
-                ),
-                wait,
-            )
-            connection.commit()
-            try:
-                yield
-            finally:
-                connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                connection.commit()
-    except DBAPIError as exc:
-        raise SyncError(
-            f"Cannot take the sync lock in Meltano's database {redacted(uri)}: "
-            f"{str(exc.orig).strip()}",
-            f"Check {ENV_MELTANO_DATABASE_URI} and that the PostgreSQL server is running.",
-        ) from None
-    finally:
-        engine.dispose()
+    with advisory_lock(
+        uri,
+        lock_key(state_id),
+        variable=ENV_MELTANO_DATABASE_URI,
+        poll=lambda take: _until(take, wait),
+    ):
+        yield
 
 
 @contextmanager
