@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url
 
 from integrations_platform.databases import redacted, search_path_schema
 from integrations_platform.errors import PlatformError
+from integrations_platform.runner.redaction import Redactor
 from integrations_platform.settings import (
     ENV_CATALOG_DIR,
     ENV_DAGSTER_DATABASE_URL,
@@ -416,6 +417,7 @@ class _Doctor:
         )
 
     def meltano_plugins(self) -> Check:
+        from integrations_platform.runner.meltano import meltano_executable
         from integrations_platform.runner.meltano_project import render_meltano_project
 
         name = "meltano plugins"
@@ -445,7 +447,7 @@ class _Doctor:
             if problem:
                 missing.append(f"{plugin} ({problem})")
         stale = meltano_yml.read_text(encoding="utf-8") != rendered
-        install = f"cd {project} && UV_PYTHON_DOWNLOADS=never {_meltano()} install"
+        install = f"cd {project} && UV_PYTHON_DOWNLOADS=never {meltano_executable()} install"
         if missing:
             fix = f"`{install}`."
             if stale:
@@ -837,11 +839,6 @@ def _plugin_problem(venv: Path, executable: str) -> str | None:
     return None
 
 
-def _meltano() -> str:
-    beside = Path(sys.executable).parent / "meltano"
-    return str(beside) if beside.exists() else "meltano"
-
-
 def _existing_ancestor(path: Path) -> Path:
     while not path.exists() and path != path.parent:
         path = path.parent
@@ -903,11 +900,5 @@ def _scrubber(settings: Settings, environ: Mapping[str, str]) -> Callable[[str],
         if password:
             secrets.add(str(password))
     secrets.update(k.strip() for k in environ.get(ENV_ENCRYPTION_KEYS, "").split(",") if k.strip())
-    ordered = sorted(secrets, key=len, reverse=True)
-
-    def scrub(text: str) -> str:
-        for secret in ordered:
-            text = text.replace(secret, "***")
-        return text
-
-    return scrub
+    # Raw, URL-encoded and JSON-escaped forms, as every sync line is redacted.
+    return Redactor(secrets).redact

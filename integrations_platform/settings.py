@@ -83,7 +83,7 @@ class Settings:
             warehouse_url=env.get(ENV_WAREHOUSE_URL) or None,
             dagster_database_url=env.get(ENV_DAGSTER_DATABASE_URL)
             or (with_search_path(postgres, DAGSTER_SCHEMA) if postgres else None),
-            max_concurrent_runs=_positive_int(env, ENV_MAX_CONCURRENT_RUNS)
+            max_concurrent_runs=positive_int(env, ENV_MAX_CONCURRENT_RUNS)
             or DEFAULT_MAX_CONCURRENT_RUNS,
         )
 
@@ -103,15 +103,18 @@ class Settings:
         return self.home / "output"
 
 
-def _positive_int(env: Mapping[str, str], name: str) -> int | None:
-    """An optional positive integer variable; a bad value is an error that names it."""
+def positive_int(
+    env: Mapping[str, str], name: str, unset: str = "unset it for the default"
+) -> int | None:
+    """An optional positive integer variable; a bad value is an error that names it
+    (``unset`` says what leaving it out means)."""
     raw = env.get(name, "").strip()
     if not raw:
         return None
     if not raw.isdigit() or int(raw) < 1:
         raise PlatformError(
             f"{name} must be a whole number of at least 1, not '{raw}'",
-            f"Set {name} to e.g. 4, or unset it for the default.",
+            f"Set {name} to e.g. 4, or {unset}.",
         )
     return int(raw)
 

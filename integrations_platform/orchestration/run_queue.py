@@ -24,7 +24,7 @@ import yaml
 from integrations_platform.catalog import Catalog
 from integrations_platform.errors import PlatformError
 from integrations_platform.orchestration.constants import INTEGRATION_TAG
-from integrations_platform.settings import ENV_DAGSTER_DATABASE_URL, Settings
+from integrations_platform.settings import ENV_DAGSTER_DATABASE_URL, Settings, positive_int
 
 POOL_PREFIX = "connector/"
 ENV_LIMIT_PREFIX = "INTEGRATIONS_MAX_CONCURRENT_SYNCS_"
@@ -66,18 +66,14 @@ def connector_limits(catalog: Catalog, environ: Mapping[str, str]) -> dict[str, 
     """Connector id → most concurrent syncs, for connectors that have a limit."""
     limits: dict[str, int] = {}
     for connector in catalog:
-        variable = limit_variable(connector.id)
-        raw = environ.get(variable, "").strip()
-        if raw:
-            if not raw.isdigit() or int(raw) < 1:
-                raise PlatformError(
-                    f"{variable} must be a whole number of at least 1, not '{raw}'",
-                    f"Set {variable} to e.g. 2, or unset it to use the catalog's "
-                    f"max_concurrent_syncs for '{connector.id}'.",
-                )
-            limits[connector.id] = int(raw)
-        elif connector.max_concurrent_syncs is not None:
-            limits[connector.id] = connector.max_concurrent_syncs
+        override = positive_int(
+            environ,
+            limit_variable(connector.id),
+            f"unset it to use the catalog's max_concurrent_syncs for '{connector.id}'",
+        )
+        limit = override or connector.max_concurrent_syncs
+        if limit is not None:
+            limits[connector.id] = limit
     return limits
 
 

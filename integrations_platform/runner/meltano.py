@@ -195,7 +195,7 @@ def prepare_sync(
             {s.name: s.replication_key for s in request.streams if s.replication_key}
         )
         args = [
-            _meltano_executable(),
+            meltano_executable(),
             "run",
             extractor.name,
             WINDOW_MAPPING,
@@ -205,7 +205,7 @@ def prepare_sync(
         ]
     else:
         args = [
-            _meltano_executable(),
+            meltano_executable(),
             "el",
             extractor.name,
             loader.name,
@@ -221,7 +221,8 @@ def prepare_sync(
     return PreparedSync(args, env, Redactor(secrets), extractor.name, loader.name)
 
 
-def _meltano_executable() -> str:
+def meltano_executable() -> str:
+    """The ``meltano`` command beside this interpreter (else from PATH)."""
     here = Path(sys.executable).parent / "meltano"
     return str(here) if here.exists() else "meltano"
 

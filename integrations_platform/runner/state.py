@@ -9,7 +9,7 @@ from typing import Any
 
 from integrations_platform.databases import ensure_schema
 from integrations_platform.errors import SyncError
-from integrations_platform.runner.meltano import _meltano_executable
+from integrations_platform.runner.meltano import meltano_executable
 from integrations_platform.settings import (
     ENV_API_TOKEN,
     ENV_ENCRYPTION_KEYS,
@@ -30,7 +30,7 @@ def _meltano(settings: Settings, environ: Mapping[str, str], *args: str) -> str:
         }
     )
     result = subprocess.run(
-        [_meltano_executable(), *args],
+        [meltano_executable(), *args],
         cwd=settings.meltano_project_dir,
         env=env,
         capture_output=True,
