@@ -21,6 +21,7 @@ import click
 from integrations_platform.catalog import load_catalog
 from integrations_platform.deployment import prepare_dagster_home
 from integrations_platform.errors import IntegrationNotFoundError, PlatformError
+from integrations_platform.runner.meltano import stop_process_group
 from integrations_platform.sandbox import SalesforceSandbox, SandboxCredentials
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import (
@@ -223,10 +224,4 @@ def start_dagster_dev(
 
 def stop_group(process: subprocess.Popen[bytes]) -> None:
     """Interrupt a process group (as Ctrl-C would); kill it if it has not stopped in 30 s."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+    stop_process_group(process, grace_s=30.0, first=signal.SIGINT)

@@ -363,13 +363,18 @@ def scrub_run_records(database_uri: str, state_id: str, redactor: Redactor) -> N
         engine.dispose()
 
 
-def stop_process_group(process: subprocess.Popen[Any], grace_s: float = 10.0) -> None:
-    """SIGTERM the process's group, then SIGKILL whatever is left after ``grace_s``."""
+def stop_process_group(
+    process: subprocess.Popen[Any],
+    grace_s: float = 10.0,
+    first: signal.Signals = signal.SIGTERM,
+) -> None:
+    """Signal the process's group (``first``: SIGTERM, or SIGINT as Ctrl-C would), then
+    SIGKILL whatever is left after ``grace_s``."""
     try:
         pgid = os.getpgid(process.pid)
     except ProcessLookupError:
         return
-    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+    for sig, wait in ((first, grace_s), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(pgid, sig)
         except ProcessLookupError:
