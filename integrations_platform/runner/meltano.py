@@ -228,13 +228,42 @@ def meltano_executable() -> str:
 
 
 def make_sys_dir(settings: Settings) -> Path:
-    """A private Meltano system directory for one run, sharing the plugin venvs."""
+    """A private Meltano system directory for one run, sharing the plugin venvs.
+
+    Its name carries this process's id. A run worker killed outright never deletes its
+    directory, where Meltano keeps the tap's resolved config (secrets) while it runs:
+    the next sync removes the directories of processes that no longer exist.
+    """
     shared = settings.meltano_project_dir / ".meltano"
-    sys_dir = Path(tempfile.mkdtemp(prefix="sync-", dir=_scratch_root(settings)))
+    root = _scratch_root(settings)
+    remove_orphaned_sys_dirs(root)
+    sys_dir = Path(tempfile.mkdtemp(prefix=f"sync-{os.getpid()}-", dir=root))
     for name in _SHARED_SYS_DIRS:
         (shared / name).mkdir(parents=True, exist_ok=True)
         (sys_dir / name).symlink_to(shared / name, target_is_directory=True)
     return sys_dir
+
+
+def remove_orphaned_sys_dirs(root: Path) -> list[Path]:
+    """Delete the per-run directories under ``root`` whose process is gone."""
+    removed = []
+    for path in root.glob("sync-*-*"):
+        pid = path.name.split("-")[1]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _scratch_root(settings: Settings) -> Path:

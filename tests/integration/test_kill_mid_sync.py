@@ -12,7 +12,13 @@ import sqlalchemy as sa
 
 from integrations_platform.keys import state_id
 from integrations_platform.runner.state import get_state
-from tests.integration.helpers import materialize, rows_by_asset, source_config, wait_for
+from tests.integration.helpers import (
+    files_containing,
+    materialize,
+    rows_by_asset,
+    source_config,
+    wait_for,
+)
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
 
@@ -141,3 +147,83 @@ def test_a_killed_sync_leaves_the_last_committed_bookmark_and_loses_no_row(
     # the re-read ones.
     assert _warehouse(warehouse_url)[:2] == (ROWS, ROWS)
     assert bookmark() > committed
+
+
+WORKER = """
+import os
+from integrations_platform.runner.meltano import SyncRequest, SyncStream, run_sync
+from integrations_platform.catalog import load_catalog
+from integrations_platform.settings import Settings
+
+settings = Settings.from_env()
+request = SyncRequest(
+    integration="shop",
+    state_id="shop-state",
+    connector=load_catalog(settings.catalog_dir).get("postgres"),
+    config=__CONFIG__,
+    start_date="2024-01-01",
+    destination="jsonl",
+    streams=[SyncStream("public-events", "updated_at")],
+)
+run_sync(request, settings, os.environ, lambda line: print(line.format(), flush=True))
+"""
+
+
+def test_a_killed_run_worker_leaves_no_secret_behind_after_the_next_sync(platform, big_source):
+    """SIGKILL to the run worker itself (its cleanup never runs) and to its Meltano: the
+    files Meltano wrote for that run (the tap's resolved config, with the password) are
+    removed by the next sync on this home."""
+    import subprocess
+    import sys
+
+    config = source_config(big_source)
+    config["password"] = f"pw-{os.getpid()}-never-left-behind"
+    _add_rows(big_source)
+    code = WORKER.replace("__CONFIG__", repr(config))
+    worker = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.DEVNULL, start_new_session=True
+    )
+    # Mid-sync: Meltano has written the tap's resolved config for this run.
+    wait_for(
+        lambda: files_containing(platform.home / "runs", config["password"]),
+        120,
+        "the tap's config file",
+    )
+    meltano = [p for p in _children_of(worker.pid) if b"meltano" in _cmdline(p)]
+    os.killpg(worker.pid, signal.SIGKILL)
+    for pid in meltano:
+        os.killpg(pid, signal.SIGKILL)
+    worker.wait(30)
+    assert files_containing(platform.home / "runs", config["password"]), (
+        "the killed run left nothing to clean up: the test proves nothing"
+    )
+
+    # The next sync on this home clears what dead runs left.
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert files_containing(platform.home, config["password"]) == []
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return b""
+
+
+def _children_of(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent:
+                found.append(int(entry.name))
+    return found
