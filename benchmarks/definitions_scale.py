@@ -238,7 +238,7 @@ def populate_store(settings: Settings, catalog: Catalog, n: int, streams: int) -
                     "host": "127.0.0.1",
                     "port": 5432,
                     "user": "postgres",
-                    "password": "unused",
+                    "password": "unused-password",
                     "database": f"db_{i:04d}",
                 },
                 streams=[stream_selection(j) for j in range(streams)],

@@ -151,7 +151,7 @@ def measure(rows: int, reps: int, max_runs: int, admin_url: str) -> dict[str, An
             "host": parsed.host,
             "port": parsed.port or 5432,
             "user": parsed.username,
-            "password": parsed.password or "trust",
+            "password": parsed.password or "trust-auth-accepts-any",
             "database": parsed.database,
             "filter_schemas": ["public"],
         }

@@ -174,7 +174,7 @@ def tap_config(url: sa.URL) -> dict[str, Any]:
         "host": url.host or "127.0.0.1",
         "port": url.port or 5432,
         "user": url.username or "postgres",
-        "password": url.password or "unused",
+        "password": url.password or "trust-auth-accepts-any",
         "database": url.database,
     }
 

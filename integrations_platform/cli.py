@@ -16,11 +16,13 @@ import click
 import yaml
 
 from integrations_platform.catalog import load_catalog
+from integrations_platform.catalog.validation import MAX_CONFIG_BYTES
 from integrations_platform.doctor import doctor_command
 from integrations_platform.errors import PlatformError
 from integrations_platform.service import IntegrationService, StreamSelection
 from integrations_platform.settings import Settings, get_settings
 from integrations_platform.store import ConfigStore, KeyRing, generate_key
+from integrations_platform.store.encryption import repair_instruction
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,7 +57,17 @@ def handle_errors(fn: F) -> F:
 def read_config_file(path: str) -> dict[str, Any]:
     """A config from a JSON or YAML file, or from standard input with ``-``."""
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        if path == "-":
+            raw = sys.stdin.buffer.read(MAX_CONFIG_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise PlatformError(
+                f"{path} is larger than {MAX_CONFIG_BYTES // 1024} KiB",
+                "A config holds a few settings: check that this is the right file.",
+            )
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise PlatformError(f"Cannot read {path}: {exc.strerror}", "Check the path.") from None
     except UnicodeDecodeError:
@@ -264,12 +276,55 @@ def keygen() -> None:
     click.echo(generate_key())
 
 
+@main.command("key-fingerprints")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def key_fingerprints(as_json: bool) -> None:
+    """The fingerprints of the configured keys and of the keys the stored rows need.
+
+    A fingerprint names a key without revealing it: compare a backup's
+    (`INTEGRATIONS_ENCRYPTION_KEYS=<backup> integrations key-fingerprints`) with the ones
+    the rows need before restoring it.
+    """
+    settings = get_settings()
+    try:
+        configured = list(KeyRing.from_settings(os.environ, settings.key_file).fingerprints)
+    except PlatformError:
+        configured = []
+    needed = ConfigStore.open(settings.database_url).key_fingerprints()
+    if as_json:
+        _print_json(
+            {
+                "configured": configured,
+                "stored": [{"fingerprint": fp, "integrations": n} for fp, n in needed.items()],
+            }
+        )
+        return
+    click.echo("configured keys: " + (", ".join(configured) or "none"))
+    for fingerprint, count in sorted(needed.items(), key=lambda item: str(item[0])):
+        if fingerprint is None:
+            click.echo(f"  (saved before fingerprints were recorded): {count} integration(s)")
+            continue
+        known = "configured" if fingerprint in configured else "NOT configured"
+        click.echo(f"  {fingerprint}: {count} integration(s), {known}")
+
+
 @main.command("rotate-keys")
 @handle_errors
 def rotate_keys() -> None:
-    """Re-encrypt every config with the first key of INTEGRATIONS_ENCRYPTION_KEYS."""
-    changed = build_service(get_settings()).rotate_keys()
-    click.echo(f"Re-encrypted {changed} integration(s) with the first key.")
+    """Re-encrypt every config with the first key of INTEGRATIONS_ENCRYPTION_KEYS.
+
+    Rows no configured key can read are left as they are and listed (exit status 1).
+    """
+    rotation = build_service(get_settings()).rotate_keys()
+    click.echo(f"Re-encrypted {rotation.rotated} integration(s) with the first key.")
+    if rotation.unreadable:
+        names = ", ".join(rotation.unreadable)
+        _fail(
+            f"{len(rotation.unreadable)} integration(s) cannot be decrypted with any "
+            f"configured key and were left as they are: {names}. Add the key they were "
+            "saved with and run `integrations rotate-keys` again, or " + repair_instruction("NAME")
+        )
 
 
 @main.command("meltano-yml")

@@ -332,15 +332,20 @@ class _Doctor:
             found: list[str] = []
             fixes: list[str] = []
             if wrong_key:
+                needed = sorted(
+                    {s.key_fingerprint or "" for s in self.stored if s.name in wrong_key}
+                    - {"", *keyring.fingerprints}
+                )
+                saved_with = f" (saved with key {', '.join(needed)})" if needed else ""
                 found.append(
                     f"{len(wrong_key)} of {total} stored integration(s) cannot be decrypted "
-                    f"with the {keys}: {', '.join(wrong_key)}"
+                    f"with the {keys}: {', '.join(wrong_key)}{saved_with}"
                 )
                 fixes.append(
                     f"Put the key they were saved with after the current one "
                     f"({ENV_ENCRYPTION_KEYS}=<current key>,<old key>) and run "
-                    "`integrations rotate-keys`; or re-enter their secrets with "
-                    "`integrations update NAME --config FILE`."
+                    "`integrations rotate-keys`; or repair each by entering its complete "
+                    "config again: `integrations update NAME --config FILE`."
                 )
             if copied:
                 found.append(

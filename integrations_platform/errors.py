@@ -62,6 +62,14 @@ class DecryptionError(PlatformError):
     """A stored config cannot be decrypted with the configured keys."""
 
 
+class IncompleteRepairError(DecryptionError, ConfigurationError):
+    """An unreadable config was to be replaced, but the new one is not complete.
+
+    Both a decryption error (the row stays unreadable) and a configuration error (its
+    ``field_errors`` name what the complete config still lacks).
+    """
+
+
 class SyncError(PlatformError):
     """A sync failed."""
 

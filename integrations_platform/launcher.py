@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from integrations_platform.catalog import load_catalog
+from integrations_platform.databases import redacted
 from integrations_platform.deployment import prepare_dagster_home
 from integrations_platform.errors import IntegrationNotFoundError, PlatformError
 from integrations_platform.runner.meltano import stop_process_group
@@ -33,6 +34,7 @@ from integrations_platform.settings import (
     Settings,
 )
 from integrations_platform.store import ConfigStore, KeyRing, generate_key
+from integrations_platform.supervisor import Supervisor
 
 DEMO_INTEGRATION = "demo_salesforce"
 SANDBOX_LOGIN_ENV = "INTEGRATIONS_SALESFORCE_LOGIN_URL"
@@ -50,10 +52,36 @@ class UpOptions:
 
 
 def ensure_key(settings: Settings, environ: dict[str, str]) -> None:
-    """Use the configured keys, or create the embedded setup's key file once."""
+    """Use the configured keys, or create the embedded setup's key file once.
+
+    A key is never created over a store that holds encrypted rows: they were made with
+    another key, which must be restored, not replaced.
+    """
+    store = ConfigStore.open(settings.database_url)
+    try:
+        needed = store.key_fingerprints()
+    finally:
+        store.close()
     if environ.get(ENV_ENCRYPTION_KEYS, "").strip():
+        _warn_unknown_fingerprints(KeyRing.from_env(environ), needed)
         return
     if not settings.key_file.exists():
+        if needed:
+            known = sorted(fp for fp in needed if fp)
+            expected = (
+                f"its fingerprint is {', '.join(known)}"
+                if known
+                else "it was saved before fingerprints were recorded"
+            )
+            raise PlatformError(
+                f"The config store {redacted(settings.database_url)} holds "
+                f"{sum(needed.values())} encrypted integration(s), but the key file "
+                f"{settings.key_file} is missing and {ENV_ENCRYPTION_KEYS} is not set; a new "
+                "key would leave every one of them unreadable",
+                f"Restore the key file from your backup ({expected}; "
+                "`integrations key-fingerprints` prints a key's), or set "
+                f"{ENV_ENCRYPTION_KEYS}. Nothing was changed.",
+            )
         settings.key_file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(settings.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
@@ -63,6 +91,19 @@ def ensure_key(settings: Settings, environ: dict[str, str]) -> None:
             f"In production set {ENV_ENCRYPTION_KEYS} instead."
         )
     environ[ENV_ENCRYPTION_KEYS] = settings.key_file.read_text(encoding="ascii").strip()
+    _warn_unknown_fingerprints(KeyRing.from_env(environ), needed)
+
+
+def _warn_unknown_fingerprints(keyring: KeyRing, needed: Mapping[str | None, int]) -> None:
+    missing = {fp: n for fp, n in needed.items() if fp and fp not in keyring.fingerprints}
+    if missing:
+        listed = ", ".join(f"{n} with key {fp}" for fp, n in sorted(missing.items()))
+        click.echo(
+            f"Warning: some integrations were saved with a key that is not configured "
+            f"({listed}); they cannot sync until that key is added to "
+            f"{ENV_ENCRYPTION_KEYS}, or they are repaired by entering their config again.",
+            err=True,
+        )
 
 
 def ensure_api_token(settings: Settings, environ: dict[str, str]) -> Path | None:
@@ -135,6 +176,16 @@ def run_up(options: UpOptions) -> int:
     environ.setdefault(ENV_HOME, str(Path.cwd() / ".integrations"))
     settings = Settings.from_env(environ)
     settings.home.mkdir(parents=True, exist_ok=True)
+    # First: one `up` per home, and whatever this one starts stops with it.
+    supervisor = Supervisor(settings.home)
+    supervisor.start(environ)
+    try:
+        return _run_up(options, settings, environ)
+    finally:
+        supervisor.stop()
+
+
+def _run_up(options: UpOptions, settings: Settings, environ: dict[str, str]) -> int:
     ensure_key(settings, environ)
     os.environ[ENV_ENCRYPTION_KEYS] = environ[ENV_ENCRYPTION_KEYS]
     install_plugins(settings, environ)
@@ -186,12 +237,13 @@ def run_up(options: UpOptions) -> int:
     def _stop(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
+    names = {processes[0].pid: "dagster dev", processes[1].pid: "the config API"}
     signal.signal(signal.SIGTERM, _stop)
     try:
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
         failed = next(p for p in processes if p.poll() is not None)
-        click.echo(f"{failed.args[1]} exited with {failed.returncode}; stopping.", err=True)
+        click.echo(f"{names[failed.pid]} exited with {failed.returncode}; stopping.", err=True)
         return failed.returncode or 1
     except KeyboardInterrupt:
         return 0

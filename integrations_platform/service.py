@@ -14,8 +14,14 @@ from integrations_platform.catalog import Catalog, ConnectorSpec, validate_confi
 from integrations_platform.catalog.models import is_valid_cron
 from integrations_platform.catalog.validation import format_datetime, parse_datetime
 from integrations_platform.destinations import DESTINATIONS
-from integrations_platform.errors import ConfigurationError
+from integrations_platform.errors import (
+    ConfigurationError,
+    DecryptionError,
+    IncompleteRepairError,
+    PlatformError,
+)
 from integrations_platform.keys import stream_key_part
+from integrations_platform.runner.redaction import Redactor
 from integrations_platform.store import ConfigStore, KeyRing, StoredIntegration
 
 # Partitions start at the start date: an absurd year would mean millions of them.
@@ -64,6 +70,8 @@ class IntegrationView:
     updated_at: datetime | None
     config: dict[str, Any] | None = None
     secrets: dict[str, bool] = field(default_factory=dict)
+    # Why the stored config cannot be read (then config is empty: repair by re-entering it).
+    config_error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form; secrets appear only as "set" / "not set"."""
@@ -84,6 +92,8 @@ class IntegrationView:
         if self.config is not None:
             data["config"] = self.config
             data["secrets"] = {k: ("set" if v else "not set") for k, v in self.secrets.items()}
+        if self.config_error is not None:
+            data["config_error"] = self.config_error
         return data
 
 
@@ -113,6 +123,14 @@ def _view(
         config=shown,
         secrets=secrets,
     )
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    """What ``rotate_keys`` did: rows re-encrypted, and rows no key could read."""
+
+    rotated: int
+    unreadable: tuple[str, ...] = ()
 
 
 class IntegrationService:
@@ -149,16 +167,36 @@ class IntegrationService:
         """The stored integration (ciphertext included, for the runner)."""
         return self.store.get(name)
 
-    def show(self, name: str) -> IntegrationView:
-        """One integration with its non-secret settings and which secrets are set."""
+    def show(self, name: str, *, repairable: bool = False) -> IntegrationView:
+        """One integration with its non-secret settings and which secrets are set.
+
+        With ``repairable``, an integration whose config cannot be decrypted is shown
+        with an empty config and ``config_error`` (for a form that repairs it) instead
+        of raising.
+        """
         stored = self.store.get(name)
         connector = self.catalog.get(stored.connector)
-        config = self.keyring.decrypt(stored.id, stored.name, stored.config_ciphertext)
+        try:
+            config = self.decrypted_config(stored)
+        except DecryptionError as exc:
+            if not repairable:
+                raise
+            return replace(_view(stored, {}, connector), config_error=str(exc))
         return _view(stored, config, connector)
+
+    def redactor(self, stored: StoredIntegration) -> Redactor:
+        """Masks the integration's secret values (none, if its config cannot be read)."""
+        try:
+            config = self.decrypted_config(stored)
+            return Redactor(self.catalog.get(stored.connector).secret_values(config))
+        except PlatformError:
+            return Redactor(())
 
     def decrypted_config(self, stored: StoredIntegration) -> dict[str, Any]:
         """The integration's config in clear, for a sync or a connection test only."""
-        return self.keyring.decrypt(stored.id, stored.name, stored.config_ciphertext)
+        return self.keyring.decrypt(
+            stored.id, stored.name, stored.config_ciphertext, fingerprint=stored.key_fingerprint
+        )
 
     # -- writes ------------------------------------------------------------------------
 
@@ -198,6 +236,7 @@ class IntegrationService:
         _check_text(errors, "description", description)
         _raise_if(errors, connector)
         integration_id = StoredIntegration.new_id()
+        keyring = self.keyring
         stored = StoredIntegration(
             id=integration_id,
             name=name,
@@ -207,7 +246,8 @@ class IntegrationService:
             streams=tuple(s.as_dict() for s in selected),
             start_date=_normalise_start(start_date),
             destination=destination,
-            config_ciphertext=self.keyring.encrypt(integration_id, clean),
+            config_ciphertext=keyring.encrypt(integration_id, clean),
+            key_fingerprint=keyring.primary_fingerprint,
             description=description,
         )
         added = self.store.add(stored)
@@ -228,15 +268,31 @@ class IntegrationService:
         """Change an integration. Omitted settings and blank secrets keep their value.
 
         Validation runs inside the store's transaction: a failing edit writes nothing.
+        An integration whose stored config cannot be decrypted (lost key, tampered row)
+        is repaired in place by a complete ``config``: same id, name and bookmarks.
         """
         result: dict[str, Any] = {}
 
         def change(current: StoredIntegration) -> StoredIntegration:
             connector = self.catalog.get(current.connector)
             keyring = self.keyring
-            stored_config = keyring.decrypt(current.id, current.name, current.config_ciphertext)
             errors: dict[str, str] = {}
-            clean = stored_config
+            try:
+                stored_config: dict[str, Any] | None = self.decrypted_config(current)
+            except DecryptionError as unreadable:
+                if config is None:
+                    raise
+                stored_config = None  # only a complete config can repair the row
+                try:
+                    validate_config(connector, config)
+                except ConfigurationError as exc:
+                    raise IncompleteRepairError(
+                        f"{unreadable.reason}; a new config replaces it only when it is "
+                        f"complete (missing or invalid: {', '.join(sorted(exc.field_errors))})",
+                        unreadable.instruction,
+                        field_errors=exc.field_errors,
+                    ) from None
+            clean = stored_config or {}
             if config is not None:
                 try:
                     clean = validate_config(connector, config, existing=stored_config)
@@ -255,6 +311,7 @@ class IntegrationService:
             _raise_if(errors, connector)
             result["config"] = clean
             result["connector"] = connector
+            changed = clean != stored_config
             return replace(
                 current,
                 schedule=schedule or current.schedule,
@@ -263,9 +320,10 @@ class IntegrationService:
                 destination=destination or current.destination,
                 description=current.description if description is None else description,
                 config_ciphertext=(
-                    keyring.encrypt(current.id, clean)
-                    if clean != stored_config
-                    else current.config_ciphertext
+                    keyring.encrypt(current.id, clean) if changed else current.config_ciphertext
+                ),
+                key_fingerprint=(
+                    keyring.primary_fingerprint if changed else current.key_fingerprint
                 ),
             )
 
@@ -285,16 +343,28 @@ class IntegrationService:
         """Delete an integration and its stored config."""
         return _view(self.store.delete(name))
 
-    def rotate_keys(self) -> int:
-        """Re-encrypt every config with the first key; returns how many changed."""
+    def rotate_keys(self) -> KeyRotation:
+        """Re-encrypt every readable config with the first key.
+
+        A row no configured key can read is left as it is and named in the result, so
+        that one lost row does not hold back the others.
+        """
         keyring = self.keyring
-        return self.store.replace_ciphertexts(
-            lambda s: (
-                None
-                if keyring.is_primary(s.config_ciphertext)
-                else keyring.rotate(s.config_ciphertext)
-            )
-        )
+        unreadable: list[str] = []
+
+        def rewrite(stored: StoredIntegration) -> tuple[bytes, str] | None:
+            try:
+                self.decrypted_config(stored)
+            except DecryptionError:
+                unreadable.append(stored.name)
+                return None
+            token = stored.config_ciphertext
+            if not keyring.is_primary(token):
+                token = keyring.rotate(token)
+            return token, keyring.primary_fingerprint
+
+        rotated = self.store.replace_ciphertexts(rewrite)
+        return KeyRotation(rotated=rotated, unreadable=tuple(sorted(unreadable)))
 
     # -- helpers -----------------------------------------------------------------------
 

@@ -155,6 +155,11 @@ class IntegrationPublic(BaseModel):
     updated_at: datetime | None
     config: dict[str, Any] | None = None
     secrets: dict[str, Literal["set", "not set"]] | None = None
+    config_error: str | None = Field(
+        default=None,
+        description="Set when the stored config cannot be decrypted: PATCH the complete "
+        "config to repair it in place (id, history and bookmarks are kept).",
+    )
     status: StatusPublic | None = None
     links: dict[str, str] = Field(default_factory=dict)
     notifications: list[NotificationPublic] = Field(

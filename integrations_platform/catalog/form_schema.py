@@ -3,6 +3,7 @@
 from typing import Any
 
 from integrations_platform.catalog.models import ConnectorSpec, SettingSpec
+from integrations_platform.catalog.validation import MAX_TEXT_BYTES, MIN_SECRET_LENGTH
 
 _TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
@@ -30,8 +31,11 @@ def setting_schema(setting: SettingSpec) -> dict[str, Any]:
         schema["maximum"] = setting.maximum
     if setting.default is not None:
         schema["default"] = setting.default
+    if setting.type == "string":
+        # The server counts bytes (MAX_TEXT_BYTES); a form can check characters.
+        schema["maxLength"] = MAX_TEXT_BYTES
     if setting.secret:
-        schema.update({"writeOnly": True, "format": "password"})
+        schema.update({"writeOnly": True, "format": "password", "minLength": MIN_SECRET_LENGTH})
     schema.update(
         {"x-secret": setting.secret, "x-advanced": setting.advanced, "x-order": setting.order}
     )

@@ -5,6 +5,7 @@ at load, naming the file and the field, instead of silently dropping a setting.
 """
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -188,6 +189,12 @@ class ConnectorSpec(_Strict):
     def secret_names(self) -> frozenset[str]:
         """Names of the settings whose values are secrets."""
         return frozenset(s.name for s in self.settings if s.secret)
+
+    def secret_values(self, config: Mapping[str, Any]) -> list[str]:
+        """The secret values set in ``config`` (decrypted), for a redactor."""
+        return [
+            str(config[name]) for name in self.secret_names if config.get(name) not in (None, "")
+        ]
 
     def setting(self, name: str) -> SettingSpec | None:
         """The setting called ``name``, if the connector has one."""

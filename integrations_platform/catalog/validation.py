@@ -1,6 +1,8 @@
 """Validate a connector config against the connector's settings schema."""
 
+import json
 import math
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -11,6 +13,43 @@ from integrations_platform.errors import ConfigurationError
 
 # Larger integers are not settings any tap takes, and floats overflow on them.
 MAX_INTEGER = 2**53
+# A value reaches its plugin as one environment variable, which Linux caps at 128 KiB;
+# no credential or setting of any connector comes near this.
+MAX_TEXT_BYTES = 16 * 1024
+# Secrets are masked in every form a program may print them; shorter values cannot be
+# told apart from ordinary words and numbers (see runner.redaction).
+MIN_SECRET_LENGTH = 8
+# A whole config (a file given to the CLI, a request body to the API) is far smaller.
+MAX_CONFIG_BYTES = 1024 * 1024
+# Tab, newline and carriage return are kept: private keys and certificates span lines.
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def check_text(value: str, *, secret: bool = False) -> None:
+    """Refuse text no setting can carry: too long, control characters, lone surrogates,
+    and (for a secret) fewer than :data:`MIN_SECRET_LENGTH` characters."""
+    for position, char in enumerate(value, start=1):
+        category = unicodedata.category(char)
+        if category == "Cc" and char not in _ALLOWED_CONTROLS:
+            raise ValueError(
+                f"contains a control character (U+{ord(char):04X}) at position {position}; "
+                "enter the value again without it"
+            )
+        if category == "Cs":
+            raise ValueError(
+                f"contains an invalid character (a lone surrogate) at position {position}"
+            )
+    size = len(value.encode("utf-8"))
+    if size > MAX_TEXT_BYTES:
+        raise ValueError(
+            f"is {size:,} bytes long; a setting holds at most {MAX_TEXT_BYTES // 1024} KiB"
+        )
+    if secret and value and len(value) < MIN_SECRET_LENGTH:
+        length = f"{len(value)} character{'s' if len(value) != 1 else ''}"
+        raise ValueError(
+            f"is {length} long; a secret needs at least {MIN_SECRET_LENGTH}, "
+            "because shorter values cannot be kept out of logs reliably"
+        )
 
 
 def parse_datetime(value: str) -> datetime:
@@ -40,13 +79,14 @@ def coerce_setting(setting: SettingSpec, value: Any) -> Any:
     if kind == "string":
         if not isinstance(value, str):
             raise ValueError(f"expected text, got {type(value).__name__}")
+        check_text(value, secret=setting.secret)
         if setting.required and not value.strip():
             raise ValueError("must not be empty")
         if setting.choices and value not in setting.choices:
             raise ValueError(f"must be one of {', '.join(setting.choices)}")
         if setting.format == "uri" and value:
-            parsed = urlparse(value)
-            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            url = urlparse(value)
+            if url.scheme not in ("http", "https") or not url.netloc:
                 raise ValueError("expected a URL such as https://example.my.salesforce.com")
         if setting.format == "email" and value and "@" not in value:
             raise ValueError("expected an email address")
@@ -91,6 +131,10 @@ def coerce_setting(setting: SettingSpec, value: Any) -> Any:
     if kind == "array":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError("expected a list of text values")
+        for item in value:
+            check_text(item)
+        if len(json.dumps(value).encode("utf-8")) > MAX_TEXT_BYTES:
+            raise ValueError(f"the list holds more than {MAX_TEXT_BYTES // 1024} KiB")
         return value
     raise ValueError(f"unsupported setting type {kind}")  # pragma: no cover - Literal-checked
 

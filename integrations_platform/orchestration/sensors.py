@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
+from sqlalchemy import Engine
 
 from integrations_platform.catalog import load_catalog
 from integrations_platform.errors import PlatformError
@@ -35,7 +36,8 @@ from integrations_platform.notifications.service import NotificationService
 from integrations_platform.notifications.settings import NotificationSettings
 from integrations_platform.orchestration.constants import INTEGRATION_TAG
 from integrations_platform.orchestration.snapshot import IntegrationSnapshot
-from integrations_platform.runner.redaction import Redactor
+from integrations_platform.runner.redaction import PathScrubber, Redactor
+from integrations_platform.service import IntegrationService
 from integrations_platform.settings import Settings
 from integrations_platform.store import ConfigStore, KeyRing
 
@@ -101,21 +103,23 @@ def _keyring(settings: Settings) -> KeyRing | None:
         return None
 
 
-def _redactor(settings: Settings, service: NotificationService, name: str) -> Callable[[str], str]:
-    """Redact the integration's secret values (defence in depth: runs already redact)."""
-    keyring = _keyring(settings)
-    if keyring is None:
-        return lambda text: text
+def notification_redactor(settings: Settings, engine: Engine, name: str) -> Callable[[str], str]:
+    """What a notification of integration ``name`` shows: its secret values masked
+    (defence in depth: runs already redact) and the server's folders hidden.
+
+    ``engine`` is the config store's (the notifications live beside the integrations).
+    """
+    service = IntegrationService(
+        load_catalog(settings.catalog_dir),
+        ConfigStore(engine),
+        lambda: KeyRing.from_settings(os.environ, settings.key_file),
+    )
     try:
-        stored = ConfigStore(service.store.engine).get(name)
-        catalog = load_catalog(settings.catalog_dir)
-        config = keyring.decrypt(stored.id, stored.name, stored.config_ciphertext)
-        secrets = [
-            str(config[k]) for k in catalog.get(stored.connector).secret_names if config.get(k)
-        ]
+        redact = service.redactor(service.get(name)).redact
     except PlatformError:
-        return lambda text: text
-    return Redactor(secrets).redact
+        redact = Redactor(()).redact
+    scrub = PathScrubber.for_settings(settings).scrub
+    return lambda text: scrub(redact(text))
 
 
 # -- reading runs ---------------------------------------------------------------------
@@ -269,7 +273,7 @@ def handle_run_failure(
         integration,
         run.run_id,
         text,
-        _redactor(settings, service, integration),
+        notification_redactor(settings, service.store.engine, integration),
         failed_at=failed_at,
     )
     done = (

@@ -108,10 +108,7 @@ def test_connection(
     invalid config and a timeout, is a :class:`ConnectionTestResult`.
     """
     started = time.monotonic()
-    secrets = [
-        str(config[name]) for name in connector.secret_names if config.get(name) not in (None, "")
-    ]
-    result = _Builder(started, secrets)
+    result = _Builder(started, connector.secret_values(config))
     try:
         validated = validate_config(connector, config)
     except ConfigurationError as exc:
@@ -669,12 +666,12 @@ def _output_lines(output: str, redact: Callable[[str], str]) -> list[_OutputLine
     kept = False  # whether the previous informative line was kept (not a repeat)
     after_frame = False  # the line before was a traceback's `File "...", line N`
     for raw in output.splitlines():
-        clean = redact(raw)
-        parsed = parse_line(clean)
+        # Parsed as written, then redacted: a mask must not break the line's structure.
+        parsed = parse_line(raw).redacted(redact)
         from_plugin = parsed.source != "meltano"
         if parsed.level == "debug":
             try:
-                logger = str(json.loads(clean).get("_logger", ""))
+                logger = str(json.loads(raw).get("_logger", ""))
             except (ValueError, AttributeError):
                 logger = ""
             if _TEST_SERVICE_LOGGER not in logger:

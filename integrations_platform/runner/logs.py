@@ -2,7 +2,8 @@
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 _METRIC = re.compile(r"METRIC:\s*(\{.*\})\s*$")
@@ -17,6 +18,10 @@ class LogLine:
     kind: str  # "meltano", "extractor", "loader"
     level: str  # "debug", "info", "warning", "error"
     message: str
+
+    def redacted(self, redact: Callable[[str], str]) -> "LogLine":
+        """The same line with its message (and source) passed through ``redact``."""
+        return replace(self, source=redact(self.source), message=redact(self.message))
 
     def format(self) -> str:
         """``[tap-salesforce] INFO message`` as shown in the run log."""

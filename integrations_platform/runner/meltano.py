@@ -31,6 +31,7 @@ from integrations_platform.catalog.validation import effective_config
 from integrations_platform.databases import ensure_schema
 from integrations_platform.destinations import get_destination
 from integrations_platform.errors import ConfigurationError, SyncError
+from integrations_platform.processes import process_alive
 from integrations_platform.runner.logs import LogLine, parse_line, parse_metric, record_count
 from integrations_platform.runner.meltano_project import WINDOW_MAPPER, WINDOW_MAPPING
 from integrations_platform.runner.redaction import Redactor
@@ -182,7 +183,7 @@ def prepare_sync(
     env[env_var(extractor.name, "_select")] = json.dumps(select)
     env[env_var(extractor.name, "_metadata")] = json.dumps(metadata)
 
-    secrets = [str(tap_config[name]) for name in connector.secret_names if tap_config.get(name)]
+    secrets = connector.secret_values(tap_config)
     secrets += [
         str(target_config[s.name])
         for s in destination.settings
@@ -249,21 +250,11 @@ def remove_orphaned_sys_dirs(root: Path) -> list[Path]:
     removed = []
     for path in root.glob("sync-*-*"):
         pid = path.name.split("-")[1]
-        if not pid.isdigit() or _alive(int(pid)):
+        if not pid.isdigit() or process_alive(int(pid)):
             continue
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _scratch_root(settings: Settings) -> Path:
@@ -320,16 +311,19 @@ def run_sync(
             ) from None
         assert process.stdout is not None
         for raw in process.stdout:
-            line = parse_line(redact(raw))
-            metric = parse_metric(line)
+            # Structured first: metrics are read from the line as the plugin wrote it,
+            # so that no mask can corrupt a number; only what is shown is redacted.
+            parsed = parse_line(raw)
+            metric = parse_metric(parsed)
             if metric is not None:
                 counted = record_count(metric)
                 if counted and counted.window is not None:
                     per_window = window_counts.setdefault(counted.stream, {})
                     per_window[counted.window] = per_window.get(counted.window, 0) + counted.value
-                elif counted and line.source == prepared.extractor:
+                elif counted and parsed.source == prepared.extractor:
                     counts[counted.stream] = counts.get(counted.stream, 0) + counted.value
                 continue
+            line = parsed.redacted(redact)
             for missing in _MISSING_STREAM.findall(line.message):
                 if missing in {s.name for s in request.streams} and missing not in lost:
                     lost.append(missing)

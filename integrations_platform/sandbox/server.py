@@ -273,11 +273,11 @@ class SalesforceSandbox:
 
         if form.get("grant_type") != "refresh_token":
             return bad("unsupported_grant_type", "grant type not supported")
-        if not hmac.compare_digest(form.get("client_id", ""), creds.client_id):
+        if not _same(form.get("client_id", ""), creds.client_id):
             return bad("invalid_client_id", "client identifier invalid")
-        if not hmac.compare_digest(form.get("client_secret", ""), creds.client_secret):
+        if not _same(form.get("client_secret", ""), creds.client_secret):
             return bad("invalid_client", "invalid client credentials")
-        if not hmac.compare_digest(form.get("refresh_token", ""), creds.refresh_token):
+        if not _same(form.get("refresh_token", ""), creds.refresh_token):
             return bad("invalid_grant", "expired access/refresh token")
         token = f"{_ORG_ID[:15]}!{secrets.token_urlsafe(48)}"
         issued = str(int(time.time() * 1000))
@@ -461,6 +461,11 @@ class SalesforceSandbox:
             f"value of filter criterion for field '{field.name}' "
             f"must be of type {field.type} and should not be enclosed in quotes",
         )
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of two texts, whatever characters they hold."""
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def _compare(field: FieldSpec, value: Any, op: Callable[[Any, Any], bool], literal: Any) -> bool:

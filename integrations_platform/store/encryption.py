@@ -6,8 +6,12 @@ front, run ``integrations rotate-keys``, then drop the old one).
 
 A ciphertext is bound to its row: the plaintext carries the integration's id, checked
 on decryption, so a blob copied onto another integration refuses to decrypt.
+
+Each row also records the fingerprint of the key that encrypted it (a one-way digest of
+the key, safe to print), so that a missing or wrong key is named, never replaced.
 """
 
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +23,23 @@ from integrations_platform.errors import DecryptionError, EncryptionKeyError
 from integrations_platform.settings import ENV_ENCRYPTION_KEYS
 
 _FORMAT = 1
+FINGERPRINT_LENGTH = 16
+_FINGERPRINT_CONTEXT = b"integrations-platform encryption key fingerprint\0"
+
+
+def key_fingerprint(key: str) -> str:
+    """A short, one-way name for ``key``: shows which key a row needs, reveals nothing."""
+    digest = hashlib.sha256(_FINGERPRINT_CONTEXT + key.strip().encode("ascii"))
+    return digest.hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def repair_instruction(integration_name: str) -> str:
+    """How to repair an integration whose stored config cannot be read."""
+    return (
+        f"repair it by entering its complete config again (every required setting and "
+        f"secret): `integrations update {integration_name} --config FILE`, or the page's "
+        "edit form. Its id, schedule and bookmarks are kept."
+    )
 
 
 def generate_key() -> str:
@@ -48,6 +69,12 @@ class KeyRing:
         self._multi = MultiFernet(fernets)
         self._primary = fernets[0]
         self._count = len(fernets)
+        self.fingerprints = tuple(key_fingerprint(k) for k in keys)
+
+    @property
+    def primary_fingerprint(self) -> str:
+        """The fingerprint of the key new ciphertexts are made with."""
+        return self.fingerprints[0]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "KeyRing":
@@ -78,25 +105,53 @@ class KeyRing:
         )
         return self._primary.encrypt(payload.encode("utf-8"))
 
-    def decrypt(self, integration_id: str, integration_name: str, token: bytes) -> dict[str, Any]:
-        """Decrypt the config stored on the integration ``integration_id``."""
+    def decrypt(
+        self,
+        integration_id: str,
+        integration_name: str,
+        token: bytes,
+        *,
+        fingerprint: str | None = None,
+    ) -> dict[str, Any]:
+        """Decrypt the config stored on the integration ``integration_id``.
+
+        ``fingerprint`` (the row's) names the key the row needs when none fits.
+        """
+        repair = repair_instruction(integration_name)
         try:
             plaintext = self._multi.decrypt(token)
         except InvalidToken:
+            needed = (
+                f" (it was saved with the key whose fingerprint is {fingerprint})"
+                if fingerprint and fingerprint not in self.fingerprints
+                else ""
+            )
             raise DecryptionError(
                 f"The config of integration '{integration_name}' cannot be decrypted with "
-                f"the {self._count} key(s) in {ENV_ENCRYPTION_KEYS}",
-                f"Set {ENV_ENCRYPTION_KEYS} to include the key it was saved with, or "
-                f"re-enter its secrets with `integrations update {integration_name}`.",
+                f"the {self._count} key(s) in {ENV_ENCRYPTION_KEYS}{needed}",
+                f"Set {ENV_ENCRYPTION_KEYS} to include the key it was saved with, or {repair}",
             ) from None
-        payload = json.loads(plaintext)
-        if payload.get("integration_id") != integration_id:
+        try:
+            payload = json.loads(plaintext)
+            config = payload["config"]
+            bound_to = payload["integration_id"]
+        except (ValueError, TypeError, KeyError):
+            raise DecryptionError(
+                f"The stored config of integration '{integration_name}' is not in the "
+                "expected form (it was written by something else)",
+                repair[:1].upper() + repair[1:],
+            ) from None
+        if bound_to != integration_id:
             raise DecryptionError(
                 f"The stored config of integration '{integration_name}' belongs to another "
                 "integration (it was copied between rows)",
-                f"Re-enter its config with `integrations update {integration_name}`.",
+                repair[:1].upper() + repair[1:],
             )
-        config: dict[str, Any] = payload["config"]
+        if not isinstance(config, dict):
+            raise DecryptionError(
+                f"The stored config of integration '{integration_name}' is not a mapping",
+                repair[:1].upper() + repair[1:],
+            )
         return config
 
     def is_primary(self, token: bytes) -> bool:

@@ -57,6 +57,8 @@ class IntegrationRecord(Base):
     start_date: Mapped[str] = mapped_column(String(32))
     destination: Mapped[str] = mapped_column(String(32))
     config_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    # Which key encrypted the config (see store.encryption.key_fingerprint).
+    key_fingerprint: Mapped[str | None] = mapped_column(String(16), nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,6 +44,7 @@ class StoredIntegration:
     destination: str
     config_ciphertext: bytes = field(repr=False)
     description: str = ""
+    key_fingerprint: str | None = None
     version: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -71,6 +72,7 @@ def _to_stored(row: IntegrationRecord) -> StoredIntegration:
         destination=row.destination,
         config_ciphertext=row.config_ciphertext,
         description=row.description,
+        key_fingerprint=row.key_fingerprint,
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -84,6 +86,7 @@ _MUTABLE = (
     "start_date",
     "destination",
     "config_ciphertext",
+    "key_fingerprint",
     "description",
 )
 
@@ -185,6 +188,7 @@ class ConfigStore:
             destination=integration.destination,
             config_ciphertext=integration.config_ciphertext,
             description=integration.description,
+            key_fingerprint=integration.key_fingerprint,
         )
         try:
             with self.session() as session:
@@ -232,16 +236,32 @@ class ConfigStore:
         except StaleDataError:
             raise _stale(name, expected_version, None) from None
 
-    def replace_ciphertexts(self, rewrite: Callable[[StoredIntegration], bytes | None]) -> int:
-        """Rewrite every row's ciphertext in one transaction; returns how many changed."""
+    def replace_ciphertexts(
+        self, rewrite: Callable[[StoredIntegration], tuple[bytes, str] | None]
+    ) -> int:
+        """Rewrite rows' ciphertexts in one transaction; returns how many changed.
+
+        ``rewrite`` returns the new ciphertext with its key's fingerprint, or None to
+        leave the row as it is.
+        """
         changed = 0
         with self.session() as session:
             for row in session.scalars(select(IntegrationRecord).with_for_update()):
                 new = rewrite(_to_stored(row))
-                if new is not None and new != row.config_ciphertext:
-                    row.config_ciphertext = new
+                if new is not None and new != (row.config_ciphertext, row.key_fingerprint):
+                    row.config_ciphertext, row.key_fingerprint = new
                     changed += 1
         return changed
+
+    def key_fingerprints(self) -> dict[str | None, int]:
+        """How many rows each key fingerprint encrypted (None: written before them)."""
+        with self.session() as session:
+            rows = session.execute(
+                select(IntegrationRecord.key_fingerprint, func.count()).group_by(
+                    IntegrationRecord.key_fingerprint
+                )
+            )
+            return {fingerprint: count for fingerprint, count in rows}
 
     def delete(self, name: str) -> StoredIntegration:
         """Remove the integration called ``name``; returns what was removed."""

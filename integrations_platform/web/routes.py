@@ -45,8 +45,17 @@ router = APIRouter(include_in_schema=False)
 def _file(path: Path) -> FileResponse:
     media_type = _MEDIA_TYPES.get(path.suffix)
     if media_type is None or not path.is_file():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such file")
+        raise _not_found()
     return FileResponse(path, media_type=media_type, headers=SECURITY_HEADERS)
+
+
+def _not_found() -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, "No such file")
+
+
+# No file of the page has a longer name; longer ones are refused before the file system
+# sees them (which would answer ENAMETOOLONG).
+MAX_NAME_LENGTH = 200
 
 
 @router.get("/")
@@ -64,7 +73,12 @@ def wizard_page_alias() -> RedirectResponse:
 @router.get("/ui/static/{name:path}")
 def static_file(name: str) -> FileResponse:
     """A file of the page (scripts, styles); nothing outside the static folder."""
-    path = (STATIC_DIR / name).resolve()
-    if not path.is_relative_to(STATIC_DIR):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such file")
-    return _file(path)
+    if len(name) > MAX_NAME_LENGTH or "\0" in name:
+        raise _not_found()
+    try:
+        path = (STATIC_DIR / name).resolve()
+        if not path.is_relative_to(STATIC_DIR):
+            raise _not_found()
+        return _file(path)
+    except (OSError, ValueError):
+        raise _not_found() from None

@@ -47,7 +47,7 @@ from tests.unit.api.support import (
     closed_port,
 )
 
-SF_CONFIG = {"client_id": "c", "client_secret": "s", "refresh_token": "r"}
+SF_CONFIG = {"client_id": "c", "client_secret": "s-secret-value", "refresh_token": "r-token-value"}
 INTEGRATIONS = {
     "crm": ("salesforce", SF_CONFIG),
     "paused": ("salesforce", SF_CONFIG),  # disabled

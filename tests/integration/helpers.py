@@ -239,3 +239,32 @@ def source_config(url: str) -> dict:
         "database": parsed.database,
         "filter_schemas": ["public"],
     }
+
+
+def start_up(cwd: Path, env: dict[str, str], ports: list[int], log: Path):  # noqa: ANN201
+    """``integrations up`` on the given Dagster, API and sandbox ports, in its own process
+    group, its output to ``log`` (an unread pipe fills up and blocks every writer)."""
+    import subprocess
+    import sys
+
+    handle = log.open("wb")
+    try:
+        return subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "integrations"),
+                "up",
+                "--dagster-port",
+                str(ports[0]),
+                "--api-port",
+                str(ports[1]),
+                "--sandbox-port",
+                str(ports[2]),
+            ],
+            cwd=cwd,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    finally:
+        handle.close()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
-from tests.integration.helpers import SCHEDULES_QUERY, free_port, wait_for
+from tests.integration.helpers import SCHEDULES_QUERY, free_port, start_up, wait_for
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
 
@@ -59,26 +59,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     env["INTEGRATIONS_HOME"] = str(cwd / "home")
     ports = [free_port() for _ in range(3)]
     state = Running(cwd / "home", cwd, env, *ports)
-    cli = str(Path(sys.executable).parent / "integrations")
-    # To a file: an unread pipe fills up and blocks every process writing to it.
-    log = (cwd / "up.log").open("wb")
-    process = subprocess.Popen(
-        [
-            cli,
-            "up",
-            "--dagster-port",
-            str(ports[0]),
-            "--api-port",
-            str(ports[1]),
-            "--sandbox-port",
-            str(ports[2]),
-        ],
-        cwd=cwd,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = start_up(cwd, env, ports, cwd / "up.log")
     try:
         wait_for(state.asset_keys, 240, "the demo assets in Dagster")
         wait_for(lambda: httpx.get(f"{state.api}/healthz", timeout=2).status_code == 200, 60, "API")
@@ -90,8 +71,6 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             raise
-        finally:
-            log.close()
     assert process.returncode == 0
 
 

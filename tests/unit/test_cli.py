@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import yaml
 from click.testing import CliRunner, Result
 from cryptography.fernet import Fernet
 
 from integrations_platform.cli import main
 from integrations_platform.settings import get_settings
-from integrations_platform.store import ConfigStore, KeyRing, generate_key
+from integrations_platform.store import ConfigStore, KeyRing, generate_key, key_fingerprint
 
 SECRET = "cli-client-secret-e41f0b"
 TOKEN = "cli-refresh-token-93ad7c"
@@ -315,6 +316,58 @@ def test_rotate_keys(added: Cli) -> None:
     assert ENV_KEYS in line
     again = added.ok("rotate-keys", **{ENV_KEYS: f"{new},{old}"})
     assert "Re-encrypted 0 integration(s)" in again.stdout
+
+
+def _tamper(cli: Cli, name: str) -> None:
+    store = ConfigStore.open(f"sqlite:///{cli.home / 'integrations.db'}")
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE integrations SET config_ciphertext = :c WHERE name = :n"),
+                {"c": b"tampered", "n": name},
+            )
+    finally:
+        store.close()
+
+
+def test_rotate_keys_rotates_the_readable_rows_and_names_the_others(added: Cli) -> None:
+    added.ok("add", "salesforce", "other", "--config", added.write("o.json", SF_CONFIG))
+    _tamper(added, "acme")
+    old, new = added.key, generate_key()
+    result = added.run("rotate-keys", **{ENV_KEYS: f"{new},{old}"})
+    assert result.exit_code == 1
+    assert "Re-encrypted 1 integration(s)" in result.stdout
+    assert "left as they are: acme" in result.stderr
+    assert added.stored_config("other", key=new) == SF_CONFIG
+
+
+def test_update_with_a_complete_config_repairs_an_unreadable_row(added: Cli) -> None:
+    before = added.show("acme")
+    _tamper(added, "acme")
+    line = added.fail("show", "acme")
+    assert "integrations update acme --config FILE" in line
+    partial = added.fail("update", "acme", "--config", added.write("p.json", {"client_id": "x"}))
+    assert "client_secret" in partial and "refresh_token" in partial
+    added.ok("update", "acme", "--config", added.write("full.json", SF_CONFIG))
+    after = added.show("acme")
+    assert after["id"] == before["id"] and after["created_at"] == before["created_at"]
+    assert added.stored_config("acme") == SF_CONFIG
+
+
+def test_an_oversized_config_file_is_refused(added: Cli) -> None:
+    path = added.write("huge.json", '{"client_id": "' + "x" * (1024 * 1024) + '"}')
+    line = added.fail("update", "acme", "--config", path)
+    assert "larger than 1024 KiB" in line
+    assert added.stored_config("acme") == SF_CONFIG
+
+
+def test_key_fingerprints_name_the_keys_without_revealing_them(added: Cli) -> None:
+    data = json.loads(added.ok("key-fingerprints", "--json").stdout)
+    assert data["configured"] == [key_fingerprint(added.key)]
+    assert data["stored"] == [{"fingerprint": key_fingerprint(added.key), "integrations": 1}]
+    text = added.ok("key-fingerprints", **{ENV_KEYS: generate_key()}).stdout
+    assert f"{key_fingerprint(added.key)}: 1 integration(s), NOT configured" in text
+    assert added.key not in text
 
 
 def test_missing_key_is_a_clear_error(cli: Cli) -> None:

@@ -404,9 +404,9 @@ def test_a_config_store_behind_or_ahead_of_this_release_fails(
             conn.execute(sa.text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
         return check(run_doctor(environ), "config store")
 
-    behind = stamp("0002")
+    behind = stamp("0003")
     assert behind.status == "fail"
-    assert "at revision 0002, this release needs 0003" in behind.found
+    assert "at revision 0003, this release needs 0004" in behind.found
     assert behind.fix == "Run `integrations migrate`."
 
     ahead = stamp("9999_future")

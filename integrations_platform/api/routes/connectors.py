@@ -14,6 +14,7 @@ from integrations_platform.api.schemas import (
 )
 from integrations_platform.catalog import ConnectorSpec
 from integrations_platform.catalog.form_schema import connector_form_schema
+from integrations_platform.errors import ConnectorNotFoundError
 
 router = APIRouter(
     prefix="/api/v1/connectors",
@@ -64,7 +65,13 @@ def get_logo(connector_id: str, state: StateDep) -> FileResponse:
     """The connector's logo (public: images are loaded without the token)."""
     catalog = state.service.catalog
     connector = catalog.get(connector_id)
-    return FileResponse(catalog.logo_path(connector), media_type="image/svg+xml")
+    path = catalog.logo_path(connector)
+    if not path.is_file():
+        raise ConnectorNotFoundError(
+            f"Connector '{connector.id}' has no logo file",
+            f"Add its logo ({connector.logo}) beside its catalog file.",
+        )
+    return FileResponse(path, media_type="image/svg+xml")
 
 
 @router.post("/{connector_id}/test", response_model=TestResultPublic)

@@ -40,7 +40,6 @@ from integrations_platform.errors import (
 from integrations_platform.orchestration.assets import partition_key_range
 from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 from integrations_platform.orchestration.status import IntegrationStatus, RunSummary
-from integrations_platform.runner.redaction import Redactor
 from integrations_platform.service import IntegrationView, StreamSelection
 
 router = APIRouter(
@@ -80,6 +79,8 @@ def _public(
     notifications: list[NotificationPublic] | None = None,
 ) -> IntegrationPublic:
     data = view.as_dict()
+    if view.config_error is not None:
+        data["config_error"] = state.paths.scrub(view.config_error)
     dagster = state.settings.dagster_url
     return IntegrationPublic(
         **data,
@@ -111,7 +112,9 @@ def run_connection_test(
     connector = state.service.catalog.get(connector_id)
     clean = validate_config(connector, config)
     result = test_connection(connector, clean, state.settings, state.environ)
-    return TestResultPublic(**result.as_dict())
+    data = result.as_dict()
+    data.update(message=state.paths.scrub(result.message), hint=state.paths.scrub(result.hint))
+    return TestResultPublic(**data)
 
 
 def _list_body(state: PlatformState) -> bytes:
@@ -180,7 +183,7 @@ def get_integration(
     name: str, state: StateDep, _: PrincipalDep, response: Response
 ) -> IntegrationPublic:
     """One integration: settings in clear, secrets only as set / not set."""
-    view = state.service.show(name)
+    view = state.service.show(name, repairable=True)
     reader = state.status_reader_or_none()
     status_ = reader.statuses([state.service.get(name)])[name] if reader else None
     _etag(response, view.version)
@@ -336,16 +339,11 @@ def run_logs(name: str, run_id: str, state: StateDep, _: PrincipalDep) -> list[L
         raise IntegrationNotFoundError(
             f"Integration '{name}' has no run {run_id}", f"List its runs: GET .../{name}/runs."
         )
-    connector = state.service.catalog.get(stored.connector)
-    try:
-        config = state.service.decrypted_config(stored)
-    except PlatformError:
-        config = {}
-    # Lines were redacted when the sync wrote them; this is a second net.
-    redactor = Redactor(str(config[k]) for k in connector.secret_names if config.get(k))
-    return [
-        LogLinePublic(**{**line, "message": redactor.redact(line["message"])}) for line in lines
-    ]
+    # Lines were redacted when the sync wrote them; this is a second net, and the
+    # server's folders are not the reader's business.
+    redact = state.service.redactor(stored).redact
+    scrub = state.paths.scrub
+    return [LogLinePublic(**{**line, "message": scrub(redact(line["message"]))}) for line in lines]
 
 
 @router.get("/{name}/state")

@@ -134,7 +134,14 @@ export class Wizard {
     this.buildForm();
     this.showModal();
     this.goTo(2, { focus: !focusKey });
-    if (focusKey) {
+    if (integration.config_error) {
+      // The stored settings cannot be decrypted: saving a complete set repairs it in place.
+      this.showSummary(
+        `The stored settings cannot be read (${integration.config_error}) ` +
+          "Enter every setting and secret again to repair it; its history and bookmarks are kept.",
+        false,
+      );
+    } else if (focusKey) {
       const key = this.form.fieldFor(focusKey) ? focusKey : `config.${focusKey}`;
       const field = this.form.fieldFor(key);
       if (field) {
@@ -156,7 +163,9 @@ export class Wizard {
   updateTitle() {
     if (this.mode === "edit") {
       this.title.textContent = `Edit ${this.integration.name}`;
-      this.subtitle.textContent = `${this.connector.label} integration. Secrets are never shown: leave them blank to keep them.`;
+      this.subtitle.textContent = this.integration.config_error
+        ? `${this.connector.label} integration. Its stored settings cannot be read: enter them all again.`
+        : `${this.connector.label} integration. Secrets are never shown: leave them blank to keep them.`;
     } else {
       this.title.textContent = this.connector ? `Add a ${this.connector.label} integration` : "Add an integration";
       this.subtitle.textContent = "Four steps: connector, settings, test, review.";

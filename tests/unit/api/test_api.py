@@ -497,12 +497,12 @@ def test_create_with_an_unknown_connector_is_404(client):
         ({"config": {**SF_CONFIG, "instance_url": "acme"}}, "instance_url", "expected a URL"),
         ({"config": {**SF_CONFIG, "client_id": 42}}, "client_id", "expected text, got int"),
         (
-            {"config": {"client_id": "c", "client_secret": "s"}},
+            {"config": {"client_id": "c", "client_secret": "s-secret-value"}},
             "refresh_token",
             "required secret is not set",
         ),
         (
-            {"config": {"client_secret": "s", "refresh_token": "r"}},
+            {"config": {"client_secret": "s-secret-value", "refresh_token": "r-token-value"}},
             "client_id",
             "required setting is missing",
         ),
@@ -700,7 +700,10 @@ def test_a_huge_integer_setting_is_a_422_not_a_500(make_client):
     """BUG: ``math.isnan`` on an int beyond float range raises OverflowError → 500."""
     client = make_client(raise_server_exceptions=False)
     huge = "1" + "0" * 400  # valid JSON; Python parses it as an int
-    config = '{"client_id":"c","client_secret":"s","refresh_token":"r","lookback_window":' + huge
+    config = (
+        '{"client_id":"c","client_secret":"s-secret-value","refresh_token":"r-token-value",'
+        '"lookback_window":' + huge
+    )
     for path, body in [
         (BASE, '{"name":"crm","connector":"salesforce","config":' + config + "}}"),
         (f"{CONNECTORS}/salesforce/test", '{"config":' + config + "}}"),
@@ -796,7 +799,11 @@ def test_create_with_test_validates_before_testing(sandbox_client, sandbox):
 
 def test_saved_integration_test_ok_and_authentication_failure(sandbox_client, sandbox, canary):
     create(sandbox_client, "crm", config=salesforce_config(sandbox))
-    create(sandbox_client, "crm_wrong", config=salesforce_config(sandbox, refresh_token="nope"))
+    create(
+        sandbox_client,
+        "crm_wrong",
+        config=salesforce_config(sandbox, refresh_token="nope-wrong-token"),
+    )
 
     response = sandbox_client.post(f"{BASE}/crm/test")
     assert response.status_code == 200, response.text
@@ -937,9 +944,11 @@ def test_patch_keeps_omitted_and_blank_secrets(sandbox_client, sandbox, platform
     assert (result["ok"], result["reason"]) == (True, "ok"), result
 
     # A new secret replaces the old one.
-    response = sandbox_client.patch(f"{BASE}/crm", json={"config": {"refresh_token": "rotated"}})
+    response = sandbox_client.patch(
+        f"{BASE}/crm", json={"config": {"refresh_token": "rotated-token"}}
+    )
     assert response.status_code == 200, response.text
-    assert stored_config(platform, "crm")["refresh_token"] == "rotated"
+    assert stored_config(platform, "crm")["refresh_token"] == "rotated-token"
     result = sandbox_client.post(f"{BASE}/crm/test").json()
     assert (result["ok"], result["reason"]) == (False, "authentication"), result
 
@@ -980,7 +989,7 @@ def test_patch_with_a_stale_if_match_is_409_and_changes_nothing(client, platform
     for if_match in ('W/"1"', '"1"', "1", 'W/"3"'):
         response = client.patch(
             f"{BASE}/crm",
-            json={"config": {"refresh_token": "new"}, "description": "x"},
+            json={"config": {"refresh_token": "new-token-value"}, "description": "x"},
             headers={"If-Match": if_match},
         )
         error_body(response, 409, "ConcurrentUpdateError")

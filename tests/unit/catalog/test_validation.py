@@ -46,8 +46,8 @@ EVERY_TYPE = ConnectorSpec.model_validate(
     }
 )
 
-SF_VALID = {"client_id": "cid", "client_secret": "csecret", "refresh_token": "rtoken"}
-PG_VALID = {"host": "db", "user": "u", "password": "pw", "database": "d"}
+SF_VALID = {"client_id": "cid", "client_secret": "csecret-value", "refresh_token": "rtoken-value"}
+PG_VALID = {"host": "db", "user": "u", "password": "pw-secret", "database": "d"}
 
 
 def field_errors(connector: ConnectorSpec, values: Any, **kwargs: Any) -> dict[str, str]:
@@ -126,7 +126,7 @@ def test_unknown_field_lists_known_settings() -> None:
     ],
 )
 def test_wrong_value_is_reported_on_its_field(name: str, value: Any, fragment: str) -> None:
-    errors = field_errors(EVERY_TYPE, {"token": "t", name: value})
+    errors = field_errors(EVERY_TYPE, {"token": "token-value", name: value})
     assert set(errors) == {name}
     assert fragment in errors[name]
 
@@ -230,7 +230,7 @@ def test_a_config_that_is_not_a_mapping() -> None:
     ],
 )
 def test_datetimes_are_normalised(given: Any, stored: str) -> None:
-    result = validate_config(EVERY_TYPE, {"token": "t", "since": given})
+    result = validate_config(EVERY_TYPE, {"token": "token-value", "since": given})
     assert result["since"] == stored
 
 
@@ -243,7 +243,7 @@ def test_datetimes_are_normalised(given: Any, stored: str) -> None:
     ],
 )
 def test_dates_are_normalised(given: Any, stored: str) -> None:
-    assert validate_config(EVERY_TYPE, {"token": "t", "day": given})["day"] == stored
+    assert validate_config(EVERY_TYPE, {"token": "token-value", "day": given})["day"] == stored
 
 
 # -- updates (existing=) ---------------------------------------------------------------
@@ -270,14 +270,14 @@ def test_update_blank_secret_keeps_the_stored_secret(blank: Any) -> None:
     result = validate_config(
         SALESFORCE, {"client_secret": blank, "refresh_token": blank}, existing=EXISTING
     )
-    assert result["client_secret"] == "csecret"
-    assert result["refresh_token"] == "rtoken"
+    assert result["client_secret"] == "csecret-value"
+    assert result["refresh_token"] == "rtoken-value"
 
 
 def test_update_new_secret_replaces_the_stored_one() -> None:
-    result = validate_config(SALESFORCE, {"client_secret": "new"}, existing=EXISTING)
-    assert result["client_secret"] == "new"
-    assert result["refresh_token"] == "rtoken"
+    result = validate_config(SALESFORCE, {"client_secret": "new-secret"}, existing=EXISTING)
+    assert result["client_secret"] == "new-secret"
+    assert result["refresh_token"] == "rtoken-value"
 
 
 def test_update_none_non_secret_is_removed() -> None:
@@ -339,3 +339,50 @@ def test_effective_config_stored_values_win_over_defaults() -> None:
 def test_effective_config_ignores_stored_none() -> None:
     config = effective_config(POSTGRES, {**PG_VALID, "port": None})
     assert config["port"] == 5432
+
+
+# -- bounds every setting obeys ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("ab", "is 2 characters long; a secret needs at least 8"),
+        ("30", "is 2 characters long; a secret needs at least 8"),
+        ("1234567", "is 7 characters long"),
+        ("token\0value", "control character (U+0000) at position 6"),
+        ("token\x1bvalue", "control character (U+001B)"),
+        ("token-\ud800-value", "lone surrogate"),
+        ("x" * (16 * 1024 + 1), "is 16,385 bytes long; a setting holds at most 16 KiB"),
+        ("é" * (8 * 1024 + 1), "is 16,386 bytes long"),
+    ],
+    ids=["two-chars", "digits", "seven", "nul", "escape", "surrogate", "too-long", "too-long-utf8"],
+)
+def test_secret_values_out_of_bounds_are_refused(value: str, message: str) -> None:
+    errors = field_errors(SALESFORCE, {**SF_VALID, "client_secret": value})
+    assert set(errors) == {"client_secret"}
+    assert message in errors["client_secret"]
+    assert f"'{value}'" not in errors["client_secret"]  # never echoed
+    if len(value) > 2:
+        assert value not in errors["client_secret"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["12345678", "ab'c\"d\\e", "multi\nline\r\n\tkey-----", "x" * (16 * 1024), "xü😀-token"],
+    ids=["digits-8", "quotes", "newlines", "at-the-limit", "unicode"],
+)
+def test_secrets_within_bounds_are_accepted(value: str) -> None:
+    assert (
+        validate_config(SALESFORCE, {**SF_VALID, "client_secret": value})["client_secret"] == value
+    )
+
+
+def test_the_same_bounds_hold_for_plain_settings_and_list_items() -> None:
+    errors = field_errors(
+        EVERY_TYPE, {"token": "token-value", "text": "a\0b", "tags": ["ok", "bad\x07"]}
+    )
+    assert "control character (U+0000)" in errors["text"]
+    assert "control character (U+0007)" in errors["tags"]
+    # A short plain (non-secret) value is fine: only secrets need the minimum length.
+    assert validate_config(EVERY_TYPE, {"token": "token-value", "text": "ab"})["text"] == "ab"

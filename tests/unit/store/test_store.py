@@ -20,7 +20,13 @@ from integrations_platform.errors import (
 )
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import PROJECT_ROOT
-from integrations_platform.store import ConfigStore, KeyRing, StoredIntegration, generate_key
+from integrations_platform.store import (
+    ConfigStore,
+    KeyRing,
+    StoredIntegration,
+    generate_key,
+    key_fingerprint,
+)
 
 CATALOG_DIR = PROJECT_ROOT / "connector_catalog"
 ENV = "INTEGRATIONS_ENCRYPTION_KEYS"
@@ -244,7 +250,9 @@ def test_wrong_key_fails_and_overwrites_nothing(env: Env) -> None:
     with pytest.raises(DecryptionError, match=ENV):
         env.service.update("acme_sf", {"client_id": "other"})
     with pytest.raises(DecryptionError, match=ENV):
-        env.service.update("acme_sf", {"client_secret": "new", "refresh_token": "new"})
+        env.service.update(
+            "acme_sf", {"client_secret": "new-secret", "refresh_token": "new-token-value"}
+        )
     assert env.raw("acme_sf") == before
 
     env.keys.value = env.key_a
@@ -286,7 +294,7 @@ def test_rotation(env: Env) -> None:
     assert env.service.show("one").secrets == {"client_secret": True, "refresh_token": True}
     assert env.service.decrypted_config(env.service.get("two")) == PG_CONFIG
 
-    assert env.service.rotate_keys() == 2
+    assert env.service.rotate_keys().rotated == 2
     for name in ("one", "two"):
         ciphertext, version = env.raw(name)
         assert ciphertext != before[name][0]
@@ -301,16 +309,91 @@ def test_rotation(env: Env) -> None:
 
     # Rotating again has nothing left to do.
     env.keys.value = f"{env.key_b},{env.key_a}"
-    assert env.service.rotate_keys() == 0
+    assert env.service.rotate_keys().rotated == 0
 
 
 def test_rotation_without_the_old_key_changes_nothing(env: Env) -> None:
     add_salesforce(env, "one")
     before = env.raw("one")
     env.keys.value = env.key_b
-    with pytest.raises(DecryptionError, match=ENV):
-        env.service.rotate_keys()
+    rotation = env.service.rotate_keys()
+    assert rotation.rotated == 0 and rotation.unreadable == ("one",)
     assert env.raw("one") == before
+
+
+def test_rotation_rotates_every_readable_row_and_names_the_unreadable(env: Env) -> None:
+    add_salesforce(env, "one")
+    add_salesforce(env, "two")
+    add_salesforce(env, "three")
+    env.set_raw_ciphertext("two", b"tampered")
+    tampered = env.raw("two")
+    env.keys.value = f"{env.key_b},{env.key_a}"
+
+    rotation = env.service.rotate_keys()
+
+    assert rotation.rotated == 2 and rotation.unreadable == ("two",)
+    assert env.raw("two") == tampered
+    env.keys.value = env.key_b
+    for name in ("one", "three"):
+        assert env.service.decrypted_config(env.service.get(name)) == SF_CONFIG
+        assert env.service.get(name).key_fingerprint == key_fingerprint(env.key_b)
+
+
+def test_rows_record_the_fingerprint_of_their_key(env: Env) -> None:
+    add_salesforce(env, "one")
+    assert env.service.get("one").key_fingerprint == key_fingerprint(env.key_a)
+    assert env.store.key_fingerprints() == {key_fingerprint(env.key_a): 1}
+    # The fingerprint names the key without revealing it.
+    assert env.key_a not in key_fingerprint(env.key_a)
+    env.keys.value = env.key_b
+    with pytest.raises(DecryptionError) as info:
+        env.service.show("one")
+    assert f"fingerprint is {key_fingerprint(env.key_a)}" in str(info.value)
+    assert env.key_a not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["tampered", "copied", "wrong_key", "not_a_mapping", "not_json"],
+)
+def test_an_unreadable_row_is_repaired_in_place_by_a_complete_config(env: Env, damage: str) -> None:
+    add_salesforce(env, "one")
+    add_salesforce(env, "other")
+    original = env.service.get("one")
+    ring = KeyRing([env.key_a])
+    broken = {
+        "tampered": b"gAAAAA-not-a-token",
+        "copied": env.raw("other")[0],
+        "wrong_key": KeyRing([env.key_b]).encrypt(original.id, SF_CONFIG),
+        "not_a_mapping": ring._primary.encrypt(
+            json.dumps({"v": 1, "integration_id": original.id, "config": ["x"]}).encode()
+        ),
+        "not_json": ring._primary.encrypt(b"\xff not json"),
+    }[damage]
+    env.set_raw_ciphertext("one", broken)
+    with pytest.raises(DecryptionError) as info:
+        env.service.show("one")
+    assert "integrations update one --config FILE" in info.value.instruction
+
+    # Incomplete: refused field by field, and nothing changes.
+    with pytest.raises(DecryptionError) as refused:
+        env.service.update("one", {"client_id": "new-id", "client_secret": "new-secret-1"})
+    assert isinstance(refused.value, ConfigurationError)
+    assert set(refused.value.field_errors) == {"refresh_token"}
+    assert env.raw("one")[0] == broken
+
+    repaired_config = {**SF_CONFIG, "client_secret": "re-entered-secret"}
+    view = env.service.update("one", repaired_config)
+
+    after = env.service.get("one")
+    assert (after.id, after.name, after.created_at) == (
+        original.id,
+        original.name,
+        original.created_at,
+    )
+    assert view.secrets == {"client_secret": True, "refresh_token": True}
+    assert env.service.decrypted_config(after) == repaired_config
+    assert after.key_fingerprint == key_fingerprint(env.key_a)
 
 
 def test_ciphertext_copied_to_another_row_does_not_decrypt(env: Env) -> None:
@@ -318,7 +401,7 @@ def test_ciphertext_copied_to_another_row_does_not_decrypt(env: Env) -> None:
     env.service.add(
         "salesforce",
         "attacker",
-        {**SF_CONFIG, "client_secret": "other", "refresh_token": "other"},
+        {**SF_CONFIG, "client_secret": "other-secret", "refresh_token": "other-token"},
     )
     stolen, _ = env.raw("victim")
     env.set_raw_ciphertext("attacker", stolen)
@@ -342,11 +425,13 @@ def test_failing_update_writes_nothing(env: Env) -> None:
     add_salesforce(env)
     before = env.raw("acme_sf")
     with pytest.raises(ConfigurationError) as info:
-        env.service.update("acme_sf", {"lookback_window": "one hour", "client_secret": "new"})
+        env.service.update(
+            "acme_sf", {"lookback_window": "one hour", "client_secret": "new-secret"}
+        )
     assert set(info.value.field_errors) == {"lookback_window"}
     assert env.raw("acme_sf") == before
     with pytest.raises(ConfigurationError) as info:
-        env.service.update("acme_sf", {"client_secret": "new"}, schedule="every hour")
+        env.service.update("acme_sf", {"client_secret": "new-secret"}, schedule="every hour")
     assert set(info.value.field_errors) == {"schedule"}
     assert env.raw("acme_sf") == before
     stored = env.service.get("acme_sf")
