@@ -68,10 +68,11 @@ def partition_key_range(
             field_errors={"to": "before 'from'"},
         )
     monthly = connector.partitioning == "monthly"
-    keys = tuple(
+    first, last = (
         (d.replace(day=1) if monthly else d).isoformat()
         for d in (start.astimezone(UTC).date(), end.astimezone(UTC).date())
     )
+    keys = (first, last)
     valid = partitions.get_partition_keys()
     for field, key in zip(("from", "to"), keys, strict=True):
         if key not in valid:
@@ -120,7 +121,7 @@ def build_integration_assets(
     )
     def _sync(
         context: dg.AssetExecutionContext, config: SyncConfig, meltano: MeltanoResource
-    ) -> Iterator[dg.MaterializeResult]:
+    ) -> Iterator[dg.MaterializeResult[None]]:
         selected = [
             stream for key, stream in stream_by_key.items() if key in context.selected_asset_keys
         ]

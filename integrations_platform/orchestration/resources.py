@@ -24,7 +24,8 @@ from integrations_platform.settings import ENV_ENCRYPTION_KEYS, Settings
 from integrations_platform.store import ConfigStore, KeyRing
 
 
-class MeltanoResource(dg.ConfigurableResource):
+# Generic only in the value a resource factory yields; a ConfigurableResource is its own.
+class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Runs integrations' syncs with Meltano.
 
     Example::
@@ -47,7 +48,7 @@ class MeltanoResource(dg.ConfigurableResource):
         streams: Sequence[dict[str, object]],
         *,
         full_refresh: bool = False,
-    ) -> Iterator[dg.MaterializeResult]:
+    ) -> Iterator[dg.MaterializeResult[None]]:
         """Sync ``streams`` of ``integration``, each stream on its own.
 
         A stream that fails does not stop the others: the ones that succeeded are
@@ -140,7 +141,7 @@ class MeltanoResource(dg.ConfigurableResource):
         result: SyncResult,
         windows: Sequence[tuple[str, str, str]],
         full_refresh: bool,
-    ) -> Iterator[dg.MaterializeResult]:
+    ) -> Iterator[dg.MaterializeResult[None]]:
         key = dg.AssetKey([integration.name, stream_key_part(stream.name)])
         duration = dg.MetadataValue.float(round(result.duration_s, 3))
         if not windows:
@@ -160,9 +161,11 @@ class MeltanoResource(dg.ConfigurableResource):
         for label, start, end in windows:
             # Without a replication key nothing can be split by window: the stream is
             # loaded whole, and its count is reported on every partition.
-            rows = per_window.get(label, 0) if stream.replication_key else None
-            if rows is None:
-                rows = result.row_counts.get(stream.name, 0)
+            rows = (
+                per_window.get(label, 0)
+                if stream.replication_key
+                else result.row_counts.get(stream.name, 0)
+            )
             context.log_event(
                 dg.AssetMaterialization(
                     asset_key=key,

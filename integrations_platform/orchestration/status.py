@@ -118,6 +118,8 @@ class StatusReader:
         last_success: dict[str, datetime | None] = {}
         for record in records:  # newest first
             name = record.dagster_run.tags.get(INTEGRATION_TAG)
+            if name is None:
+                continue
             if name not in last:
                 last[name] = self._summary(record)
             if (

@@ -90,7 +90,8 @@ def reset_state(
     state = get_state(settings, environ, state_id)
     if stream is None:
         _meltano(settings, environ, "state", "clear", "--force", state_id)
-        return state.get("bookmarks", {})
+        bookmarks: dict[str, Any] = state.get("bookmarks", {})
+        return bookmarks
     removed = {stream: state.get("bookmarks", {}).pop(stream, None)}
     for section in ("versions",):
         state.get(section, {}).pop(stream, None)

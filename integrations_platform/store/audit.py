@@ -1,6 +1,7 @@
 """A record of state resets: who cleared which bookmark, and when."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,13 +19,13 @@ class StateResetRecord(Base):
     integration: Mapped[str] = mapped_column(String(63), index=True)
     stream: Mapped[str | None] = mapped_column(String(200), nullable=True)
     actor: Mapped[str] = mapped_column(String(200))
-    previous_bookmarks: Mapped[dict] = mapped_column(JSON)
+    previous_bookmarks: Mapped[dict[str, Any]] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 def record_reset(
-    store: ConfigStore, integration: str, stream: str | None, actor: str, previous: dict
-) -> dict:
+    store: ConfigStore, integration: str, stream: str | None, actor: str, previous: dict[str, Any]
+) -> dict[str, Any]:
     """Store one reset; returns it as a dict."""
     with store.session() as session:
         row = StateResetRecord(
@@ -35,7 +36,7 @@ def record_reset(
         return _as_dict(row)
 
 
-def list_resets(store: ConfigStore, integration: str) -> list[dict]:
+def list_resets(store: ConfigStore, integration: str) -> list[dict[str, Any]]:
     """Resets of ``integration``, newest first."""
     with store.session() as session:
         rows = session.scalars(
@@ -46,7 +47,7 @@ def list_resets(store: ConfigStore, integration: str) -> list[dict]:
         return [_as_dict(r) for r in rows]
 
 
-def _as_dict(row: StateResetRecord) -> dict:
+def _as_dict(row: StateResetRecord) -> dict[str, Any]:
     return {
         "integration": row.integration,
         "stream": row.stream,

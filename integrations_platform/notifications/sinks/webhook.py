@@ -144,7 +144,8 @@ class FlushResult:
 
 def backoff(attempts: int, base: timedelta = BACKOFF_BASE) -> timedelta:
     """How long to wait after ``attempts`` failed attempts: 30 s, 1 min, 2 min, … 1 h."""
-    return min(base * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+    wait: timedelta = base * (2 ** max(attempts - 1, 0))
+    return min(wait, BACKOFF_MAX)
 
 
 class WebhookSender:
