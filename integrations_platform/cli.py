@@ -36,6 +36,29 @@ def build_service(settings: Settings) -> IntegrationService:
     )
 
 
+def reload_dagster(settings: Settings) -> None:
+    """After a change: reload Dagster's code location, as the API does, so that the
+    change shows in Dagster at once; say so when Dagster cannot be reached."""
+    from integrations_platform.orchestration.client import DagsterClient, DagsterUnavailableError
+
+    try:
+        DagsterClient(settings.dagster_url, timeout_s=RELOAD_TIMEOUT_S).reload()
+    except DagsterUnavailableError as exc:
+        click.echo(
+            f"Dagster was not reloaded ({exc.reason}); the change is saved and shows in "
+            "Dagster when it loads the code location again (at its start, or Deployment → "
+            "Reload in its UI).",
+            err=True,
+        )
+        return
+    click.echo(f"Reloaded Dagster's code location ({settings.dagster_url}).")
+
+
+# A reload of a large code location takes seconds; a webserver that does not answer in
+# this time is reported, and the change is kept either way.
+RELOAD_TIMEOUT_S = 60.0
+
+
 def _fail(message: str) -> None:
     click.echo(f"error: {' '.join(message.split())}", err=True)
     sys.exit(1)
@@ -159,7 +182,8 @@ def add(
 ) -> None:
     """Add integration NAME of CONNECTOR with the settings in --config."""
     config = read_config_file(config_path)
-    view = build_service(get_settings()).add(
+    settings = get_settings()
+    view = build_service(settings).add(
         connector,
         name,
         config,
@@ -170,6 +194,8 @@ def add(
         enabled=not disabled,
     )
     click.echo(f"Added {view.connector} integration '{view.name}' ({len(view.streams)} streams).")
+    if view.enabled:
+        reload_dagster(settings)
 
 
 @main.command("list")
@@ -227,7 +253,8 @@ def update(
 ) -> None:
     """Change integration NAME. Settings left out, and blank secrets, keep their value."""
     config = read_config_file(config_path) if config_path else None
-    view = build_service(get_settings()).update(
+    settings = get_settings()
+    view = build_service(settings).update(
         name,
         config,
         streams=_streams(streams),
@@ -236,6 +263,8 @@ def update(
         destination=destination,
     )
     click.echo(f"Updated '{view.name}' (version {view.version}).")
+    if view.enabled:
+        reload_dagster(settings)
 
 
 @main.command()
@@ -244,12 +273,15 @@ def update(
 @handle_errors
 def remove(name: str, yes: bool) -> None:
     """Remove integration NAME and its stored config."""
-    service = build_service(get_settings())
+    settings = get_settings()
+    service = build_service(settings)
     service.get(name)
     if not yes and not click.confirm(f"Remove integration '{name}' and its config?"):
         _fail("not removed")
-    service.remove(name)
+    removed = service.remove(name)
     click.echo(f"Removed '{name}'.")
+    if removed.enabled:
+        reload_dagster(settings)
 
 
 @main.command()
@@ -257,8 +289,10 @@ def remove(name: str, yes: bool) -> None:
 @handle_errors
 def enable(name: str) -> None:
     """Enable integration NAME (its assets and schedule come back)."""
-    build_service(get_settings()).set_enabled(name, True)
+    settings = get_settings()
+    build_service(settings).set_enabled(name, True)
     click.echo(f"Enabled '{name}'.")
+    reload_dagster(settings)
 
 
 @main.command()
@@ -266,8 +300,10 @@ def enable(name: str) -> None:
 @handle_errors
 def disable(name: str) -> None:
     """Disable integration NAME (its assets and schedule go away; config is kept)."""
-    build_service(get_settings()).set_enabled(name, False)
+    settings = get_settings()
+    build_service(settings).set_enabled(name, False)
     click.echo(f"Disabled '{name}'.")
+    reload_dagster(settings)
 
 
 @main.command()

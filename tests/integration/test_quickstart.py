@@ -5,13 +5,14 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
+from integrations_platform.store import ConfigStore
 from tests.integration.helpers import SCHEDULES_QUERY, free_port, start_up, wait_for
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
@@ -46,10 +47,10 @@ class Running:
         return {"Authorization": f"Bearer {token}"}
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
+        """The CLI, as a user in the same folder with the Dagster this `up` started."""
         cli = str(Path(sys.executable).parent / "integrations")
-        return subprocess.run(
-            [cli, *args], env=self.env, cwd=self.cwd, capture_output=True, text=True
-        )
+        env = {**self.env, "INTEGRATIONS_DAGSTER_URL": f"http://127.0.0.1:{self.dagster_port}"}
+        return subprocess.run([cli, *args], env=env, cwd=self.cwd, capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -147,11 +148,42 @@ def test_an_integration_created_through_the_api_appears_and_syncs(running: Runni
     assert not (output / "Account.jsonl").exists()
 
 
+def test_cli_changes_show_in_dagster_without_a_manual_reload(running: Running):
+    config = running.cwd / "crm_cli.yaml"
+    config.write_text(
+        "client_id: sandbox-client\nclient_secret: sandbox-client-secret\n"
+        "refresh_token: sandbox-refresh-token\n"
+    )
+
+    def keys() -> list[str]:
+        return [k for k in running.asset_keys() if k.startswith("crm_cli/")]
+
+    def ok(*args: str) -> str:
+        done = running.cli(*args)
+        assert done.returncode == 0, done.stderr
+        assert "Reloaded Dagster's code location" in done.stdout, done.stdout + done.stderr
+        return done.stdout
+
+    ok("add", "salesforce", "crm_cli", "--config", str(config), "--streams", "Account")
+    assert keys() == ["crm_cli/Account"]
+    ok("update", "crm_cli", "--streams", "Account,Contact")
+    assert keys() == ["crm_cli/Account", "crm_cli/Contact"]
+    ok("disable", "crm_cli")
+    assert keys() == []
+    ok("enable", "crm_cli")
+    assert keys() == ["crm_cli/Account", "crm_cli/Contact"]
+    ok("remove", "crm_cli", "--yes")
+    assert keys() == []
+
+
 def test_run_workers_use_the_integrations_pinned_by_the_code_server(running: Running):
-    # Disabled after the code server loaded it (the CLI does not reload Dagster): the
-    # run worker must build the same definitions from the pinned rows.
-    disabled = running.cli("disable", "demo_salesforce")
-    assert disabled.returncode == 0, disabled.stderr
+    # Disabled in the store after the code server loaded it, with no reload: the run
+    # worker must build the same definitions from the pinned rows.
+    store = ConfigStore.open(f"sqlite:///{running.home / 'integrations.db'}")
+    try:
+        store.update("demo_salesforce", lambda current: replace(current, enabled=False))
+    finally:
+        store.close()
     client = DagsterGraphQLClient("127.0.0.1", port_number=running.dagster_port)
     run_id = client.submit_job_execution(
         "demo_salesforce_sync_job",

@@ -25,6 +25,7 @@ SF_CONFIG = {
     "instance_url": "https://acme.my.salesforce.com",
 }
 ENV_KEYS = "INTEGRATIONS_ENCRYPTION_KEYS"
+NO_DAGSTER = "http://127.0.0.1:9"
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Cli:
         environment: dict[str, str | None] = {
             "INTEGRATIONS_HOME": str(self.home),
             ENV_KEYS: self.key,
+            # No Dagster here (port 9 is closed): changes say they were not reloaded.
+            "INTEGRATIONS_DAGSTER_URL": NO_DAGSTER,
         }
         environment.update(env)
         try:
@@ -540,3 +543,17 @@ def test_update_with_a_wrong_type_changes_nothing(added: Cli) -> None:
     assert "quota_percent_total" in line
     assert added.stored_config("acme") == SF_CONFIG
     assert added.show("acme")["version"] == 1
+
+
+def test_changes_say_when_dagster_could_not_be_reloaded(cli: Cli) -> None:
+    added = cli.ok("add", "salesforce", "acme", "--config", cli.write("sf.json", SF_CONFIG))
+    assert "Added salesforce integration 'acme'" in added.stdout
+    assert f"Dagster at {NO_DAGSTER} cannot be reached" in added.stderr
+    assert "the change is saved" in added.stderr
+    for command in (("disable", "acme"), ("enable", "acme"), ("remove", "acme", "--yes")):
+        assert "Dagster was not reloaded" in cli.ok(*command).stderr
+    # A disabled integration has nothing in Dagster: adding one does not reload.
+    quiet = cli.ok(
+        "add", "salesforce", "off", "--config", cli.write("o.json", SF_CONFIG), "--disabled"
+    )
+    assert quiet.stderr == ""
