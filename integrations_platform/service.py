@@ -282,16 +282,8 @@ class IntegrationService:
             except DecryptionError as unreadable:
                 if config is None:
                     raise
-                stored_config = None  # only a complete config can repair the row
-                try:
-                    validate_config(connector, config)
-                except ConfigurationError as exc:
-                    raise IncompleteRepairError(
-                        f"{unreadable.reason}; a new config replaces it only when it is "
-                        f"complete (missing or invalid: {', '.join(sorted(exc.field_errors))})",
-                        unreadable.instruction,
-                        field_errors=exc.field_errors,
-                    ) from None
+                _repair_config(connector, config, unreadable)  # complete, or refused
+                stored_config = None
             clean = stored_config or {}
             if config is not None:
                 try:
@@ -329,6 +321,24 @@ class IntegrationService:
 
         updated = self.store.update(name, change, expected_version=expected_version)
         return _view(updated, result["config"], result["connector"])
+
+    def config_to_test(
+        self, name: str, edits: Mapping[str, Any] | None = None
+    ) -> tuple[ConnectorSpec, dict[str, Any]]:
+        """The config a connection test of ``name`` uses: the stored one, with ``edits``
+        merged as :meth:`update` would (nothing is stored). An unreadable stored config
+        is replaced by ``edits`` when they are complete, as a repair would."""
+        stored = self.store.get(name)
+        connector = self.catalog.get(stored.connector)
+        try:
+            current = self.decrypted_config(stored)
+        except DecryptionError as unreadable:
+            if not edits:
+                raise
+            return connector, _repair_config(connector, edits, unreadable)
+        if not edits:
+            return connector, current
+        return connector, validate_config(connector, edits, existing=current)
 
     def set_enabled(
         self, name: str, enabled: bool, *, expected_version: int | None = None
@@ -428,6 +438,21 @@ class IntegrationService:
                 "two streams differ only in punctuation and would share one Dagster asset"
             )
         return [_with_catalog_defaults(connector, s) for s in selected]
+
+
+def _repair_config(
+    connector: ConnectorSpec, config: Mapping[str, Any], unreadable: DecryptionError
+) -> dict[str, Any]:
+    """``config`` as the replacement of an unreadable one: it must be complete."""
+    try:
+        return validate_config(connector, config)
+    except ConfigurationError as exc:
+        raise IncompleteRepairError(
+            f"{unreadable.reason}; a new config replaces it only when it is complete "
+            f"(missing or invalid: {', '.join(sorted(exc.field_errors))})",
+            unreadable.instruction,
+            field_errors=exc.field_errors,
+        ) from None
 
 
 def _stream_kwargs(stored: Mapping[str, Any]) -> dict[str, Any]:

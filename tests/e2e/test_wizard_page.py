@@ -7,6 +7,7 @@ import re
 import uuid
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from integrations_platform.notifications import NotificationService, NotificationSettings
@@ -562,3 +563,48 @@ def _fix_the_token_from_its_notification(
     assert stored["settings_field"] == "refresh_token"
     assert new_token not in page.content()
     assert not any(new_token in value for value in input_values(page))
+
+
+def test_an_unreadable_integration_is_repaired_from_its_edit_form(
+    page: Page, stack: Stack, artifacts
+) -> None:
+    stack.delete_all()
+    before = stack.create("damaged")
+    # The stored config can no longer be decrypted (a lost key, a tampered row).
+    engine = sa.create_engine(stack.database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE integrations SET config_ciphertext = :c WHERE name = 'damaged'"),
+            {"c": b"tampered"},
+        )
+    engine.dispose()
+
+    sign_in(page, stack.api_url, stack.token)
+    page.locator('tr[data-name="damaged"]').get_by_role("button", name="Edit damaged").click()
+    wizard = page.get_by_role("dialog", name="Edit damaged")
+    expect(wizard).to_be_visible()
+    expect(wizard.locator("#wizard-form-summary")).to_contain_text("cannot be read")
+    expect(wizard.locator("#wizard-form-summary")).to_contain_text("bookmarks are kept")
+    screenshot(page, artifacts, "wizard-repair")
+    assert_accessible(page, "wizard in repair mode")
+
+    # No secret is set any more: the form asks for them before anything is sent.
+    wizard.get_by_label("Client ID").fill(CLIENT_ID)
+    wizard.get_by_role("button", name="Next", exact=True).click()
+    for key in ("client_secret", "refresh_token"):
+        expect(wizard.locator(f'[data-field="config.{key}"]')).to_contain_text("Required.")
+    assert stack.api("GET", "/api/v1/integrations/damaged").json()["config_error"]
+
+    wizard.get_by_label("Client Secret").fill(stack.client_secret)
+    wizard.get_by_label("Refresh Token").fill(stack.refresh_token)
+    wizard.get_by_role("button", name="Next", exact=True).click()
+    wizard.get_by_role("button", name="Test connection").click()
+    expect(wizard.locator("#test-result .result")).to_have_attribute("data-ok", "true")
+    wizard.get_by_role("button", name="Next: review").click()
+    wizard.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#wizard")).to_be_hidden()
+
+    repaired = stack.api("GET", "/api/v1/integrations/damaged").json()
+    assert repaired["id"] == before["id"] and repaired["config_error"] is None
+    assert repaired["secrets"] == {"client_secret": "set", "refresh_token": "set"}
+    assert stack.api("POST", "/api/v1/integrations/damaged/test").json()["ok"] is True

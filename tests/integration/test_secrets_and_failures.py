@@ -1,10 +1,14 @@
 """Secrets never leave a sync; failures say what went wrong, redacted."""
 
+import os
+
 import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from integrations_platform.keys import state_id
 from integrations_platform.runner.redaction import MASK
+from integrations_platform.runner.state import get_state
 from integrations_platform.settings import PROJECT_ROOT
 from tests.conftest import salesforce_config
 from tests.integration.helpers import (
@@ -13,6 +17,7 @@ from tests.integration.helpers import (
     postgres_tables_containing,
     rows_by_asset,
 )
+from tests.integration.test_awkward_secrets import spellings
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
 
@@ -70,8 +75,11 @@ def test_canary_secret_appears_nowhere_after_good_and_failed_runs(
     assert all(canary not in c for c in run_configs)
     # Files: Dagster's home (event log, compute logs), the platform's home (config
     # database, outputs, run scratch), the Meltano project (system dirs, state).
-    for root in (dagster_home, platform.home, PROJECT_ROOT / "meltano"):
-        assert files_containing(root, canary) == [], root
+    for name, form in spellings(canary).items():
+        assert form not in serialized, name
+        assert all(form not in c for c in run_configs), name
+        for root in (dagster_home, platform.home, PROJECT_ROOT / "meltano"):
+            assert files_containing(root, form) == [], (name, root)
     # The config database holds the secret only encrypted.
     engine = sa.create_engine(platform.settings.database_url)
     with engine.connect() as conn:
@@ -83,3 +91,28 @@ def test_canary_secret_appears_nowhere_after_good_and_failed_runs(
         assert postgres_tables_containing(platform.settings.database_url, canary) == []
     # No per-run Meltano directory (with its resolved config file) is left behind.
     assert list((platform.home / "runs").iterdir()) == []
+
+
+def test_a_repaired_integration_keeps_its_id_and_bookmarks(platform, sandbox, dagster_home):
+    platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date="2024-01-01")
+    with platform.dagster_instance(dagster_home) as instance:
+        assert rows_by_asset(materialize(platform, "crm", instance))["Account"] == 30
+        before = platform.service.get("crm")
+        bookmarks = get_state(platform.settings, os.environ, state_id("crm", before.id))
+        assert bookmarks.get("bookmarks")
+        with platform.service.store.engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE integrations SET config_ciphertext = :c WHERE name = 'crm'"),
+                {"c": b"tampered"},
+            )
+        failed = materialize(platform, "crm", instance, raise_on_error=False)
+        assert not failed.success
+
+        platform.service.update("crm", salesforce_config(sandbox))
+
+        after = platform.service.get("crm")
+        assert after.id == before.id
+        assert get_state(platform.settings, os.environ, state_id("crm", after.id)) == bookmarks
+        again = materialize(platform, "crm", instance)
+    # Incremental from the kept bookmark: only the record at the bookmark is read again.
+    assert rows_by_asset(again) == {"Account": 1, "Contact": 1, "Opportunity": 1}

@@ -112,8 +112,12 @@ def run_connection_test(
     connector = state.service.catalog.get(connector_id)
     clean = validate_config(connector, config)
     result = test_connection(connector, clean, state.settings, state.environ)
-    data = result.as_dict()
-    data.update(message=state.paths.scrub(result.message), hint=state.paths.scrub(result.hint))
+    return _test_result(state, result.as_dict())
+
+
+def _test_result(state: PlatformState, data: dict[str, Any]) -> TestResultPublic:
+    """A connection test's result as shown: without the server's folders."""
+    data.update(message=state.paths.scrub(data["message"]), hint=state.paths.scrub(data["hint"]))
     return TestResultPublic(**data)
 
 
@@ -256,13 +260,9 @@ def test_integration(
     Nothing is stored."""
     from integrations_platform.runner.connection_test import test_connection
 
-    stored = state.service.get(name)
-    connector = state.service.catalog.get(stored.connector)
-    config = state.service.decrypted_config(stored)
-    if body is not None and body.config:
-        config = validate_config(connector, body.config, existing=config)
+    connector, config = state.service.config_to_test(name, body.config if body else None)
     result = test_connection(connector, config, state.settings, state.environ)
-    return TestResultPublic(**result.as_dict())
+    return _test_result(state, result.as_dict())
 
 
 def _launch(

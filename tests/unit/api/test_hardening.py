@@ -112,3 +112,18 @@ def test_an_unreadable_integration_is_shown_for_repair_and_repaired_by_patch(cli
     assert "config_error" not in client.get(f"{BASE}/crm").json() or (
         client.get(f"{BASE}/crm").json()["config_error"] is None
     )
+
+
+def test_testing_edits_of_an_unreadable_integration_needs_a_complete_config(client, platform):
+    assert _create(client).status_code == 201
+    _tamper(platform, "crm")
+    error_body(client.post(f"{BASE}/crm/test"), 409, "DecryptionError")
+    partial = client.post(f"{BASE}/crm/test", json={"config": {"client_id": "x"}})
+    assert set(error_body(partial, 422, "IncompleteRepairError")["field_errors"]) == {
+        "client_secret",
+        "refresh_token",
+    }
+    tested = client.post(f"{BASE}/crm/test", json={"config": SF_CONFIG})
+    assert tested.status_code == 200, tested.text
+    assert tested.json()["reason"] != "configuration"  # the complete config was tested
+    assert platform.service.get("crm").config_ciphertext == b"tampered"  # nothing stored
