@@ -56,15 +56,15 @@ def apply_run_queue(
 ) -> dict[str, int]:
     """Migrate the Dagster instance at ``dagster_home`` and write the pool limits."""
     import dagster as dg
-    from dagster._core.instance.ref import InstanceRef
 
+    from integrations_platform.dagster_private import instance_ref_from_dir
     from integrations_platform.orchestration.run_queue import apply_pool_limits
 
     # dagster.yaml names the storage URL by variable; give the instance the URL itself
     # rather than putting it into this process's environment.
     url = environ.get(ENV_DAGSTER_DATABASE_URL) or settings.dagster_database_url
     overrides = {"storage": {"postgres": {"postgres_url": url}}} if url else None
-    ref = InstanceRef.from_dir(str(dagster_home), overrides=overrides)
+    ref = instance_ref_from_dir(str(dagster_home), overrides)
     # Dagster creates its tables and pool rows with plain inserts: processes preparing
     # one database at once (replicas starting together) take turns.
     with advisory_lock(url, DAGSTER_SETUP_LOCK_ID, variable=ENV_DAGSTER_DATABASE_URL):

@@ -30,8 +30,8 @@ MELTANO_KIND = {
 
 
 def is_valid_cron(expression: str) -> bool:
-    # Dagster's own parser decides what its schedules accept; it has no public import.
-    from dagster._utils.schedules import is_valid_cron_string
+    """Whether Dagster's schedules accept ``expression`` (its own parser decides)."""
+    from integrations_platform.dagster_private import is_valid_cron_string
 
     return is_valid_cron_string(expression)
 

@@ -14,6 +14,7 @@ import dagster as dg
 from sqlalchemy.exc import DBAPIError
 
 from integrations_platform.catalog import Catalog, load_catalog
+from integrations_platform.dagster_private import definitions_load_context
 from integrations_platform.orchestration.assets import build_integration_assets
 from integrations_platform.orchestration.constants import (
     CONNECTOR_TAG,
@@ -104,16 +105,11 @@ def load_integration_snapshots(settings: Settings) -> list[IntegrationSnapshot]:
 
 def load_definitions(settings: Settings) -> dg.Definitions:
     """Definitions for this process: from the store, or from the code server's pin."""
-    # Dagster exports no public handle on the load context; this is the one place the
-    # platform reaches into a private module.
-    from dagster._core.definitions.definitions_load_context import (
-        DefinitionsLoadContext,
-        DefinitionsLoadType,
-    )
-
-    context = DefinitionsLoadContext.get()
+    # Dagster exports no public handle on the load context (see dagster_private).
+    loading = definitions_load_context()
+    context = loading.Context.get()
     pin: str | None = None
-    if context.load_type == DefinitionsLoadType.RECONSTRUCTION:
+    if context.load_type == loading.LoadType.RECONSTRUCTION:
         pinned = context.reconstruction_metadata.get(RECONSTRUCTION_KEY)
         pin = pinned if isinstance(pinned, str) else None
     if pin is None:

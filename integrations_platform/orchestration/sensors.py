@@ -25,6 +25,7 @@ import dagster as dg
 from sqlalchemy import Engine
 
 from integrations_platform.catalog import load_catalog
+from integrations_platform.dagster_private import instigation
 from integrations_platform.errors import PlatformError
 from integrations_platform.notifications.checks import (
     find_misconfigurations,
@@ -214,13 +215,7 @@ def pause_schedule(
 ) -> tuple[bool, str]:
     """Stop the integration's schedule in Dagster's schedule storage, as the UI's toggle
     does; returns whether it is stopped, and how."""
-    from dagster._core.scheduler.instigation import (
-        InstigatorState,
-        InstigatorStatus,
-        InstigatorType,
-        ScheduleInstigatorData,
-    )
-
+    states = instigation()
     origin = _schedule_origin(run, integration)
     if origin is None:
         return False, "the run was launched outside a code location, so its schedule is unknown"
@@ -229,27 +224,26 @@ def pause_schedule(
     if stored is None:
         # A schedule running by default has no stored state until it is toggled.
         instance.add_instigator_state(
-            InstigatorState(
+            states.InstigatorState(
                 origin,
-                InstigatorType.SCHEDULE,
-                InstigatorStatus.STOPPED,
-                ScheduleInstigatorData(cron_schedule=cron, start_timestamp=None),
+                states.InstigatorType.SCHEDULE,
+                states.InstigatorStatus.STOPPED,
+                states.ScheduleInstigatorData(cron_schedule=cron, start_timestamp=None),
             )
         )
-    elif stored.status != InstigatorStatus.STOPPED:
+    elif stored.status != states.InstigatorStatus.STOPPED:
         instance.stop_schedule(origin_id, selector_id, None)
     return True, f"Dagster schedule '{integration}_schedule' stopped"
 
 
 def schedule_running(instance: dg.DagsterInstance, run: dg.DagsterRun, integration: str) -> bool:
     """Whether the integration's schedule runs (not stopped in schedule storage)."""
-    from dagster._core.scheduler.instigation import InstigatorStatus
-
+    stopped = instigation().InstigatorStatus.STOPPED
     origin = _schedule_origin(run, integration)
     if origin is None:
         return False
     stored = instance.get_instigator_state(origin.get_id(), origin.get_selector().get_id())
-    return stored is None or stored.status != InstigatorStatus.STOPPED
+    return stored is None or stored.status != stopped
 
 
 # -- the sensors ------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def _ts(value: float | None) -> datetime | None:
 
 def next_tick(cron: str, now: datetime | None = None) -> datetime | None:
     """The schedule's next tick after ``now`` (UTC)."""
-    from dagster._utils.schedules import cron_string_iterator
+    from integrations_platform.dagster_private import cron_string_iterator
 
     start = (now or datetime.now(UTC)).timestamp()
     try:
