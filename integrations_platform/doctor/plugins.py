@@ -1,0 +1,139 @@
+"""The connector catalog and the installed Meltano plugins."""
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.engine import make_url
+
+from integrations_platform.databases import redacted
+from integrations_platform.doctor.report import Check
+from integrations_platform.doctor.support import (
+    MIGRATE,
+    DoctorState,
+    _engine,
+    _existing_ancestor,
+    _missing_schema,
+    _plugin_problem,
+    _reach_fix,
+    _unreachable,
+    _url_source,
+)
+from integrations_platform.errors import PlatformError
+from integrations_platform.settings import (
+    ENV_CATALOG_DIR,
+    ENV_MELTANO_DATABASE_URI,
+    ENV_MELTANO_PROJECT,
+)
+
+
+class PluginChecks(DoctorState):
+    """The connector catalog and the installed Meltano plugins."""
+
+    # -- Meltano
+
+    def meltano_state(self) -> Check:
+        name = "meltano state"
+        url = self.settings.meltano_database_uri
+        source = _url_source(self.given, ENV_MELTANO_DATABASE_URI)
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            path = Path(parsed.database)
+            if not path.exists():
+                parent = _existing_ancestor(path.parent)
+                if os.access(parent, os.W_OK):
+                    return Check(
+                        name, "ok", f"{path}: not created yet; Meltano creates it on the first sync"
+                    )
+                return Check(
+                    name,
+                    "fail",
+                    f"{path} does not exist and {parent} is not writable",
+                    f"Make {parent} writable for the run workers, or set {source} elsewhere.",
+                )
+        problem = _unreachable(url, self.timeout_s)
+        if problem is not None:
+            return Check(name, "fail", problem, _reach_fix(url, source))
+        engine = _engine(url, self.timeout_s)
+        try:
+            with engine.connect() as connection:
+                missing = _missing_schema(connection, url)
+                if missing:
+                    return Check(name, "fail", f"{redacted(url)}: {missing}", MIGRATE)
+                if "state" not in sa.inspect(connection).get_table_names():
+                    return Check(
+                        name,
+                        "ok",
+                        f"{redacted(url)}: reachable; Meltano creates its tables on the first sync",
+                    )
+                states = connection.execute(sa.text("SELECT count(*) FROM state")).scalar()
+        finally:
+            engine.dispose()
+        return Check(name, "ok", f"{redacted(url)}: reachable, {states} incremental state(s)")
+
+    def connector_catalog(self) -> Check:
+        from integrations_platform.catalog import load_catalog
+
+        name = "connector catalog"
+        try:
+            self.catalog = load_catalog(self.settings.catalog_dir)
+        except PlatformError as exc:
+            return Check(name, "fail", exc.reason, exc.instruction or f"Check {ENV_CATALOG_DIR}.")
+        ids = ", ".join(c.id for c in self.catalog) or "none"
+        return Check(
+            name, "ok", f"{self.settings.catalog_dir}: {len(self.catalog)} connector(s) ({ids})"
+        )
+
+    def meltano_plugins(self) -> Check:
+        from integrations_platform.runner.meltano import meltano_executable
+        from integrations_platform.runner.meltano_project import render_meltano_project
+
+        name = "meltano plugins"
+        project = self.settings.meltano_project_dir
+        meltano_yml = project / "meltano.yml"
+        if not meltano_yml.is_file():
+            return Check(
+                name,
+                "fail",
+                f"no meltano.yml in {project}",
+                f"Set {ENV_MELTANO_PROJECT} to the project's folder (the repository's "
+                "meltano/), or write it there with `integrations meltano-yml --write`.",
+            )
+        if self.catalog is None:
+            return Check(name, "warn", "not checked: the catalog did not load", "")
+        # What the catalog and the destinations need: the rendering of meltano.yml.
+        rendered = render_meltano_project(self.catalog)
+        plugins = yaml.safe_load(rendered)["plugins"]
+        needed = [
+            (kind, plugin["name"], plugin["executable"])
+            for kind in ("extractors", "loaders", "mappers")
+            for plugin in plugins.get(kind, [])
+        ]
+        missing: list[str] = []
+        for kind, plugin, executable in needed:
+            problem = _plugin_problem(project / ".meltano" / kind / plugin / "venv", executable)
+            if problem:
+                missing.append(f"{plugin} ({problem})")
+        stale = meltano_yml.read_text(encoding="utf-8") != rendered
+        install = f"cd {project} && UV_PYTHON_DOWNLOADS=never {meltano_executable()} install"
+        if missing:
+            fix = f"`{install}`."
+            if stale:
+                fix = f"`integrations meltano-yml --write`, then {fix}"
+            return Check(
+                name,
+                "fail",
+                f"{len(missing)} of {len(needed)} plugins not installed in "
+                f"{project / '.meltano'}: {', '.join(missing)}",
+                fix,
+            )
+        if stale:
+            return Check(
+                name,
+                "warn",
+                f"all {len(needed)} plugins installed, but {meltano_yml} differs from the "
+                "catalog's rendering",
+                f"`integrations meltano-yml --write`, then `{install}`.",
+            )
+        return Check(name, "ok", f"all {len(needed)} plugins installed in {project / '.meltano'}")
