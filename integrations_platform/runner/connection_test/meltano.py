@@ -1,0 +1,373 @@
+"""Any connector, through ``meltano config test`` with the environment a sync gets."""
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from integrations_platform.catalog import ConnectorSpec
+from integrations_platform.errors import PlatformError
+from integrations_platform.runner.connection_test.result import (
+    ConnectionTestResult,
+    Reason,
+    _Builder,
+)
+from integrations_platform.runner.logs import parse_line
+from integrations_platform.runner.meltano import (
+    SyncRequest,
+    SyncStream,
+    make_sys_dir,
+    prepare_sync,
+    stop_process_group,
+)
+from integrations_platform.settings import Settings
+
+# What the meltano strategy hands the tap: an early start date (so that an incremental
+# stream has a record to show), one catalog stream, or every stream of a dynamic catalog.
+_TEST_START_DATE = "2000-01-01T00:00:00Z"
+_TEST_ID = "connection-test"
+_ALL_STREAMS = "*"
+_MAX_MESSAGE = 500
+_TAIL_LINES = 15
+
+
+# -- Any connector, through `meltano config test` --------------------------------------
+
+
+def _test_streams(connector: ConnectorSpec) -> list[SyncStream]:
+    """One stream is enough to prove access; a dynamic catalog gets every stream."""
+    if connector.streams:
+        name = (connector.default_streams or [connector.streams[0].name])[0]
+        return [SyncStream(name)]
+    return [SyncStream(_ALL_STREAMS)]
+
+
+def _test_meltano(
+    connector: ConnectorSpec,
+    config: Mapping[str, Any],
+    settings: Settings,
+    environ: Mapping[str, str],
+    timeout_s: float,
+    result: _Builder,
+) -> ConnectionTestResult:
+    streams = _test_streams(connector)
+    request = SyncRequest(
+        integration=_TEST_ID,
+        state_id=_TEST_ID,
+        connector=connector,
+        config=config,
+        start_date=_TEST_START_DATE,
+        destination="jsonl",  # never started: `config test` runs the extractor alone
+        streams=streams,
+    )
+    sys_dir = make_sys_dir(settings)
+    process: subprocess.Popen[str] | None = None
+    try:
+        try:
+            prepared = prepare_sync(request, settings, environ, sys_dir)
+        except PlatformError as exc:
+            return result.fail("configuration", exc.reason, exc.instruction)
+        result.others.append(prepared.redactor)
+        # At debug level Meltano shows what the tap printed after discovery (at info
+        # level, only its last line): an error while reading is then visible too.
+        args = [prepared.args[0], "--log-level=debug", "config", "test", prepared.extractor]
+        details: dict[str, Any] = {
+            "extractor": prepared.extractor,
+            "command": f"meltano config test {prepared.extractor}",
+            "streams": [s.name for s in streams],
+        }
+        try:
+            process = subprocess.Popen(
+                args,
+                cwd=settings.meltano_project_dir,
+                env=prepared.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                start_new_session=True,  # its own process group, to stop it whole
+            )
+        except OSError as exc:
+            return result.fail(
+                "connector_error",
+                f"Cannot start Meltano: {exc.strerror}.",
+                "Install the project (`pip install -e .`) so that `meltano` is on the PATH.",
+                details,
+            )
+        remaining = max(result.started + timeout_s - time.monotonic(), 0.1)
+        try:
+            output, _ = process.communicate(timeout=remaining)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            stop_process_group(process, grace_s=2.0)
+            try:
+                output, _ = process.communicate(timeout=5.0)
+            except subprocess.TimeoutExpired:  # a stray holds the pipe: give up on it
+                output = ""
+        returncode = process.returncode
+    finally:
+        if process is not None and process.poll() is None:
+            stop_process_group(process, grace_s=2.0)
+        shutil.rmtree(sys_dir, ignore_errors=True)
+    details["exit_code"] = returncode
+    return _classify(connector, output or "", timed_out, returncode, timeout_s, result, details)
+
+
+# Lines that say nothing about the problem: traceback frames and chaining...
+_FRAME_FILE = re.compile(r'^File ".*", line \d+')
+_CARETS = re.compile(r"^[\^~]+$")
+_SOURCE_LINE = re.compile(r"^ {2,}\S")  # the source line of a frame, when still indented
+# ... and Meltano's (or the Singer SDK's) routine chatter.
+_CHATTER = re.compile(
+    r"^(?:Traceback \(most recent call last\):"
+    r"|The above exception was the direct cause of the following exception:"
+    r"|During handling of the above exception, another exception occurred:"
+    r"|\(Background on this error at: .*\)"
+    r"|\d{4}-\d\d-\d\dT[\d:.]+Z? \[\w+\s*\] meltano "
+    r"|Environment '.*' is active"
+    r"|Running catalog discovery"
+    r"|Need help fixing this problem\?"
+    r"|Plugin configuration is (?:in)?valid"
+    r"|Run 'meltano config list .*' to review the plugin settings"
+    r"|Skipping parse of env var settings"
+    r"|Validating config using jsonschema"
+    r"|(?:INFO )?METRIC: \{"
+    r"|\{\"type\": ?\"(?:SCHEMA|RECORD|STATE|BATCH|ACTIVATE_VERSION)\""  # Singer messages
+    r"|Process return code"
+    r"|The default environment '.*' will be ignored"
+    r")"
+)
+# With --log-level=debug, Meltano logs every line the tap prints while it is tested
+# (after discovery) through this logger; its other debug lines are Meltano's own.
+_TEST_SERVICE_LOGGER = "plugin_test_service"
+_LEVEL_PREFIX = re.compile(r"^(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\b[\s:]*")
+# `ValueError: ...`, `sqlalchemy.exc.OperationalError: ...`, `psycopg2.errors.X: ...`
+_EXCEPTION = re.compile(
+    r"^(?:(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit|Failure|Fault)\b"
+    r"|(?:[a-z_]\w*\.)+[A-Z]\w*: )"
+)
+_EXCEPTION_PREFIX = re.compile(
+    r"^(?:(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit|Failure|Fault)(?::\s*|\s+)"
+    r"|(?:[a-z_]\w*\.)+[A-Z]\w*:\s*"
+    r"|\((?:[a-z_]\w*\.)+[A-Z]\w*\)\s*|\([A-Z]\w*(?:Error|Exception)\)\s*)+"
+)
+_DISCOVERY_FAILED = re.compile(r"^Catalog discovery failed: command .* returned (-?\d+)")
+_NO_RECORD = "No RECORD or BATCH message received"
+
+# First match wins; each is searched in the lower-cased key lines of the output.
+_RULES: tuple[tuple[Reason, re.Pattern[str]], ...] = (
+    (
+        "authentication",
+        re.compile(
+            r"password authentication failed|\bauthentication\b|\b401\b|unauthori[sz]ed"
+            r"|invalid_grant|invalid_client|invalid_session_id|login failed"
+            r'|role ".*" does not exist|invalid credentials|access denied for user'
+        ),
+    ),
+    (
+        "network",
+        re.compile(
+            r"could not connect|connection refused|could not translate host name"
+            r"|name or service not known|temporary failure in name resolution|timed out"
+            r"|timeout expired|no route to host|network is unreachable"
+            r"|connection reset|server closed the connection unexpectedly"
+        ),
+    ),
+    (
+        "permission",
+        re.compile(
+            r"permission denied|insufficient_access|insufficient privilege|api_disabled_for_org"
+            r"|\b403\b|forbidden"
+        ),
+    ),
+    ("quota", re.compile(r"request_limit_exceeded|\bquota\b|rate limit|too many requests")),
+    (
+        "configuration",
+        re.compile(
+            r"does not exist|config validation|is a required property|invalid configuration"
+            r"|unknown database|no such file or directory"
+        ),
+    ),
+)
+
+
+def _hint(reason: Reason, connector: ConnectorSpec, timeout_s: float) -> str:
+    label = connector.label
+    return {
+        "authentication": (
+            f"Check the credentials in the {label} settings (user, password, keys or "
+            "tokens) and enter them again."
+        ),
+        "network": (
+            f"Check the host and port in the {label} settings, and that the server accepts "
+            "connections from this machine (firewall, allow-list, VPN)."
+        ),
+        "permission": (
+            f"Give the {label} user read access to what the integration syncs, or use another user."
+        ),
+        "quota": (
+            f"The {label} API allowance is used up: wait for it to reset or raise the "
+            "limit, then test again."
+        ),
+        "configuration": (
+            f"Check the {label} settings named in the message (for example a database "
+            "name) and correct them."
+        ),
+        "timeout": (
+            f"Check that the {label} server is reachable from this machine (a firewall that "
+            "drops packets looks like this), or test again with a longer timeout."
+        ),
+        "connector_error": (
+            f"Read the message; if it is unclear, see the {label} documentation "
+            f"({connector.docs_url}) or the extractor's output in the details."
+        ),
+    }.get(reason, "")
+
+
+@dataclass(frozen=True)
+class _OutputLine:
+    level: str
+    text: str
+    from_plugin: bool
+    exception: bool
+
+
+def _output_lines(output: str, redact: Callable[[str], str]) -> list[_OutputLine]:
+    """The informative lines of Meltano's (JSON-logged) output, redacted, de-duplicated."""
+    lines: list[_OutputLine] = []
+    seen: set[str] = set()
+    kept = False  # whether the previous informative line was kept (not a repeat)
+    after_frame = False  # the line before was a traceback's `File "...", line N`
+    for raw in output.splitlines():
+        # Parsed as written, then redacted: a mask must not break the line's structure.
+        parsed = parse_line(raw).redacted(redact)
+        from_plugin = parsed.source != "meltano"
+        if parsed.level == "debug":
+            try:
+                logger = str(json.loads(raw).get("_logger", ""))
+            except (ValueError, AttributeError):
+                logger = ""
+            if _TEST_SERVICE_LOGGER not in logger:
+                continue  # Meltano's own debug chatter
+            from_plugin = True  # what the tap printed while it was tested
+        for sub in parsed.message.splitlines():
+            text = sub.strip()
+            if not text or _CARETS.match(text) or _SOURCE_LINE.match(sub):
+                continue
+            if _FRAME_FILE.match(text):
+                after_frame = True
+                continue
+            if after_frame:
+                after_frame = False
+                if not _EXCEPTION.match(text) and not _CHATTER.match(text):
+                    continue  # the frame's source line, unindented by Meltano
+            if _CHATTER.match(text):
+                continue
+            if sub.startswith("\t") and not kept:
+                continue  # the continuation of a repeated line
+            level = "info" if from_plugin else parsed.level
+            if found := _LEVEL_PREFIX.match(text):
+                word = found.group(1).lower()
+                level = {"warn": "warning", "critical": "error", "fatal": "error"}.get(word, word)
+                text = text[found.end() :]
+            if discovery := _DISCOVERY_FAILED.match(text):
+                text = f"Catalog discovery failed (exit code {discovery.group(1)})."
+            exception = bool(_EXCEPTION.match(text))
+            # A continuation line (tab-indented) belongs to the exception line before it.
+            if sub.startswith("\t") and lines and lines[-1].exception:
+                previous = lines[-1].text
+                joined = f"{previous}{'' if previous.endswith(('.', '?', '!')) else '.'} {text}"
+                lines[-1] = _OutputLine(lines[-1].level, joined, lines[-1].from_plugin, True)
+                continue
+            kept = text not in seen
+            if kept:
+                seen.add(text)
+                lines.append(_OutputLine(level, text, from_plugin, exception))
+    return lines
+
+
+def _shorten(text: str, limit: int = _MAX_MESSAGE) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _clean_message(text: str) -> str:
+    text = _EXCEPTION_PREFIX.sub("", text).strip() or text
+    text = re.sub(r"\s+", " ", text).strip()
+    return _shorten(text[:1].upper() + text[1:])
+
+
+def _key_lines(lines: list[_OutputLine]) -> list[_OutputLine]:
+    """The lines that describe the failure, best first."""
+    errors = [ln for ln in lines if ln.level == "error" and not ln.exception]
+    exceptions = [ln for ln in lines if ln.exception]
+    # The last error a plugin logged, then the outermost exception, then Meltano's own.
+    ordered = [ln for ln in reversed(errors) if not ln.text.startswith("Catalog discovery")]
+    ordered += list(reversed(exceptions))
+    ordered += [ln for ln in errors if ln.text.startswith("Catalog discovery")]
+    return ordered
+
+
+def _classify(
+    connector: ConnectorSpec,
+    output: str,
+    timed_out: bool,
+    returncode: int | None,
+    timeout_s: float,
+    result: _Builder,
+    details: dict[str, Any],
+) -> ConnectionTestResult:
+    lines = _output_lines(output, result.redact)
+    key = _key_lines(lines)
+    if not timed_out and returncode != 0:
+        details["output_tail"] = [_shorten(ln.text) for ln in lines[-_TAIL_LINES:]]
+    if timed_out:
+        last = _clean_message(key[0].text) if key else ""
+        return result.fail(
+            "timeout",
+            f"The {connector.label} test did not finish within {timeout_s:g} s"
+            + (f"; last error: {last}" if last else "."),
+            _hint("timeout", connector, timeout_s),
+            details,
+        )
+    if returncode == 0:
+        return result.done(
+            True,
+            "ok",
+            f"Connected to {connector.label}: the extractor read a first record.",
+            "",
+            details,
+        )
+    if any(_NO_RECORD in ln.text for ln in lines):
+        # Meltano says so only when the tap itself finished without an error.
+        details["warning"] = (
+            "The extractor connected and finished without an error, but read no record: "
+            "the tested streams may be empty."
+        )
+        return result.done(
+            True,
+            "ok",
+            f"Connected to {connector.label}, but the tested streams returned no record.",
+            "",
+            details,
+        )
+    searched = [ln.text.lower() for ln in key] or [ln.text.lower() for ln in lines]
+    reason: Reason = "connector_error"
+    for candidate, pattern in _RULES:
+        if any(pattern.search(text) for text in searched):
+            reason = candidate
+            break
+    if key:
+        message = _clean_message(key[0].text)
+    elif lines:
+        message = _clean_message(lines[-1].text)
+    else:
+        message = f"Meltano exited with code {returncode} without saying why."
+    if not message.endswith((".", "?", "!", "…")):
+        message += "."
+    return result.fail(reason, message, _hint(reason, connector, timeout_s), details)
