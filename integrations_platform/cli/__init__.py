@@ -1,0 +1,46 @@
+"""The ``integrations`` command: manage integrations from a terminal.
+
+Every command goes through :class:`IntegrationService`, the same layer as the API.
+Exit status: 0 on success, 1 with a one-line ``error:`` message on bad input. One module
+per group of commands: integrations, keys, syncs and state, deployment, notifications.
+"""
+
+import click
+
+from integrations_platform.cli import deployment, integrations, keys, notifications, syncs
+from integrations_platform.doctor import doctor_command
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Manage the platform's integrations: connectors, configs, keys and syncs."""
+
+
+for _command in (
+    integrations.catalog_cmd,
+    integrations.add,
+    integrations.list_cmd,
+    integrations.show,
+    integrations.update,
+    integrations.remove,
+    integrations.enable,
+    integrations.disable,
+    keys.keygen,
+    keys.key_fingerprints,
+    keys.rotate_keys,
+    deployment.meltano_yml,
+    deployment.dagster_yaml,
+    deployment.migrate,
+    deployment.exec_command,
+    deployment.api,
+    deployment.up,
+    syncs.test_cmd,
+    syncs.sync,
+    syncs.state,
+    syncs.reset,
+    notifications.notifications_cmd,
+    doctor_command,
+):
+    main.add_command(_command)

@@ -1,0 +1,5 @@
+"""``python -m integrations_platform.cli``."""
+
+from integrations_platform.cli import main
+
+main()

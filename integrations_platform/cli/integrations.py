@@ -1,0 +1,194 @@
+"""Integrations: the catalog, add, list, show, update, remove, enable, disable."""
+
+import click
+import yaml
+
+from integrations_platform.catalog import load_catalog
+from integrations_platform.cli.support import (
+    _fail,
+    _print_json,
+    _streams,
+    build_service,
+    handle_errors,
+    read_config_file,
+    reload_dagster,
+)
+from integrations_platform.settings import get_settings
+
+
+@click.command("catalog")
+@click.argument("query", required=False)
+@click.option("--category", help="Only connectors of this category.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def catalog_cmd(query: str | None, category: str | None, as_json: bool) -> None:
+    """List the connectors, optionally matching QUERY."""
+    catalog = load_catalog(get_settings().catalog_dir)
+    found = catalog.search(query, category)
+    if as_json:
+        _print_json(
+            [
+                {
+                    "id": c.id,
+                    "label": c.label,
+                    "category": c.category,
+                    "description": c.description,
+                    "streams": [s.name for s in c.streams],
+                }
+                for c in found
+            ]
+        )
+        return
+    for c in found:
+        click.echo(f"{c.id:<12} {c.label:<14} {c.category:<10} {c.description}")
+
+
+@click.command()
+@click.argument("connector")
+@click.argument("name")
+@click.option("--config", "config_path", required=True, help="JSON or YAML file; - for stdin.")
+@click.option("--streams", help="Comma-separated streams, each NAME or NAME:REPLICATION_KEY.")
+@click.option("--schedule", help="Cron expression (UTC); default: the connector's.")
+@click.option("--start-date", help="Sync records from this date (ISO 8601).")
+@click.option(
+    "--destination",
+    type=click.Choice(["jsonl", "postgres"]),
+    default="jsonl",
+    show_default=True,
+)
+@click.option("--disabled", is_flag=True, help="Create it disabled (no assets, no schedule).")
+@handle_errors
+def add(
+    connector: str,
+    name: str,
+    config_path: str,
+    streams: str | None,
+    schedule: str | None,
+    start_date: str | None,
+    destination: str,
+    disabled: bool,
+) -> None:
+    """Add integration NAME of CONNECTOR with the settings in --config."""
+    config = read_config_file(config_path)
+    settings = get_settings()
+    view = build_service(settings).add(
+        connector,
+        name,
+        config,
+        streams=_streams(streams),
+        schedule=schedule,
+        start_date=start_date,
+        destination=destination,
+        enabled=not disabled,
+    )
+    click.echo(f"Added {view.connector} integration '{view.name}' ({len(view.streams)} streams).")
+    if view.enabled:
+        reload_dagster(settings)
+
+
+@click.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def list_cmd(as_json: bool) -> None:
+    """List the integrations."""
+    views = build_service(get_settings()).list_integrations()
+    if as_json:
+        _print_json([v.as_dict() for v in views])
+        return
+    if not views:
+        click.echo("No integrations yet. Add one with `integrations add`.")
+        return
+    for v in views:
+        state = "enabled" if v.enabled else "disabled"
+        streams = ",".join(s["name"] for s in v.streams)
+        click.echo(f"{v.name:<24} {v.connector:<12} {state:<9} {v.schedule:<14} {streams}")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def show(name: str, as_json: bool) -> None:
+    """Show integration NAME; secrets only as set / not set."""
+    data = build_service(get_settings()).show(name).as_dict()
+    if as_json:
+        _print_json(data)
+        return
+    for key, value in data.items():
+        if isinstance(value, dict | list):
+            click.echo(f"{key}:")
+            dumped = yaml.safe_dump(value, sort_keys=False, default_flow_style=False).rstrip()
+            click.echo("\n".join(f"  {line}" for line in dumped.splitlines()))
+        else:
+            click.echo(f"{key}: {value}")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--config", "config_path", help="JSON or YAML file; - for stdin.")
+@click.option("--streams", help="Comma-separated streams, each NAME or NAME:REPLICATION_KEY.")
+@click.option("--schedule", help="Cron expression (UTC).")
+@click.option("--start-date", help="Sync records from this date (ISO 8601).")
+@click.option("--destination", type=click.Choice(["jsonl", "postgres"]))
+@handle_errors
+def update(
+    name: str,
+    config_path: str | None,
+    streams: str | None,
+    schedule: str | None,
+    start_date: str | None,
+    destination: str | None,
+) -> None:
+    """Change integration NAME. Settings left out, and blank secrets, keep their value."""
+    config = read_config_file(config_path) if config_path else None
+    settings = get_settings()
+    view = build_service(settings).update(
+        name,
+        config,
+        streams=_streams(streams),
+        schedule=schedule,
+        start_date=start_date,
+        destination=destination,
+    )
+    click.echo(f"Updated '{view.name}' (version {view.version}).")
+    if view.enabled:
+        reload_dagster(settings)
+
+
+@click.command()
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def remove(name: str, yes: bool) -> None:
+    """Remove integration NAME and its stored config."""
+    settings = get_settings()
+    service = build_service(settings)
+    service.get(name)
+    if not yes and not click.confirm(f"Remove integration '{name}' and its config?"):
+        _fail("not removed")
+    removed = service.remove(name)
+    click.echo(f"Removed '{name}'.")
+    if removed.enabled:
+        reload_dagster(settings)
+
+
+@click.command()
+@click.argument("name")
+@handle_errors
+def enable(name: str) -> None:
+    """Enable integration NAME (its assets and schedule come back)."""
+    settings = get_settings()
+    build_service(settings).set_enabled(name, True)
+    click.echo(f"Enabled '{name}'.")
+    reload_dagster(settings)
+
+
+@click.command()
+@click.argument("name")
+@handle_errors
+def disable(name: str) -> None:
+    """Disable integration NAME (its assets and schedule go away; config is kept)."""
+    settings = get_settings()
+    build_service(settings).set_enabled(name, False)
+    click.echo(f"Disabled '{name}'.")
+    reload_dagster(settings)

@@ -1,0 +1,116 @@
+"""What the commands share: the service, errors, config files, Dagster reloads."""
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import yaml
+
+from integrations_platform.catalog import load_catalog
+from integrations_platform.catalog.validation import MAX_CONFIG_BYTES
+from integrations_platform.errors import PlatformError
+from integrations_platform.service import IntegrationService, StreamSelection
+from integrations_platform.settings import Settings
+from integrations_platform.store import ConfigStore, KeyRing
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def build_service(settings: Settings) -> IntegrationService:
+    """The service over the configured catalog, store and keys."""
+    return IntegrationService(
+        load_catalog(settings.catalog_dir),
+        ConfigStore.open(settings.database_url),
+        lambda: KeyRing.from_settings(os.environ, settings.key_file),
+    )
+
+
+def reload_dagster(settings: Settings) -> None:
+    """After a change: reload Dagster's code location, as the API does, so that the
+    change shows in Dagster at once; say so when Dagster cannot be reached."""
+    from integrations_platform.orchestration.client import DagsterClient, DagsterUnavailableError
+
+    try:
+        DagsterClient(settings.dagster_url, timeout_s=RELOAD_TIMEOUT_S).reload()
+    except DagsterUnavailableError as exc:
+        click.echo(
+            f"Dagster was not reloaded ({exc.reason}); the change is saved and shows in "
+            "Dagster when it loads the code location again (at its start, or Deployment → "
+            "Reload in its UI).",
+            err=True,
+        )
+        return
+    click.echo(f"Reloaded Dagster's code location ({settings.dagster_url}).")
+
+
+# A reload of a large code location takes seconds; a webserver that does not answer in
+# this time is reported, and the change is kept either way.
+RELOAD_TIMEOUT_S = 60.0
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    sys.exit(1)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn platform errors into a one-line message and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PlatformError as exc:
+            _fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def read_config_file(path: str) -> dict[str, Any]:
+    """A config from a JSON or YAML file, or from standard input with ``-``."""
+    try:
+        if path == "-":
+            raw = sys.stdin.buffer.read(MAX_CONFIG_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise PlatformError(
+                f"{path} is larger than {MAX_CONFIG_BYTES // 1024} KiB",
+                "A config holds a few settings: check that this is the right file.",
+            )
+        text = raw.decode("utf-8")
+    except OSError as exc:
+        raise PlatformError(f"Cannot read {path}: {exc.strerror}", "Check the path.") from None
+    except UnicodeDecodeError:
+        raise PlatformError(f"{path} is not UTF-8 text", "Save it as UTF-8.") from None
+    try:
+        data = yaml.safe_load(text)  # YAML is a superset of JSON
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise PlatformError(
+            f"{path} is neither valid JSON nor YAML{where}", "Fix its syntax."
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise PlatformError(
+            f"{path} must hold a mapping of setting names to values",
+            'Write it like {"client_id": "...", "client_secret": "..."}.',
+        )
+    return data
+
+
+def _streams(value: str | None) -> list[StreamSelection] | None:
+    if value is None:
+        return None
+    return [StreamSelection.parse(p) for p in value.split(",") if p.strip()]
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
