@@ -177,10 +177,7 @@ def remove(name: str, yes: bool) -> None:
 @handle_errors
 def enable(name: str) -> None:
     """Enable integration NAME (its assets and schedule come back)."""
-    settings = get_settings()
-    build_service(settings).set_enabled(name, True)
-    click.echo(f"Enabled '{name}'.")
-    reload_dagster(settings)
+    _set_enabled(name, True)
 
 
 @click.command()
@@ -188,7 +185,11 @@ def enable(name: str) -> None:
 @handle_errors
 def disable(name: str) -> None:
     """Disable integration NAME (its assets and schedule go away; config is kept)."""
+    _set_enabled(name, False)
+
+
+def _set_enabled(name: str, enabled: bool) -> None:
     settings = get_settings()
-    build_service(settings).set_enabled(name, False)
-    click.echo(f"Disabled '{name}'.")
+    build_service(settings).set_enabled(name, enabled)
+    click.echo(f"{'Enabled' if enabled else 'Disabled'} '{name}'.")
     reload_dagster(settings)

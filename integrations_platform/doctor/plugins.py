@@ -1,4 +1,4 @@
-"""The connector catalog and the installed Meltano plugins."""
+"""Meltano: its state database, the connector catalog, the installed plugins."""
 
 import os
 from pathlib import Path
@@ -29,7 +29,7 @@ from integrations_platform.settings import (
 
 
 class PluginChecks(DoctorState):
-    """The connector catalog and the installed Meltano plugins."""
+    """Meltano: its state database, the connector catalog, the installed plugins."""
 
     # -- Meltano
 

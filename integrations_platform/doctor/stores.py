@@ -1,4 +1,4 @@
-"""The config store, the encryption keys and Meltano's state database."""
+"""The config store and the encryption keys (against every stored row)."""
 
 from integrations_platform.databases import redacted
 from integrations_platform.doctor.report import Check
@@ -18,7 +18,7 @@ from integrations_platform.settings import (
 
 
 class StoreChecks(DoctorState):
-    """The config store, the encryption keys and Meltano's state database."""
+    """The config store and the encryption keys (against every stored row)."""
 
     # -- config store
 
