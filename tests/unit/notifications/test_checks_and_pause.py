@@ -10,13 +10,12 @@ import sqlalchemy as sa
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteRepositoryOrigin
 
 from integrations_platform.notifications.checks import find_stale, last_successes
+from integrations_platform.orchestration.schedule_state import pause_schedule, schedule_running
 from integrations_platform.orchestration.sensors import (
     CHECKS_SENSOR,
     build_notification_sensors,
-    pause_schedule,
     reset_notification_runtime,
     run_checks,
-    schedule_running,
 )
 from integrations_platform.settings import PROJECT_ROOT
 from integrations_platform.store import KeyRing, generate_key
