@@ -172,6 +172,9 @@ def ensure_demo(settings: Settings, sandbox: SalesforceSandbox) -> None:
 
 def run_up(options: UpOptions) -> int:
     """Set everything up, start Dagster (webserver and daemon), wait for Ctrl-C."""
+    # Started in the background by a script, a process inherits SIGINT ignored, and so
+    # would every child: take Ctrl-C back, so that `up` and its children stop on it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     environ = dict(os.environ)
     environ.setdefault(ENV_HOME, str(Path.cwd() / ".integrations"))
     settings = Settings.from_env(environ)
