@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from integrations_platform.failures import FailureCategory
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -201,7 +203,9 @@ class TestResultPublic(BaseModel):
     """Outcome of a connection test."""
 
     ok: bool
-    reason: str
+    reason: Literal["ok"] | FailureCategory = Field(
+        description="ok, or why it failed, in the words failure notifications use too."
+    )
     message: str
     hint: str
     duration_s: float

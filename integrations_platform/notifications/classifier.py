@@ -6,37 +6,23 @@ raises (``Errors:`` — the error lines Meltano and the plugins logged — then 
 lines:``, the tail of the log), each line prefixed with ``[source]`` (``meltano``, the
 tap, the target). For any other failure it is the innermost exception message.
 
-Rules, first match wins:
+The category is one of the words connection tests use (:mod:`integrations_platform.failures`,
+which holds the rules), with two things only a sync can tell:
 
-1. **destination** — the loader failed (a ``[target-…]`` exception, or Meltano's
-   "Loader failed") and the extractor did not: the warehouse is unreachable, refuses the
-   login or the write. Whatever the cause, the fix is on the destination side.
-2. **rate_limit** — ``REQUEST_LIMIT_EXCEEDED``, "rate limit", HTTP 429, "quota". Also a
-   *bare* HTTP 403 from Salesforce's data API (``…/services/data/…`` with no error code):
-   tap-salesforce drops the response body when discovery fails, and a 403 there is, on a
-   login that just succeeded, Salesforce's answer to an exhausted daily API allowance
-   (``REQUEST_LIMIT_EXCEEDED``) or, less often, to a user without API access — the
-   suggested action names both.
-3. **authentication** (authentication or configuration) — rejected credentials
-   (``invalid_grant``, HTTP 401, "password authentication failed", …), a config that
-   fails validation or cannot be decrypted.
-4. **network** — connection refused, DNS failure, timeouts.
-5. **source** (source schema or permission) — a table, object, column or stream that no
-   longer exists, or that the user may not read.
-6. **connector** — anything else: the connector crashed.
+- **destination** — the loader failed (a ``[target-…]`` exception, or Meltano's "Loader
+  failed") and the extractor did not: the warehouse is unreachable, refuses the login or
+  the write. Whatever the cause, the fix is on the destination side.
+- A *bare* HTTP 403 from Salesforce's data API (``…/services/data/…`` with no error code)
+  is **rate_limit**, not permission: tap-salesforce drops the response body when
+  discovery fails, and a 403 there is, on a login that just succeeded, Salesforce's
+  answer to an exhausted daily API allowance (``REQUEST_LIMIT_EXCEEDED``) or, less
+  often, to a user without API access — the suggested action names both.
 """
 
 import re
 from dataclasses import dataclass
 
-CATEGORY_LABELS: dict[str, str] = {
-    "authentication": "authentication or configuration",
-    "network": "network",
-    "rate_limit": "rate limit or quota",
-    "source": "source schema or permission",
-    "connector": "connector crash",
-    "destination": "destination",
-}
+from integrations_platform.failures import CATEGORY_LABELS, FailureCategory, classify_text
 
 MAX_MESSAGE = 4000
 TAIL_LINES = 20
@@ -67,45 +53,6 @@ _DESTINATION = re.compile(r"loader failed|loading failed")
 _EXTRACTOR_FAILED = re.compile(r"extractor failed|extraction failed|cannot start extractor")
 # Salesforce's data API refusing with 403 and no error code (the body was dropped).
 _BARE_SALESFORCE_403 = re.compile(r"403 client error: forbidden for url: \S*/services/data/")
-_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "rate_limit",
-        re.compile(
-            r"request_limit_exceeded|rate.?limit|too many requests|\b429\b|\bquota\b"
-            r"|api limit|totalrequests limit exceeded"
-        ),
-    ),
-    (
-        "authentication",
-        re.compile(
-            r"invalid_grant|invalid_client|invalid_session_id|\b401\b|unauthori[sz]ed"
-            r"|password authentication failed|authentication failed|login failed"
-            r'|role ".*" does not exist|invalid credentials|access denied for user'
-            r"|cannot be decrypted|cannot decrypt|encryption key|encryption_keys"
-            r"|config validation|is a required property|invalid configuration"
-            r"|configurationerror|must include host, database, username"
-        ),
-    ),
-    (
-        "network",
-        re.compile(
-            r"connection refused|could not connect|could not translate host name"
-            r"|name or service not known|temporary failure in name resolution|timed out"
-            r"|timeout expired|no route to host|network is unreachable|connection reset"
-            r"|server closed the connection unexpectedly|max retries exceeded"
-            r"|failed to establish a new connection"
-        ),
-    ),
-    (
-        "source",
-        re.compile(
-            r"does not exist|was not found in the catalog|undefinedtable|undefinedcolumn"
-            r"|no such table|no such column|insufficient_access|insufficient privilege"
-            r"|permission denied|api_disabled_for_org|invalid_type|invalid_field"
-            r"|\b403\b|forbidden|not supported"
-        ),
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -130,7 +77,7 @@ class ErrorLine:
 class Classification:
     """What kind of failure it was, its key line, and the cleaned tail of the error."""
 
-    category: str
+    category: FailureCategory
     summary: str
     tail: str
 
@@ -225,26 +172,38 @@ def classify_failure(text: str) -> Classification:
         return Classification("destination", summary, tail_text)
     searched = " \n".join(ln.text.lower() for ln in errors + [ln for ln in tail if ln.exception])
     searched = searched or (text or "").lower()
-    for category, pattern in _RULES:
-        if (
-            category == "source"
-            and _BARE_SALESFORCE_403.search(searched)
-            and "errorcode" not in searched
-        ):
-            return Classification("rate_limit", summary, tail_text)
-        if pattern.search(searched):
-            return Classification(category, summary, tail_text)
-    return Classification("connector", summary, tail_text)
+    category = classify_text(searched)
+    if (
+        category == "permission"
+        and _BARE_SALESFORCE_403.search(searched)
+        and "errorcode" not in searched
+    ):
+        category = "rate_limit"
+    return Classification(category, summary, tail_text)
 
 
-def suggested_action(category: str, integration: str, settings_url: str) -> str:
+def suggested_action(category: FailureCategory, integration: str, settings_url: str) -> str:
     """What to do about a failure of ``category`` (one or two sentences)."""
     actions = {
         "authentication": (
             f"Re-enter the credentials in the integration's settings ({settings_url}) — "
-            "a revoked or expired token, a changed password or a config that no longer "
-            f"validates looks like this — check them with `integrations test {integration}`, "
-            "then run the sync again."
+            "a revoked or expired token or a changed password looks like this — check "
+            f"them with `integrations test {integration}`, then run the sync again."
+        ),
+        "configuration": (
+            f"Correct the setting the error names in the integration's settings "
+            f"({settings_url}) — a config that no longer validates, or one that cannot be "
+            "decrypted with the configured keys, looks like this — check it with "
+            f"`integrations test {integration}`, then run the sync again."
+        ),
+        "permission": (
+            "The integration's user may not read what it syncs: grant it read access (for "
+            "Salesforce, the API Enabled permission and access to the objects), or remove "
+            f"the stream (`integrations update {integration} --streams …` or {settings_url})."
+        ),
+        "timeout": (
+            "The source did not answer in time: check that it is reachable and not "
+            "overloaded; the next scheduled run retries on its own."
         ),
         "network": (
             "Check that the source's host and port are right and reachable from the machine "
@@ -259,9 +218,9 @@ def suggested_action(category: str, integration: str, settings_url: str) -> str:
             "(API Enabled permission) instead."
         ),
         "source": (
-            "A table, object, column or stream the integration syncs is gone or not "
-            "readable: restore it or grant the integration's user read access, or remove "
-            f"the stream (`integrations update {integration} --streams …` or {settings_url})."
+            "A table, object, column or stream the integration syncs is gone: restore it, "
+            f"or remove the stream (`integrations update {integration} --streams …` or "
+            f"{settings_url})."
         ),
         "connector": (
             "The connector crashed: read the error and the run's log in Dagster; retry the "

@@ -101,7 +101,7 @@ def test_a_failed_run_under_the_daemon_notifies_and_auto_pauses(tmp_path: Path):
             failure = kinds["run_failure"]
             assert failure.run_id == run_id
             assert failure.run_url == f"{dagster_url}/runs/{run_id}"
-            assert failure.category == "authentication"
+            assert failure.category == "configuration"
             assert "cannot be decrypted" in failure.message
             assert "Execution of step" not in failure.message
             paused = kinds["auto_paused"]

@@ -182,7 +182,7 @@ def test_ten_failures_in_a_row_make_one_notification_and_a_success_resolves_it(
         harness.tick()
         [row] = _rows(platform)
         assert row["status"] == "open" and row["count"] == 10
-        assert row["category"] == "authentication"
+        assert row["category"] == "configuration"
         assert "cannot be decrypted" in row["message"]
         assert row["run_id"] == failed[-1].run_id
         assert row["first_seen_at"] < row["last_seen_at"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from integrations_platform.catalog import ConnectorSpec
 from integrations_platform.errors import PlatformError
+from integrations_platform.failures import classify_text
 from integrations_platform.runner.connection_test.result import (
     ConnectionTestResult,
     Reason,
@@ -94,7 +95,7 @@ def _test_meltano(
             )
         except OSError as exc:
             return result.fail(
-                "connector_error",
+                "connector",
                 f"Cannot start Meltano: {exc.strerror}.",
                 "Install the project (`pip install -e .`) so that `meltano` is on the PATH.",
                 details,
@@ -160,42 +161,6 @@ _EXCEPTION_PREFIX = re.compile(
 _DISCOVERY_FAILED = re.compile(r"^Catalog discovery failed: command .* returned (-?\d+)")
 _NO_RECORD = "No RECORD or BATCH message received"
 
-# First match wins; each is searched in the lower-cased key lines of the output.
-_RULES: tuple[tuple[Reason, re.Pattern[str]], ...] = (
-    (
-        "authentication",
-        re.compile(
-            r"password authentication failed|\bauthentication\b|\b401\b|unauthori[sz]ed"
-            r"|invalid_grant|invalid_client|invalid_session_id|login failed"
-            r'|role ".*" does not exist|invalid credentials|access denied for user'
-        ),
-    ),
-    (
-        "network",
-        re.compile(
-            r"could not connect|connection refused|could not translate host name"
-            r"|name or service not known|temporary failure in name resolution|timed out"
-            r"|timeout expired|no route to host|network is unreachable"
-            r"|connection reset|server closed the connection unexpectedly"
-        ),
-    ),
-    (
-        "permission",
-        re.compile(
-            r"permission denied|insufficient_access|insufficient privilege|api_disabled_for_org"
-            r"|\b403\b|forbidden"
-        ),
-    ),
-    ("quota", re.compile(r"request_limit_exceeded|\bquota\b|rate limit|too many requests")),
-    (
-        "configuration",
-        re.compile(
-            r"does not exist|config validation|is a required property|invalid configuration"
-            r"|unknown database|no such file or directory"
-        ),
-    ),
-)
-
 
 def _hint(reason: Reason, connector: ConnectorSpec, timeout_s: float) -> str:
     label = connector.label
@@ -211,7 +176,7 @@ def _hint(reason: Reason, connector: ConnectorSpec, timeout_s: float) -> str:
         "permission": (
             f"Give the {label} user read access to what the integration syncs, or use another user."
         ),
-        "quota": (
+        "rate_limit": (
             f"The {label} API allowance is used up: wait for it to reset or raise the "
             "limit, then test again."
         ),
@@ -223,7 +188,11 @@ def _hint(reason: Reason, connector: ConnectorSpec, timeout_s: float) -> str:
             f"Check that the {label} server is reachable from this machine (a firewall that "
             "drops packets looks like this), or test again with a longer timeout."
         ),
-        "connector_error": (
+        "source": (
+            f"A table, object or column the test reads does not exist in {label}: check "
+            "the names of the selected streams."
+        ),
+        "connector": (
             f"Read the message; if it is unclear, see the {label} documentation "
             f"({connector.docs_url}) or the extractor's output in the details."
         ),
@@ -356,12 +325,7 @@ def _classify(
             "",
             details,
         )
-    searched = [ln.text.lower() for ln in key] or [ln.text.lower() for ln in lines]
-    reason: Reason = "connector_error"
-    for candidate, pattern in _RULES:
-        if any(pattern.search(text) for text in searched):
-            reason = candidate
-            break
+    reason = classify_text(*[ln.text for ln in key or lines])
     if key:
         message = _clean_message(key[0].text)
     elif lines:

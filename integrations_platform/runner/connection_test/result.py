@@ -6,18 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from integrations_platform.failures import FailureCategory
 from integrations_platform.runner.redaction import Redactor
 
-Reason = Literal[
-    "ok",
-    "authentication",
-    "network",
-    "permission",
-    "quota",
-    "configuration",
-    "timeout",
-    "connector_error",
-]
+# "ok", or why the test failed, in the words sync notifications use too (failures.py).
+Reason = Literal["ok"] | FailureCategory
 
 
 @dataclass(frozen=True)

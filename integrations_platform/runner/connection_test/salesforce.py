@@ -132,7 +132,7 @@ def _test_salesforce(
             and payload["instance_url"].startswith(("http://", "https://"))
         ):
             return result.fail(
-                "connector_error",
+                "connector",
                 f"{login_url} answered the login without an access token and instance URL.",
                 "Check that the login URL is a Salesforce login host, then test again.",
                 {"login_url": login_url, "status": response.status_code},
@@ -189,14 +189,14 @@ def _token_failure(
         return result.fail("authentication", f"{text} ({said}).", hint, details)
     if status >= 500:
         return result.fail(
-            "connector_error",
+            "connector",
             f"The Salesforce login failed with HTTP {status}" + (f" ({said})." if said else "."),
             "Salesforce may be unavailable (see https://status.salesforce.com): "
             "test again in a few minutes.",
             details,
         )
     return result.fail(
-        "connector_error",
+        "connector",
         f"The Salesforce login was refused with HTTP {status}" + (f" ({said})." if said else "."),
         "Check the connected app's OAuth settings (refresh token flow enabled, IP relaxation) "
         "and the credentials, then test again.",
@@ -220,7 +220,7 @@ def _limits_failure(
     details = {**details, "status": status, "error_code": code}
     if code == "REQUEST_LIMIT_EXCEEDED":
         return result.fail(
-            "quota",
+            "rate_limit",
             f"The login works, but the org has used up its daily API requests ({said}).",
             "Syncs cannot run until the allowance recovers: wait for the daily reset "
             "(Salesforce counts requests over the last 24 hours) or ask Salesforce for a "
@@ -243,7 +243,7 @@ def _limits_failure(
             details,
         )
     return result.fail(
-        "connector_error",
+        "connector",
         f"The login works, but reading the API limits failed with HTTP {status} ({said}).",
         "Salesforce may be unavailable (see https://status.salesforce.com): "
         "test again in a few minutes.",
@@ -287,7 +287,7 @@ def _limits_ok(
     usage = f"{used} of {maximum} daily API requests used ({percent:.1f}%)"
     if percent > threshold:
         return result.fail(
-            "quota",
+            "rate_limit",
             f"The login works, but the org has {usage}, above the {threshold:g}% this "
             "integration may use.",
             f"Syncs would stop right away at {threshold:g}% of the daily API requests: wait "

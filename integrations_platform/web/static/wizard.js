@@ -11,10 +11,11 @@ const REASONS = {
   authentication: "authentication",
   network: "network",
   permission: "permission",
-  quota: "quota",
+  rate_limit: "rate limit or quota",
   configuration: "configuration",
   timeout: "timeout",
-  connector_error: "connector error",
+  source: "source schema",
+  connector: "connector crash",
 };
 
 function byId(id) {

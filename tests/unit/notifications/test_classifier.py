@@ -80,12 +80,12 @@ DECRYPT = (
         (AUTH, "authentication", "invalid_grant"),
         (BARE_403, "rate_limit", "403 Client Error: Forbidden"),
         (QUOTA, "rate_limit", "REQUEST_LIMIT_EXCEEDED"),
-        (PERMISSION, "source", "INSUFFICIENT_ACCESS"),
+        (PERMISSION, "permission", "INSUFFICIENT_ACCESS"),
         (DESTINATION, "destination", "Connection refused"),
         (SOURCE_NETWORK, "network", "could not translate host name"),
         (DROPPED, "source", 'relation "public.orders" does not exist'),
         (CRASH, "connector", "KeyError: 'properties'"),
-        (DECRYPT, "authentication", "cannot be decrypted"),
+        (DECRYPT, "configuration", "cannot be decrypted"),
     ],
 )
 def test_each_real_failure_gets_its_category_and_key_line(text, category, key):

@@ -22,7 +22,7 @@ def test_repeated_failures_update_one_notification_with_links_and_an_action(note
     assert n.first_seen_at == T0 and n.last_seen_at == T0 + timedelta(minutes=2)
     assert n.run_id == "run-2" and n.run_url == f"{DAGSTER_UI}/runs/run-2"
     assert n.settings_url == f"{API_URL}/#/integrations/crm"
-    assert n.title == "Sync of 'crm' failed: authentication or configuration"
+    assert n.title == "Sync of 'crm' failed: authentication"
     assert "invalid_grant" in n.message and "integrations test crm" in n.action
 
 

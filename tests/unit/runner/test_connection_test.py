@@ -124,7 +124,7 @@ def test_usage_above_the_quota_setting_is_a_quota_problem(server, settings) -> N
 
     result = check(server, settings, good_config(server))
 
-    assert not result.ok and result.reason == "quota"
+    assert not result.ok and result.reason == "rate_limit"
     assert result.details["api_requests_used"] == 14001
     assert result.details["api_requests_remaining"] == 999
     assert result.details["quota_percent_total"] == 80
@@ -142,11 +142,11 @@ def test_a_higher_quota_setting_lets_the_same_usage_pass(server, settings) -> No
 @pytest.mark.parametrize(
     ("code", "reason", "hint_says"),
     [
-        ("REQUEST_LIMIT_EXCEEDED", "quota", "daily reset"),
+        ("REQUEST_LIMIT_EXCEEDED", "rate_limit", "daily reset"),
         ("API_DISABLED_FOR_ORG", "permission", '"API Enabled"'),
         ("INSUFFICIENT_ACCESS", "permission", '"API Enabled"'),
         ("INVALID_SESSION_ID", "authentication", "refresh token"),
-        ("SERVER_UNAVAILABLE", "connector_error", "status.salesforce.com"),
+        ("SERVER_UNAVAILABLE", "connector", "status.salesforce.com"),
     ],
 )
 def test_api_errors_after_login(server, settings, code, reason, hint_says) -> None:
@@ -259,7 +259,7 @@ def test_secrets_and_the_access_token_never_reach_the_result(canary, settings) -
         httpd.server_close()
 
     assert limits_calls == [f"Bearer {token}"]
-    assert result.reason == "connector_error"
+    assert result.reason == "connector"
     text = json.dumps(result.as_dict())
     assert "bad session Bearer ********" in text
     assert canary not in text and token not in text
