@@ -2,7 +2,8 @@
 
 It implements the subset of the REST API that ``tap-salesforce`` (REST api_type) uses:
 OAuth2 refresh-token login, global and per-object describe, SOQL ``query``/``queryAll``
-with ``nextRecordsUrl`` paging, and ``limits``; plus fault injection for tests.
+(parsed in ``soql.py``) with ``nextRecordsUrl`` paging, and ``limits``; plus fault
+injection for tests. ``transport.py`` carries the HTTP.
 """
 
 from __future__ import annotations
@@ -10,17 +11,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
-import operator
 import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .data import (
@@ -28,45 +25,15 @@ from .data import (
     DEFAULT_START,
     OBJECTS,
     Dataset,
-    FieldSpec,
     ObjectSpec,
     find_object,
     make_id,
     parse_datetime,
 )
+from .soql import ERRORS, ApiError, parse_query
+from .transport import Response, SandboxHTTPServer
 
-Response = tuple[int, Any, dict[str, str]]
-
-ERRORS: dict[str, tuple[int, str]] = {
-    "REQUEST_LIMIT_EXCEEDED": (403, "TotalRequests Limit exceeded."),
-    "INVALID_SESSION_ID": (401, "Session expired or invalid"),
-    "INVALID_TYPE": (400, "sObject type '{sobject}' is not supported."),
-    "QUERY_TIMEOUT": (400, "Your query request was running for too long."),
-    "INSUFFICIENT_ACCESS": (403, "insufficient access rights on object id"),
-    "API_DISABLED_FOR_ORG": (403, "The REST API is not enabled for this Organization."),
-    "SERVER_UNAVAILABLE": (503, "Server temporarily unavailable."),
-    "UNKNOWN_EXCEPTION": (500, "An unexpected error occurred."),
-}
 _ORG_ID, _USER_ID = make_id("00D", 0, 1), make_id("005", 0, 1)
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-_SOQL = re.compile(
-    r"\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<object>\w+)(?:\s+WHERE\s+(?P<where>.+?))?"
-    r"(?:\s+ORDER\s+BY\s+(?P<order>\w+)(?:\s+(?P<dir>ASC|DESC))?)?"
-    r"(?:\s+LIMIT\s+(?P<limit>\d+))?\s*",
-    re.I | re.S,
-)
-_COND = r"(\w+)\s*(>=|<=|!=|=|>|<)\s*('(?:[^'\\]|\\.)*'|[^\s']+)"
-_WHERE = re.compile(rf"\s*{_COND}(?:\s+AND\s+{_COND})*\s*", re.I | re.S)
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -76,19 +43,6 @@ class SandboxCredentials:
     client_id: str = "demo-client-id"
     client_secret: str = "demo-client-secret"
     refresh_token: str = "demo-refresh-token"
-
-
-class _ApiError(Exception):
-    """A Salesforce-style error: ``[{"message": ..., "errorCode": ...}]``."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
-
-    @classmethod
-    def injected(cls, code: str, sobject: str = "") -> _ApiError:
-        status, message = ERRORS[code]
-        return cls(code, message.format(sobject=sobject), status)
 
 
 class SalesforceSandbox:
@@ -117,7 +71,7 @@ class SalesforceSandbox:
         self._used, self._max = 0, 15000
         self._failure: str | None = None
         self._object_failures: dict[str, str] = {}
-        self._httpd: _Server | None = None
+        self._httpd: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------
@@ -125,7 +79,7 @@ class SalesforceSandbox:
         """Bind the port and serve from a daemon thread."""
         if self._httpd is not None:
             raise RuntimeError("sandbox already started")
-        self._httpd = _Server((self._host, self._port), _Handler)
+        self._httpd = SandboxHTTPServer((self._host, self._port), self)
         self._httpd.sandbox = self
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -256,7 +210,7 @@ class SalesforceSandbox:
                 usage = {"Sforce-Limit-Info": f"api-usage={self._used}/{self._max}"}
             try:
                 return 200, self._data_api(method, m[1], m[2].strip("/"), headers, params), usage
-            except _ApiError as e:
+            except ApiError as e:
                 return e.status, [{"message": e.message, "errorCode": e.code}], usage
         return (
             404,
@@ -327,11 +281,11 @@ class SalesforceSandbox:
             )
             failure = self._failure
         if not authorized:
-            raise _ApiError.injected("INVALID_SESSION_ID")
+            raise ApiError.injected("INVALID_SESSION_ID")
         if failure:
-            raise _ApiError.injected(failure)
+            raise ApiError.injected(failure)
         if method != "GET":
-            raise _ApiError(
+            raise ApiError(
                 "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are GET", 405
             )
         if rest == "sobjects":
@@ -343,7 +297,7 @@ class SalesforceSandbox:
         if m := re.fullmatch(r"sobjects/(\w+)/describe", rest):
             if spec := find_object(m[1]):
                 return spec.describe(version)
-            raise _ApiError("NOT_FOUND", "The requested resource does not exist", 404)
+            raise ApiError("NOT_FOUND", "The requested resource does not exist", 404)
         if rest == "limits":
             with self._lock:
                 used, maximum = self._used, self._max
@@ -354,7 +308,7 @@ class SalesforceSandbox:
             }
         if rest in ("query", "queryAll"):
             if not params.get("q"):
-                raise _ApiError("MALFORMED_QUERY", "A query string has to be specified")
+                raise ApiError("MALFORMED_QUERY", "A query string has to be specified")
             sobject, rows = self._run_soql(params["q"], version, include_deleted=rest != "query")
             cursor = f"01g{secrets.token_hex(8)}"
             with self._lock:
@@ -362,16 +316,16 @@ class SalesforceSandbox:
             return self._page(version, cursor, 0)
         if m := re.fullmatch(r"query(?:All)?/(\w+)-(\d+)", rest):
             return self._page(version, m[1], int(m[2]))
-        raise _ApiError("NOT_FOUND", "The requested resource does not exist", 404)
+        raise ApiError("NOT_FOUND", "The requested resource does not exist", 404)
 
     def _page(self, version: str, cursor: str, offset: int) -> dict[str, Any]:
         with self._lock:
             sobject, rows = self._cursors.get(cursor, ("", []))
             failure = self._object_failures.get(sobject)
         if not sobject:
-            raise _ApiError("INVALID_QUERY_LOCATOR", "invalid query locator")
+            raise ApiError("INVALID_QUERY_LOCATOR", "invalid query locator")
         if failure:
-            raise _ApiError.injected(failure, sobject)
+            raise ApiError.injected(failure, sobject)
         chunk = rows[offset : offset + self.page_size]
         done = offset + len(chunk) >= len(rows)
         page: dict[str, Any] = {"totalSize": len(rows), "done": done, "records": chunk}
@@ -386,131 +340,23 @@ class SalesforceSandbox:
     ) -> tuple[str, list[dict[str, Any]]]:
         with self._lock:
             self._queries.append(soql)
-        query = _SOQL.fullmatch(soql)
-        if query is None or (query["where"] and not _WHERE.fullmatch(query["where"])):
-            raise _ApiError("MALFORMED_QUERY", f"unexpected token in query: {soql.strip()}")
-        spec = find_object(query["object"])
-        if spec is None:
-            raise _ApiError.injected("INVALID_TYPE", query["object"])
-        names = [n.strip() for n in query["fields"].split(",")]
-        if not all(re.fullmatch(r"\w+", n) for n in names):
-            raise _ApiError("MALFORMED_QUERY", f"unexpected token in field list: {soql.strip()}")
-        fields = [self._field(spec, n) for n in names]
-        if len({f.name for f in fields}) != len(fields):
-            raise _ApiError("MALFORMED_QUERY", "duplicate field selected")
-        conditions = [
-            (self._field(spec, f), _OPS[op], self._literal(self._field(spec, f), raw))
-            for f, op, raw in re.findall(_COND, query["where"] or "")
-        ]
+        query = parse_query(soql)
+        name = query.spec.name
         with self._lock:
-            failure = self._object_failures.get(spec.name)
-            rows = [
-                r
-                for r in self._data.records[spec.name]
-                if (include_deleted or not r["IsDeleted"])
-                and all(_compare(f, r[f.name], op, v) for f, op, v in conditions)
-            ]
+            failure = self._object_failures.get(name)
+            rows = [r for r in self._data.records[name] if query.matches(r, include_deleted)]
         if failure:
-            raise _ApiError.injected(failure, spec.name)
-        if query["order"]:
-            key = self._field(spec, query["order"]).name
-            rows.sort(
-                key=lambda r: (r[key] is not None, r[key] if r[key] is not None else ""),
-                reverse=(query["dir"] or "").upper() == "DESC",
-            )
-        if query["limit"]:
-            rows = rows[: int(query["limit"])]
-        url = f"/services/data/v{version}.0/sobjects/{spec.name}/"
-        return spec.name, [
+            raise ApiError.injected(failure, name)
+        url = f"/services/data/v{version}.0/sobjects/{name}/"
+        return name, [
             {
-                "attributes": {"type": spec.name, "url": url + r["Id"]},
-                **{f.name: r[f.name] for f in fields},
+                "attributes": {"type": name, "url": url + r["Id"]},
+                **{f.name: r[f.name] for f in query.fields},
             }
-            for r in rows
+            for r in query.arrange(rows)
         ]
-
-    @staticmethod
-    def _field(spec: ObjectSpec, name: str) -> FieldSpec:
-        field = spec.field(name)
-        if field is None:
-            raise _ApiError(
-                "INVALID_FIELD",
-                f"No such column '{name}' on entity '{spec.name}'. "
-                "If you are attempting to use a custom field, be sure to append the "
-                "'__c' after the custom field name.",
-            )
-        return field
-
-    @staticmethod
-    def _literal(field: FieldSpec, raw: str) -> Any:
-        if raw.lower() == "null":
-            return None
-        if field.type == "datetime" and _DATETIME.fullmatch(raw):
-            return parse_datetime(raw)
-        if field.type == "date" and _DATE.fullmatch(raw):
-            return raw
-        if field.type == "boolean" and raw.lower() in ("true", "false"):
-            return raw.lower() == "true"
-        if field.type == "currency" and _NUMBER.fullmatch(raw):
-            return float(raw)
-        quoted = len(raw) >= 2 and raw[0] == raw[-1] == "'"
-        if quoted and field.type not in ("datetime", "date", "boolean", "currency"):
-            return re.sub(r"\\(.)", r"\1", raw[1:-1])
-        raise _ApiError(
-            "INVALID_FIELD",
-            f"value of filter criterion for field '{field.name}' "
-            f"must be of type {field.type} and should not be enclosed in quotes",
-        )
 
 
 def _same(given: str, expected: str) -> bool:
     """Constant-time comparison of two texts, whatever characters they hold."""
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
-
-
-def _compare(field: FieldSpec, value: Any, op: Callable[[Any, Any], bool], literal: Any) -> bool:
-    if value is not None and field.type == "datetime":
-        value = parse_datetime(value)
-    if value is None or literal is None:
-        return op in (operator.eq, operator.ne) and op(value, literal)
-    return op(value, literal)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    sandbox: SalesforceSandbox
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients hanging up mid-response are routine for a test server; stay quiet.
-        pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Transport only: the sandbox decides every answer."""
-
-    server_version = "SFDC"
-    sys_version = ""
-
-    def _dispatch(self) -> None:
-        sandbox = cast(_Server, self.server).sandbox
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        try:
-            status, payload, extra = sandbox.handle(self.command, self.path, headers, body)
-        except Exception as e:  # noqa: BLE001 - a test server must answer, not hang up
-            status, extra = 500, {}
-            payload = [{"message": f"{type(e).__name__}: {e}", "errorCode": "UNKNOWN_EXCEPTION"}]
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _dispatch
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        # Silenced: request lines and bodies may carry credentials.
-        pass
