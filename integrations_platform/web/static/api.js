@@ -116,3 +116,20 @@ export async function api(method, path, { body: payload, headers = {} } = {}) {
 export function seg(value) {
   return encodeURIComponent(value);
 }
+
+/** Test settings: of a saved integration (`name`, edits merged as a PATCH would), or of
+ * a connector's config not saved yet. */
+export async function testSettings({ name = null, connectorId = null, config }) {
+  const path = name
+    ? `/api/v1/integrations/${seg(name)}/test`
+    : `/api/v1/connectors/${seg(connectorId)}/test`;
+  return (await api("POST", path, { body: { config } })).data;
+}
+
+/** Create an integration, or update `name` (refused if it changed since `etag`). */
+export async function saveIntegration({ name = null, etag = null, body }) {
+  const { data } = name
+    ? await api("PATCH", `/api/v1/integrations/${seg(name)}`, { body, headers: { "If-Match": etag } })
+    : await api("POST", "/api/v1/integrations", { body });
+  return data;
+}

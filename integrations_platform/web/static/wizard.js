@@ -2,21 +2,10 @@
 // review and save), also used to edit an integration. Keyboard-only usable: focus moves
 // to each step's heading, Tab stays inside, Escape asks before discarding edits.
 
-import { api, ApiError, seg } from "./api.js";
+import { api, ApiError, saveIntegration, seg, testSettings } from "./api.js";
 import { SettingsForm } from "./form.js";
-import { confirmDialog, el, interceptEscape, toast, trapFocus } from "./ui.js";
-
-const REASONS = {
-  ok: "ok",
-  authentication: "authentication",
-  network: "network",
-  permission: "permission",
-  rate_limit: "rate limit or quota",
-  configuration: "configuration",
-  timeout: "timeout",
-  source: "source schema",
-  connector: "connector crash",
-};
+import { connectorChoices, enterGoesOn, reviewRows, testError, testOutcome } from "./wizard-views.js";
+import { confirmDialog, interceptEscape, toast, trapFocus } from "./ui.js";
 
 function byId(id) {
   return document.getElementById(id);
@@ -54,19 +43,7 @@ export class Wizard {
     this.buttons.cancel.addEventListener("click", () => this.requestClose());
     this.buttons.close.addEventListener("click", () => this.requestClose());
     this.buttons.test.addEventListener("click", () => this.runTest());
-    // Enter in a field goes on to the next step, as in a one-field form (this form has
-    // no submit button, so the browser would do nothing).
-    this.formHost.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.next();
-    });
-    this.formHost.addEventListener("keydown", (event) => {
-      const target = event.target;
-      if (event.key !== "Enter" || event.isComposing || target.tagName !== "INPUT") return;
-      if (["checkbox", "radio", "button", "submit"].includes(target.type)) return;
-      event.preventDefault();
-      this.next();
-    });
+    enterGoesOn(this.formHost, () => this.next());
     byId("wizard-connector-search").addEventListener("input", () => this.renderConnectorChoices());
   }
 
@@ -176,32 +153,11 @@ export class Wizard {
   // -- step 1: the connector ------------------------------------------------------
 
   renderConnectorChoices() {
-    const host = byId("wizard-connectors");
     const words = byId("wizard-connector-search").value.toLowerCase().split(/\s+/).filter(Boolean);
-    const shown = this.connectors.filter((c) => {
-      const text = `${c.id} ${c.label} ${c.category} ${c.description} ${c.streams.join(" ")}`.toLowerCase();
-      return words.every((w) => text.includes(w));
-    });
-    host.replaceChildren(...shown.map((c) => {
-      const id = `choice-${c.id}`;
-      const input = el("input", {
-        type: "radio", name: "connector", id, value: c.id, "aria-describedby": `${id}-desc`,
-      });
-      input.checked = c.id === this.selectedConnector;
-      input.addEventListener("change", () => {
-        this.selectedConnector = c.id;
-        byId("wizard-connector-error").hidden = true;
-      });
-      return el("div", { class: "choice" },
-        input,
-        el("label", { for: id },
-          el("img", { src: c.logo_url, alt: "", width: 32, height: 32 }),
-          el("span", { class: "choice-text" },
-            el("span", { class: "choice-label" }, c.label),
-            el("span", { class: "choice-category" }, c.category))),
-        el("p", { id: `${id}-desc`, class: "help" }, c.description));
+    byId("wizard-connectors").replaceChildren(...connectorChoices(this.connectors, words, this.selectedConnector, (id) => {
+      this.selectedConnector = id;
+      byId("wizard-connector-error").hidden = true;
     }));
-    if (!shown.length) host.append(el("p", { class: "muted" }, "No connector matches."));
   }
 
   async loadConnector(id) {
@@ -325,28 +281,18 @@ export class Wizard {
     // aria-disabled, not disabled: a disabled button would lose the keyboard focus.
     this.buttons.test.setAttribute("aria-disabled", "true");
     try {
-      let response;
-      const config = this.form.config();
-      if (this.mode === "edit") {
-        response = await api("POST", `/api/v1/integrations/${seg(this.integration.name)}/test`,
-          { body: { config } });
-      } else {
-        response = await api("POST", `/api/v1/connectors/${seg(this.connector.id)}/test`, { body: { config } });
-      }
-      this.lastTest = { ok: response.data.ok, reason: response.data.reason };
-      result.replaceChildren(this.renderResult(response.data));
+      const outcome = await testSettings(this.mode === "edit"
+        ? { name: this.integration.name, config: this.form.config() }
+        : { connectorId: this.connector.id, config: this.form.config() });
+      this.lastTest = { ok: outcome.ok, reason: outcome.reason };
+      result.replaceChildren(testOutcome(outcome, () => this.backToField(null)));
     } catch (error) {
       this.lastTest = null;
       if (error instanceof ApiError && error.status === 422) {
         const [shown, unmatched] = this.form.showServerErrors(error.fieldErrors);
-        result.replaceChildren(el("div", { class: "result result-fail" },
-          el("p", { class: "result-title" }, "Some settings are invalid."),
-          el("p", {}, [...shown.map((f) => f.label), ...unmatched].join(", ")),
-          el("button", { type: "button", onclick: () => this.backToField(shown[0]) }, "Fix the settings")));
+        result.replaceChildren(testError(error, shown, unmatched, () => this.backToField(shown[0])));
       } else {
-        result.replaceChildren(el("div", { class: "result result-fail" },
-          el("p", { class: "result-title" }, "The test could not run."),
-          el("p", {}, error instanceof ApiError ? error.summary : String(error))));
+        result.replaceChildren(testError(error, null, null, null));
       }
     } finally {
       progress.hidden = true;
@@ -354,24 +300,6 @@ export class Wizard {
       this.buttons.test.removeAttribute("aria-disabled");
       this.busy = false;
     }
-  }
-
-  renderResult(outcome) {
-    const reason = REASONS[outcome.reason] || outcome.reason;
-    const details = outcome.details && outcome.details.warning ? [outcome.details.warning] : [];
-    return el("div", {
-      class: `result ${outcome.ok ? "result-ok" : "result-fail"}`,
-      "data-ok": String(outcome.ok),
-      "data-reason": outcome.reason,
-    },
-    el("p", { class: "result-title" },
-      outcome.ok ? "Connection works" : "Connection failed",
-      el("span", { class: "reason" }, outcome.ok ? "" : ` — reason: ${reason}`)),
-    el("p", { class: "result-message" }, outcome.message),
-    outcome.hint ? el("p", { class: "result-hint" }, el("strong", {}, "What to do: "), outcome.hint) : null,
-    details.map((text) => el("p", { class: "muted" }, text)),
-    el("p", { class: "muted" }, `Took ${outcome.duration_s.toFixed(2)} s.`),
-    outcome.ok ? null : el("button", { type: "button", onclick: () => this.backToField(null) }, "Change the settings"));
   }
 
   backToField(field) {
@@ -382,13 +310,8 @@ export class Wizard {
   // -- step 4: review and save ------------------------------------------------------
 
   renderReview() {
-    const list = byId("wizard-review");
-    const rows = this.form.review();
     const test = this.lastTest;
-    rows.push(["Connection test", test ? (test.ok ? "passed" : `failed (${REASONS[test.reason] || test.reason})`) : "not run"]);
-    list.replaceChildren(...rows.map(([label, text, secret]) => el("div", { class: "review-row" },
-      el("dt", {}, label),
-      el("dd", { class: secret ? "secret-state" : null }, text))));
+    byId("wizard-review").replaceChildren(...reviewRows(this.form.review(), test));
     const error = byId("wizard-save-error");
     if (!test || !test.ok) {
       error.textContent = test
@@ -409,18 +332,9 @@ export class Wizard {
     error.hidden = true;
     error.classList.remove("note");
     try {
-      let saved;
-      if (this.mode === "edit") {
-        const body = this.form.updateBody();
-        const { data } = await api("PATCH", `/api/v1/integrations/${seg(this.integration.name)}`, {
-          body,
-          headers: { "If-Match": this.etag },
-        });
-        saved = data;
-      } else {
-        const { data } = await api("POST", "/api/v1/integrations", { body: this.form.createBody() });
-        saved = data;
-      }
+      const saved = await saveIntegration(this.mode === "edit"
+        ? { name: this.integration.name, etag: this.etag, body: this.form.updateBody() }
+        : { body: this.form.createBody() });
       const name = saved.integration.name;
       const later = saved.definitions === "pending"
         ? " Dagster could not be reached: its assets appear when it is back."
