@@ -192,9 +192,9 @@ def _meltano_config_test(settings, env, connector) -> float:  # noqa: ANN001
     """`meltano config <tap> test` with the same config, as the generic check runs it."""
     import shutil
 
+    from integrations_platform.integration import StreamSelection
     from integrations_platform.runner.meltano import (
         SyncRequest,
-        SyncStream,
         make_sys_dir,
         prepare_sync,
     )
@@ -208,7 +208,7 @@ def _meltano_config_test(settings, env, connector) -> float:  # noqa: ANN001
             config=SF_CONFIG,
             start_date="2024-01-01T00:00:00Z",
             destination="jsonl",
-            streams=[SyncStream("Account", "SystemModstamp")],
+            streams=[StreamSelection("Account", "SystemModstamp")],
         )
         prepared = prepare_sync(request, settings, env, sys_dir)
         started = time.perf_counter()

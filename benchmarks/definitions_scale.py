@@ -8,7 +8,7 @@ it (baseline, memory, baseline, store, baseline, code_server, baseline, memory, 
   with Dagster only (no platform code): same key shape, group names, kinds, tags,
   metadata entries, descriptions, cron and executor as the platform's;
 * ``memory`` - ``build_definitions(catalog, snapshots)`` from N in-memory
-  ``IntegrationSnapshot`` objects of the ``postgres`` connector (streams
+  ``Integration`` objects of the ``postgres`` connector (streams
   ``public-table_0`` ... ``public-table_9``), the catalog loaded beforehand;
 * ``store`` - the same N integrations stored once (outside timing) in a SQLite config
   store through ``IntegrationService.add``, then ``load_definitions(settings)``: the store
@@ -68,12 +68,12 @@ from benchmarks._common import (
     write_results,
 )
 from integrations_platform.catalog import Catalog, load_catalog
+from integrations_platform.integration import Integration, dump_integrations
 from integrations_platform.orchestration.definitions import (
     build_definitions,
     load_definitions,
     load_integration_snapshots,
 )
-from integrations_platform.orchestration.snapshot import IntegrationSnapshot, dump_snapshots
 from integrations_platform.service import IntegrationService, StreamSelection
 from integrations_platform.settings import ENV_ENCRYPTION_KEYS, Settings, get_settings
 from integrations_platform.store import ConfigStore, KeyRing, generate_key
@@ -206,16 +206,16 @@ def baseline_definitions(n: int, streams: int) -> dg.Definitions:
 # -- platform inputs ------------------------------------------------------------------------
 
 
-def platform_snapshots(n: int, streams: int) -> list[IntegrationSnapshot]:
+def platform_snapshots(n: int, streams: int) -> list[Integration]:
     """What the code server would have loaded from the store, built in memory."""
     return [
-        IntegrationSnapshot(
+        Integration(
             id=str(uuid.uuid5(uuid.NAMESPACE_OID, integration_name(i))),
             name=integration_name(i),
             connector=CONNECTOR,
             enabled=True,
             schedule=SCHEDULE,
-            streams=tuple(stream_selection(j).as_dict() for j in range(streams)),
+            streams=tuple(stream_selection(j) for j in range(streams)),
             start_date=START_DATE,
             destination=DESTINATION,
         )
@@ -394,7 +394,7 @@ def load_breakdown(settings: Settings, catalog: Catalog, reps: int = 3) -> dict[
         defs = build_definitions(catalog, snapshots)
         record("Definitions.get_repository_def", defs.get_repository_def)
         del defs
-        pin = record("dump_snapshots", lambda s=snapshots: dump_snapshots(s))
+        pin = record("dump_integrations", lambda s=snapshots: dump_integrations(s))
         record("load_definitions (whole)", lambda: load_definitions(settings))
         record("LoadedRepositories (code server start)", code_server_load)
     return {

@@ -57,7 +57,6 @@ from integrations_platform.catalog import load_catalog
 from integrations_platform.errors import IntegrationNotFoundError
 from integrations_platform.orchestration.definitions import build_definitions
 from integrations_platform.orchestration.resources import MeltanoResource
-from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import (
     ENV_ENCRYPTION_KEYS,
@@ -273,7 +272,7 @@ class PlatformSide:
             )
             stored = self.service.get(name)
         shutil.rmtree(self.settings.output_dir / name, ignore_errors=True)
-        snapshot = IntegrationSnapshot.from_stored(stored)
+        snapshot = stored.for_orchestration()
         defs = build_definitions(self.catalog, [snapshot])
         for assets in defs.assets or []:
             if isinstance(assets, dg.AssetsDefinition) and assets.op.name == f"{name}_sync":

@@ -30,6 +30,8 @@ ENV_API_DEV = "INTEGRATIONS_API_DEV"
 ENV_POSTGRES_URL = "INTEGRATIONS_POSTGRES_URL"
 ENV_DAGSTER_DATABASE_URL = "INTEGRATIONS_DAGSTER_DATABASE_URL"
 ENV_MAX_CONCURRENT_RUNS = "INTEGRATIONS_MAX_CONCURRENT_RUNS"
+# `package.module:Name` of an IntegrationsTranslator subclass (or instance): see translator.py.
+ENV_TRANSLATOR = "INTEGRATIONS_TRANSLATOR"
 # Schemas the stores use inside INTEGRATIONS_POSTGRES_URL's database.
 CONFIG_SCHEMA = "integrations"
 MELTANO_SCHEMA = "meltano"
@@ -62,6 +64,7 @@ class Settings:
     # Dagster's storage on PostgreSQL; None keeps SQLite under DAGSTER_HOME.
     dagster_database_url: str | None = None
     max_concurrent_runs: int = DEFAULT_MAX_CONCURRENT_RUNS
+    translator: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -85,6 +88,7 @@ class Settings:
             or (with_search_path(postgres, DAGSTER_SCHEMA) if postgres else None),
             max_concurrent_runs=positive_int(env, ENV_MAX_CONCURRENT_RUNS)
             or DEFAULT_MAX_CONCURRENT_RUNS,
+            translator=env.get(ENV_TRANSLATOR) or None,
         )
 
     @property

@@ -10,12 +10,12 @@ from typing import Any
 
 import dagster as dg
 
+from integrations_platform.integration import Integration
 from integrations_platform.orchestration.sensors import (
     FAILURE_SENSOR,
     SUCCESS_SENSOR,
     build_notification_sensors,
 )
-from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 
 DAGSTER_UI = "http://dagster.example.test:3000"
 API_URL = "http://api.example.test:8000"
@@ -85,7 +85,7 @@ def webhook_receiver(port: int = 0, **kwargs: Any) -> Iterator[Receiver]:
 class SensorHarness:
     """The real run-status sensors, evaluated tick by tick against a real instance."""
 
-    def __init__(self, instance: dg.DagsterInstance, snapshots: list[IntegrationSnapshot]):
+    def __init__(self, instance: dg.DagsterInstance, snapshots: list[Integration]):
         self.instance = instance
         sensors = {s.name: s for s in build_notification_sensors(snapshots)}
         self.sensors = [sensors[FAILURE_SENSOR], sensors[SUCCESS_SENSOR]]

@@ -13,12 +13,10 @@ from fastapi import FastAPI
 from integrations_platform.api.errors import install_error_handlers
 from integrations_platform.api.routes import connectors, integrations, notifications
 from integrations_platform.api.state import DefinitionsReloader, PlatformState
-from integrations_platform.catalog import load_catalog
 from integrations_platform.errors import PlatformError
 from integrations_platform.orchestration.client import DagsterClient
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import ENV_API_DEV, ENV_API_TOKEN, Settings
-from integrations_platform.store import ConfigStore, KeyRing
 from integrations_platform.web import router as web_router
 
 MIN_TOKEN_LENGTH = 16
@@ -60,13 +58,9 @@ def create_app(
     env = dict(os.environ if environ is None else environ)
     settings = settings or Settings.from_env(env)
     token = api_token if api_token is not None else resolve_api_token(env, dev_mode)
-    store = ConfigStore.open(settings.database_url)
-    service = IntegrationService(
-        load_catalog(settings.catalog_dir),
-        store,
-        lambda: KeyRing.from_settings(env, settings.key_file),
-    )
     client = dagster or DagsterClient(settings.dagster_url)
+    service = IntegrationService.from_settings(settings, env, dagster=client)
+    store = service.store
     state = PlatformState(
         settings=settings,
         service=service,

@@ -140,6 +140,14 @@ class NotificationPublic(BaseModel):
     resolved_by: str | None = None
 
 
+class StreamPublic(BaseModel):
+    """A stream an integration syncs: incrementally when it has a replication key."""
+
+    name: str
+    replication_key: str | None = None
+    primary_key: list[str] = Field(default_factory=list)
+
+
 class IntegrationPublic(BaseModel):
     """An integration as the API shows it: secrets only as "set" / "not set"."""
 
@@ -148,7 +156,7 @@ class IntegrationPublic(BaseModel):
     connector: str
     enabled: bool
     schedule: str
-    streams: list[dict[str, Any]]
+    streams: list[StreamPublic]
     start_date: str
     destination: str
     description: str

@@ -129,7 +129,9 @@ class PlatformState:
                         "The API has no Dagster instance to read (DAGSTER_HOME is not set)",
                         "Set DAGSTER_HOME to the Dagster instance's folder.",
                     )
-                self._status = StatusReader(dg.DagsterInstance.get(), self.settings.dagster_url)
+                self._status = StatusReader(
+                    dg.DagsterInstance.get(), self.settings.dagster_url, self.service.asset_keys
+                )
             return self._status
 
     def status_reader_or_none(self) -> StatusReader | None:

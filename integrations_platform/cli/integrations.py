@@ -81,7 +81,9 @@ def add(
         destination=destination,
         enabled=not disabled,
     )
-    click.echo(f"Added {view.connector} integration '{view.name}' ({len(view.streams)} streams).")
+    added = view.integration
+    count = len(added.streams)
+    click.echo(f"Added {added.connector} integration '{added.name}' ({count} streams).")
     if view.enabled:
         reload_dagster(settings)
 
@@ -98,10 +100,10 @@ def list_cmd(as_json: bool) -> None:
     if not views:
         click.echo("No integrations yet. Add one with `integrations add`.")
         return
-    for v in views:
-        state = "enabled" if v.enabled else "disabled"
-        streams = ",".join(s["name"] for s in v.streams)
-        click.echo(f"{v.name:<24} {v.connector:<12} {state:<9} {v.schedule:<14} {streams}")
+    for i in (v.integration for v in views):
+        state = "enabled" if i.enabled else "disabled"
+        streams = ",".join(i.stream_names)
+        click.echo(f"{i.name:<24} {i.connector:<12} {state:<9} {i.schedule:<14} {streams}")
 
 
 @click.command()

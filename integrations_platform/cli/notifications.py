@@ -10,9 +10,7 @@ from integrations_platform.cli.support import (
     build_service,
     handle_errors,
 )
-from integrations_platform.errors import PlatformError
 from integrations_platform.settings import Settings, get_settings
-from integrations_platform.store import KeyRing
 
 # -- notifications -----------------------------------------------------------------
 
@@ -100,18 +98,12 @@ def notifications_resolve(notification_id: str) -> None:
 @handle_errors
 def notifications_check() -> None:
     """Check every integration's setup now: connector, decryption, validation."""
-    from integrations_platform.notifications.checks import find_misconfigurations
-
     settings = get_settings()
     service = build_service(settings)
-    notes = _notifications(settings)
     stored = service.store.list_all()
-    try:
-        keyring: KeyRing | None = service.keyring
-    except PlatformError:
-        keyring = None
-    found = find_misconfigurations(service.catalog, stored, keyring, notes.settings.settings_url)
-    notes.sync_misconfigurations(found, [s.name for s in stored])
+    found = _notifications(settings).check_misconfigurations(
+        service.catalog, stored, service.keyring_or_none()
+    )
     for problem in found:
         click.echo(f"{problem.integration}: {problem.message}. {problem.action}")
     click.echo(f"{len(stored)} integration(s) checked, {len(found)} problem(s).")

@@ -10,23 +10,17 @@ from typing import Any, TypeVar
 import click
 import yaml
 
-from integrations_platform.catalog import load_catalog
 from integrations_platform.catalog.validation import MAX_CONFIG_BYTES
 from integrations_platform.errors import PlatformError
 from integrations_platform.service import IntegrationService, StreamSelection
 from integrations_platform.settings import Settings
-from integrations_platform.store import ConfigStore, KeyRing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def build_service(settings: Settings) -> IntegrationService:
     """The service over the configured catalog, store and keys."""
-    return IntegrationService(
-        load_catalog(settings.catalog_dir),
-        ConfigStore.open(settings.database_url),
-        lambda: KeyRing.from_settings(os.environ, settings.key_file),
-    )
+    return IntegrationService.from_settings(settings, os.environ)
 
 
 def reload_dagster(settings: Settings) -> None:

@@ -1,7 +1,6 @@
 """Syncs and state: test, sync, state, reset."""
 
 import json
-import os
 import sys
 
 import click
@@ -21,13 +20,7 @@ from integrations_platform.settings import get_settings
 @handle_errors
 def test_cmd(name: str, as_json: bool) -> None:
     """Test integration NAME's connection (exit 1 when it fails)."""
-    from integrations_platform.runner.connection_test import test_connection
-
-    settings = get_settings()
-    service = build_service(settings)
-    stored = service.get(name)
-    connector = service.catalog.get(stored.connector)
-    result = test_connection(connector, service.decrypted_config(stored), settings, os.environ)
+    result = build_service(get_settings()).test_connection(name)
     if as_json:
         _print_json(result.as_dict())
     else:
@@ -58,32 +51,13 @@ def sync(
     With --from/--to, one backfill run loads exactly the records of those days (or
     months) and leaves the incremental bookmark alone.
     """
-    from integrations_platform.orchestration.assets import partition_key_range
-    from integrations_platform.orchestration.client import DagsterClient
-    from integrations_platform.orchestration.snapshot import IntegrationSnapshot
-
-    settings = get_settings()
-    service = build_service(settings)
-    stored = service.get(name)
     chosen = [s.strip() for s in streams.split(",") if s.strip()] if streams else None
-    unknown = sorted(set(chosen or []) - set(stored.stream_names))
-    if unknown:
-        known = ", ".join(stored.stream_names)
-        _fail(f"'{name}' does not sync {', '.join(unknown)}; it syncs {known}")
-    if (from_date is None) != (to_date is None):
-        _fail("give both --from and --to for a backfill")
-    if from_date and full_refresh:
-        _fail("--full-refresh does not apply to a backfill, which never reads the bookmark")
-    partitions = None
-    if from_date and to_date:
-        connector = service.catalog.get(stored.connector)
-        snapshot = IntegrationSnapshot.from_stored(stored)
-        partitions = partition_key_range(snapshot, connector, from_date, to_date)
-    run_id = DagsterClient(settings.dagster_url).launch_sync(
-        name, chosen, full_refresh=full_refresh, partition_range=partitions
+    launched = build_service(get_settings()).launch_sync(
+        name, chosen, full_refresh=full_refresh, from_date=from_date, to_date=to_date
     )
+    partitions = launched.partitions
     what = f" (partitions {partitions[0]}…{partitions[1]})" if partitions else ""
-    click.echo(f"Launched run {run_id}{what}: {settings.dagster_url}/runs/{run_id}")
+    click.echo(f"Launched run {launched.run_id}{what}: {launched.url}")
 
 
 @click.command()
@@ -92,9 +66,7 @@ def sync(
 @handle_errors
 def state(name: str, as_json: bool) -> None:
     """Show NAME's incremental bookmarks and the history of their resets."""
-    from integrations_platform.state_service import integration_state
-
-    data = integration_state(build_service(get_settings()), get_settings(), os.environ, name)
+    data = build_service(get_settings()).state(name)
     if as_json:
         _print_json(data)
         return
@@ -115,17 +87,12 @@ def reset(name: str, stream: str | None, yes: bool) -> None:
     """Clear NAME's incremental bookmark: the next sync starts from the start date."""
     import getpass
 
-    from integrations_platform.state_service import reset_integration_state
-
-    settings = get_settings()
-    service = build_service(settings)
+    service = build_service(get_settings())
     service.get(name)
     what = f"stream '{stream}' of '{name}'" if stream else f"every stream of '{name}'"
     if not yes and not click.confirm(
         f"Clear the bookmark of {what}? The next sync re-reads it all"
     ):
         _fail("not reset")
-    record = reset_integration_state(
-        service, settings, os.environ, name, stream=stream, actor=f"cli:{getpass.getuser()}"
-    )
+    record = service.reset_state(name, stream=stream, actor=f"cli:{getpass.getuser()}")
     click.echo(f"Reset {what} (recorded at {record['at']}).")

@@ -117,17 +117,18 @@ class StoreChecks(DoctorState):
         copied: list[str] = []
         old_key: list[str] = []
         for stored in self.stored:
+            token = stored.sealed.ciphertext if stored.sealed else b""
             try:
-                keyring.decrypt(stored.id, stored.name, stored.config_ciphertext)
+                keyring.decrypt_integration(stored)
             except DecryptionError:
                 try:
-                    keyring.rotate(stored.config_ciphertext)
+                    keyring.rotate(token)
                 except DecryptionError:
                     wrong_key.append(stored.name)
                 else:
                     copied.append(stored.name)
                 continue
-            if not keyring.is_primary(stored.config_ciphertext):
+            if not keyring.is_primary(token):
                 old_key.append(stored.name)
         total = len(self.stored)
         if wrong_key or copied:
@@ -135,7 +136,11 @@ class StoreChecks(DoctorState):
             fixes: list[str] = []
             if wrong_key:
                 needed = sorted(
-                    {s.key_fingerprint or "" for s in self.stored if s.name in wrong_key}
+                    {
+                        s.sealed.key_fingerprint or ""
+                        for s in self.stored
+                        if s.name in wrong_key and s.sealed
+                    }
                     - {"", *keyring.fingerprints}
                 )
                 saved_with = f" (saved with key {', '.join(needed)})" if needed else ""

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import dagster as dg
 
     from integrations_platform.catalog import Catalog
-    from integrations_platform.store import StoredIntegration
+    from integrations_platform.integration import Integration
 
 DEFAULT_TIMEOUT_S = 5.0
 MIGRATE = "Run `integrations migrate`."
@@ -55,7 +55,7 @@ class DoctorState:
     environ: dict[str, str]  # with the derived URLs, as the Dagster processes see it
     given: dict[str, str]  # as given: which variables the operator set
     timeout_s: float
-    stored: "list[StoredIntegration] | None" = None
+    stored: "list[Integration] | None" = None
     catalog: "Catalog | None" = None
     dagster_yaml: dict[str, Any] | None = None
     instance: "dg.DagsterInstance | None" = None

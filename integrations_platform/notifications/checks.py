@@ -11,14 +11,14 @@ from typing import Any
 
 from integrations_platform.catalog import Catalog, validate_config
 from integrations_platform.errors import ConfigurationError, DecryptionError
-from integrations_platform.keys import stream_key_part
+from integrations_platform.integration import Integration
 from integrations_platform.notifications.service import Misconfiguration, Staleness
-from integrations_platform.store import KeyRing, StoredIntegration
+from integrations_platform.store import KeyRing
 
 
 def find_misconfigurations(
     catalog: Catalog,
-    integrations: Sequence[StoredIntegration],
+    integrations: Sequence[Integration],
     keyring: KeyRing | None,
     settings_url: Any = lambda name: f"/#/integrations/{name}",
 ) -> list[Misconfiguration]:
@@ -46,7 +46,7 @@ def find_misconfigurations(
         if keyring is None:
             continue
         try:
-            config = keyring.decrypt(stored.id, stored.name, stored.config_ciphertext)
+            config = keyring.decrypt_integration(stored)
         except DecryptionError:
             found.append(
                 Misconfiguration(
@@ -96,7 +96,7 @@ def schedule_interval(cron: str, now: datetime) -> timedelta | None:
 
 
 def find_stale(
-    integrations: Sequence[StoredIntegration],
+    integrations: Sequence[Integration],
     last_success: Mapping[str, datetime | None],
     factor: float,
     now: datetime,
@@ -120,20 +120,23 @@ def find_stale(
     return stale
 
 
-def last_successes(instance: Any, integrations: Sequence[StoredIntegration]) -> dict[str, Any]:
+def last_successes(
+    instance: Any,
+    integrations: Sequence[Integration],
+    asset_keys: Mapping[str, Mapping[str, Any]],
+) -> dict[str, Any]:
     """When each integration last synced successfully: its newest stream materialization
-    on the Dagster instance, in one batched query."""
-    keys = {(i.name, stream_key_part(s["name"])): i.name for i in integrations for s in i.streams}
-    if not keys:
-        return {}
-    import dagster as dg
-
-    latest = instance.get_latest_materialization_events([dg.AssetKey(list(path)) for path in keys])
+    on the Dagster instance, in one batched query. ``asset_keys``: integration → stream →
+    asset key (from the specs)."""
+    owners = {key: i.name for i in integrations for key in asset_keys.get(i.name, {}).values()}
     found: dict[str, datetime | None] = {i.name: None for i in integrations}
+    if not owners:
+        return found
+    latest = instance.get_latest_materialization_events(list(owners))
     for key, event in latest.items():
         if event is None:
             continue
-        name = keys.get(tuple(key.path))
+        name = owners.get(key)
         if name is None:
             continue
         when = datetime.fromtimestamp(event.timestamp, UTC)

@@ -8,6 +8,7 @@ resolves it. Every opened and resolved notification is also queued for the webho
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from integrations_platform.notifications.classifier import (
     Classification,
@@ -32,6 +33,11 @@ from integrations_platform.notifications.sinks.webhook import (
 )
 from integrations_platform.notifications.store import NotificationStore, Raised, Recorded
 from integrations_platform.store import ConfigStore
+
+if TYPE_CHECKING:
+    from integrations_platform.catalog import Catalog
+    from integrations_platform.integration import Integration
+    from integrations_platform.store import KeyRing
 
 MAX_MESSAGE = 4000
 
@@ -227,6 +233,21 @@ class NotificationService:
         return self._resolve(integration, (KIND_AUTO_PAUSED,), by)
 
     # -- health checks ---------------------------------------------------------------
+
+    def check_misconfigurations(
+        self,
+        catalog: "Catalog",
+        integrations: Sequence["Integration"],
+        keyring: "KeyRing | None",
+    ) -> list[Misconfiguration]:
+        """Check every integration's setup (connector, decryption, validation), open a
+        notification per problem and resolve the ones no longer found; returns the
+        problems. With ``keyring`` None (no keys here) only the catalog is checked."""
+        from integrations_platform.notifications.checks import find_misconfigurations
+
+        found = find_misconfigurations(catalog, integrations, keyring, self.settings.settings_url)
+        self.sync_misconfigurations(found, [i.name for i in integrations])
+        return found
 
     def sync_misconfigurations(
         self, found: Sequence[Misconfiguration], checked: Iterable[str]

@@ -3,18 +3,20 @@
 from integrations_platform.orchestration.assets import build_integration_assets
 from integrations_platform.orchestration.definitions import build_definitions, load_definitions
 from integrations_platform.orchestration.resources import MeltanoResource
-from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 from integrations_platform.orchestration.translator import (
     IntegrationsTranslator,
     IntegrationStreamProps,
+    load_translator,
+    stream_asset_keys,
 )
 
 __all__ = [
-    "IntegrationSnapshot",
     "IntegrationStreamProps",
     "IntegrationsTranslator",
     "MeltanoResource",
     "build_definitions",
     "build_integration_assets",
     "load_definitions",
+    "load_translator",
+    "stream_asset_keys",
 ]

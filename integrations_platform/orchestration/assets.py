@@ -9,13 +9,13 @@ from pydantic import Field
 from integrations_platform.catalog import ConnectorSpec
 from integrations_platform.catalog.validation import parse_datetime
 from integrations_platform.errors import ConfigurationError
+from integrations_platform.integration import Integration
 from integrations_platform.orchestration.constants import CONNECTOR_TAG, INTEGRATION_TAG
 from integrations_platform.orchestration.resources import MeltanoResource
 from integrations_platform.orchestration.run_queue import connector_pool
-from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 from integrations_platform.orchestration.translator import (
     IntegrationsTranslator,
-    IntegrationStreamProps,
+    stream_asset_specs,
 )
 
 
@@ -32,7 +32,7 @@ class SyncConfig(dg.Config):
 
 
 def build_partitions(
-    integration: IntegrationSnapshot, connector: ConnectorSpec
+    integration: Integration, connector: ConnectorSpec
 ) -> dg.TimeWindowPartitionsDefinition:
     """Time partitions from the integration's start date (daily or monthly, per catalog).
 
@@ -49,7 +49,7 @@ def build_partitions(
 
 
 def partition_key_range(
-    integration: IntegrationSnapshot, connector: ConnectorSpec, first: str, last: str
+    integration: Integration, connector: ConnectorSpec, first: str, last: str
 ) -> tuple[str, str]:
     """The partition keys that cover the dates ``first`` to ``last`` (both included)."""
     partitions = build_partitions(integration, connector)
@@ -87,29 +87,24 @@ def partition_key_range(
 
 
 def build_integration_assets(
-    integration: IntegrationSnapshot,
+    integration: Integration,
     connector: ConnectorSpec,
     translator: IntegrationsTranslator | None = None,
 ) -> dg.AssetsDefinition:
     """The assets of one integration; materializing a subset syncs only that subset.
 
-    >>> assets = build_integration_assets(snapshot, catalog.get("salesforce"))
+    >>> assets = build_integration_assets(integration, catalog.get("salesforce"))
     ... # doctest: +SKIP
     >>> [k.to_user_string() for k in assets.keys]  # doctest: +SKIP
     ['demo_salesforce/Account', 'demo_salesforce/Contact', 'demo_salesforce/Opportunity']
     """
-    translator = translator or IntegrationsTranslator()
-    specs = [
-        translator.get_asset_spec(IntegrationStreamProps(integration, connector, stream))
-        for stream in integration.streams
-    ]
-    stream_by_key = {
-        spec.key: stream for spec, stream in zip(specs, integration.streams, strict=True)
-    }
+    specs = stream_asset_specs(translator or IntegrationsTranslator(), integration, connector)
+    # Every key the sync reports comes from these specs, the translator's.
+    keys = {name: spec.key for name, spec in specs.items()}
 
     @dg.multi_asset(
         name=f"{integration.name}_sync",
-        specs=specs,
+        specs=list(specs.values()),
         can_subset=True,
         partitions_def=build_partitions(integration, connector),
         # A launchpad backfill of many partitions is one run over the whole range.
@@ -122,9 +117,9 @@ def build_integration_assets(
     def _sync(
         context: dg.AssetExecutionContext, config: SyncConfig, meltano: MeltanoResource
     ) -> Iterator[dg.MaterializeResult[None]]:
-        selected = [
-            stream for key, stream in stream_by_key.items() if key in context.selected_asset_keys
-        ]
-        yield from meltano.sync(context, integration, selected, full_refresh=config.full_refresh)
+        selected = [s for s in integration.streams if keys[s.name] in context.selected_asset_keys]
+        yield from meltano.sync(
+            context, integration, selected, keys, full_refresh=config.full_refresh
+        )
 
     return _sync

@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 
 from integrations_platform.errors import PlatformError
-from integrations_platform.keys import stream_key_part
 from integrations_platform.settings import ENV_DAGSTER_URL
 
 LOCATION_NAME = "integrations"
@@ -112,23 +111,21 @@ class DagsterClient:
     def launch_sync(
         self,
         integration: str,
-        streams: Sequence[str] | None = None,
+        asset_keys: Sequence[Sequence[str]] | None = None,
         *,
         full_refresh: bool = False,
         partition_range: tuple[str, str] | None = None,
         tags: dict[str, str] | None = None,
     ) -> str:
-        """Launch integration's sync job (optionally some streams, or a partition range
-        as one backfill run); returns the run id."""
+        """Launch integration's sync job (optionally some of its assets, by key path, or
+        a partition range as one backfill run); returns the run id."""
         selector: dict[str, Any] = {
             "repositoryLocationName": LOCATION_NAME,
             "repositoryName": REPOSITORY_NAME,
             "jobName": f"{integration}_sync_job",
         }
-        if streams:
-            selector["assetSelection"] = [
-                {"path": [integration, stream_key_part(s)]} for s in streams
-            ]
+        if asset_keys:
+            selector["assetSelection"] = [{"path": list(path)} for path in asset_keys]
         run_tags = {"integration": integration, **(tags or {})}
         if partition_range is not None:
             run_tags["dagster/asset_partition_range_start"] = partition_range[0]

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from integrations_platform.catalog import Catalog, load_catalog
 from integrations_platform.dagster_private import definitions_load_context
+from integrations_platform.integration import Integration, dump_integrations, load_integrations
 from integrations_platform.orchestration.assets import build_integration_assets
 from integrations_platform.orchestration.constants import (
     CONNECTOR_TAG,
@@ -23,12 +24,11 @@ from integrations_platform.orchestration.constants import (
 )
 from integrations_platform.orchestration.resources import MeltanoResource
 from integrations_platform.orchestration.sensors import build_notification_sensors
-from integrations_platform.orchestration.snapshot import (
-    IntegrationSnapshot,
-    dump_snapshots,
-    load_snapshots,
+from integrations_platform.orchestration.translator import (
+    IntegrationsTranslator,
+    load_translator,
+    stream_asset_keys,
 )
-from integrations_platform.orchestration.translator import IntegrationsTranslator
 from integrations_platform.settings import ENV_ENCRYPTION_KEYS, Settings, get_settings
 from integrations_platform.store import ConfigStore
 
@@ -37,14 +37,19 @@ logger = logging.getLogger(__name__)
 
 def build_definitions(
     catalog: Catalog,
-    integrations: Sequence[IntegrationSnapshot],
+    integrations: Sequence[Integration],
     translator: IntegrationsTranslator | None = None,
 ) -> dg.Definitions:
     """Assets, a job and a schedule for every enabled integration.
 
+    ``translator`` makes each stream's asset spec (default: keys ``[integration,
+    stream]``); the sensors get the keys it made.
+
     >>> defs = build_definitions(load_catalog(Path("connector_catalog")), [])  # doctest: +SKIP
     """
+    translator = translator or IntegrationsTranslator()
     assets: list[dg.AssetsDefinition] = []
+    asset_keys: dict[str, dict[str, dg.AssetKey]] = {}
     jobs: list[dg.UnresolvedAssetJobDefinition] = []
     schedules: list[dg.ScheduleDefinition] = []
     for integration in integrations:
@@ -60,6 +65,7 @@ def build_definitions(
         connector = catalog.get(integration.connector)
         integration_assets = build_integration_assets(integration, connector, translator)
         assets.append(integration_assets)
+        asset_keys[integration.name] = stream_asset_keys(translator, integration, connector)
         job = dg.define_asset_job(
             name=f"{integration.name}_sync_job",
             selection=dg.AssetSelection.assets(integration_assets),
@@ -84,12 +90,12 @@ def build_definitions(
         resources={"meltano": MeltanoResource(encryption_keys=dg.EnvVar(ENV_ENCRYPTION_KEYS))},
         executor=dg.in_process_executor,
         # Notifications: failed/succeeded runs, misconfigured and stale integrations.
-        sensors=build_notification_sensors(integrations),
+        sensors=build_notification_sensors(integrations, asset_keys=asset_keys),
     )
 
 
-def load_integration_snapshots(settings: Settings) -> list[IntegrationSnapshot]:
-    """The integrations in the store, in one query."""
+def load_integrations_for_orchestration(settings: Settings) -> list[Integration]:
+    """The integrations in the store, in one query, without their sealed configs."""
     store = ConfigStore.open(settings.database_url, migrate=False)
     try:
         try:
@@ -98,7 +104,7 @@ def load_integration_snapshots(settings: Settings) -> list[IntegrationSnapshot]:
             # A database nobody has used yet: create the schema, then read again.
             store.migrate()
             stored = store.list_all()
-        return [IntegrationSnapshot.from_stored(s) for s in stored]
+        return [s.for_orchestration() for s in stored]
     finally:
         store.close()
 
@@ -113,25 +119,27 @@ def load_definitions(settings: Settings) -> dg.Definitions:
         pinned = context.reconstruction_metadata.get(RECONSTRUCTION_KEY)
         pin = pinned if isinstance(pinned, str) else None
     if pin is None:
-        pin = dump_snapshots(load_integration_snapshots(settings))
+        pin = dump_integrations(load_integrations_for_orchestration(settings))
     # Pinned for the run workers, which reconstruct these definitions from it.
     context.add_to_pending_reconstruction_metadata(RECONSTRUCTION_KEY, pin)
-    return _build_once(pin, settings.catalog_dir)
+    return _build_once(pin, settings.catalog_dir, settings.translator)
 
 
 # A code server calls the definitions function twice when it starts: once to load, once
 # to reconstruct from the pin it just made. The second call reuses the first build.
-_last_build: tuple[tuple[str, str], dg.Definitions] | None = None
+_last_build: tuple[tuple[str, str, str | None], dg.Definitions] | None = None
 _build_lock = threading.Lock()
 
 
-def _build_once(pin: str, catalog_dir: Path) -> dg.Definitions:
+def _build_once(pin: str, catalog_dir: Path, translator: str | None) -> dg.Definitions:
     global _last_build
-    key = (pin, str(catalog_dir))
+    key = (pin, str(catalog_dir), translator)
     with _build_lock:
         if _last_build is not None and _last_build[0] == key:
             return _last_build[1]
-        built = build_definitions(load_catalog(catalog_dir), load_snapshots(pin))
+        built = build_definitions(
+            load_catalog(catalog_dir), load_integrations(pin), load_translator(translator)
+        )
         _last_build = (key, built)
         return built
 

@@ -5,7 +5,7 @@ Only this resource (and the CLI/API service) ever decrypts. The key arrives thro
 """
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import dagster as dg
 from pydantic import Field
@@ -13,12 +13,11 @@ from pydantic import Field
 from integrations_platform.catalog import Catalog, ConnectorSpec, load_catalog
 from integrations_platform.catalog.validation import format_datetime
 from integrations_platform.errors import PlatformError
-from integrations_platform.keys import stream_key_part
+from integrations_platform.integration import Integration, StreamSelection
 from integrations_platform.orchestration.constants import META_STREAM
-from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 from integrations_platform.runner.locks import integration_lock
 from integrations_platform.runner.logs import LogLine
-from integrations_platform.runner.meltano import SyncRequest, SyncResult, SyncStream, run_sync
+from integrations_platform.runner.meltano import SyncRequest, SyncResult, run_sync
 from integrations_platform.runner.state import clear_resume_marker
 from integrations_platform.settings import ENV_ENCRYPTION_KEYS, Settings
 from integrations_platform.store import ConfigStore, KeyRing
@@ -44,12 +43,14 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     def sync(
         self,
         context: dg.AssetExecutionContext,
-        integration: IntegrationSnapshot,
-        streams: Sequence[dict[str, object]],
+        integration: Integration,
+        streams: Sequence[StreamSelection],
+        keys: Mapping[str, dg.AssetKey],
         *,
         full_refresh: bool = False,
     ) -> Iterator[dg.MaterializeResult[None]]:
-        """Sync ``streams`` of ``integration``, each stream on its own.
+        """Sync ``streams`` of ``integration``, each stream on its own, materializing
+        each at its key in ``keys`` (the keys of the assets' specs).
 
         A stream that fails does not stop the others: the ones that succeeded are
         materialized with their row counts, then the step fails naming the failed ones,
@@ -70,10 +71,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             mode = f" for partition(s) {span}, bookmark untouched"
         else:
             mode = " with a full refresh" if full_refresh else " incrementally"
-        selected = [
-            SyncStream(str(s["name"]), s.get("replication_key"))  # type: ignore[arg-type]
-            for s in streams
-        ]
+        selected = list(streams)
         context.log.info(
             f"Syncing {', '.join(s.name for s in selected)} of '{integration.name}' "
             f"({connector.label} → {integration.destination}){mode}"
@@ -116,7 +114,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                             clear_resume_marker(settings, os.environ, integration.state_id)
                         continue
                     yield from self._materializations(
-                        context, integration, stream, result, windows, full_refresh
+                        context, keys[stream.name], stream, result, windows, full_refresh
                     )
         except PlatformError as exc:
             raise dg.Failure(description=str(exc)) from None
@@ -136,13 +134,12 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     def _materializations(
         self,
         context: dg.AssetExecutionContext,
-        integration: IntegrationSnapshot,
-        stream: SyncStream,
+        key: dg.AssetKey,
+        stream: StreamSelection,
         result: SyncResult,
         windows: Sequence[tuple[str, str, str]],
         full_refresh: bool,
     ) -> Iterator[dg.MaterializeResult[None]]:
-        key = dg.AssetKey([integration.name, stream_key_part(stream.name)])
         duration = dg.MetadataValue.float(round(result.duration_s, 3))
         if not windows:
             rows = result.row_counts.get(stream.name, 0)
@@ -186,7 +183,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         context.log.info(f"{stream.name}: {total} rows in {len(windows)} partition(s)")
 
     def _load_config(
-        self, settings: Settings, catalog: Catalog, integration: IntegrationSnapshot
+        self, settings: Settings, catalog: Catalog, integration: Integration
     ) -> tuple[dict[str, object], ConnectorSpec]:
         connector = catalog.get(integration.connector)
         store = ConfigStore.open(settings.database_url, migrate=False)
@@ -200,8 +197,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 "these definitions were loaded",
                 "Reload the code location in Dagster and launch the run again.",
             )
-        keyring = KeyRing.from_value(self.encryption_keys)
-        return keyring.decrypt(stored.id, stored.name, stored.config_ciphertext), connector
+        return KeyRing.from_value(self.encryption_keys).decrypt_integration(stored), connector
 
 
 def materialized_by_earlier_attempts(context: dg.AssetExecutionContext) -> set[str]:

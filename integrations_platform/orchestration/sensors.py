@@ -17,7 +17,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,17 +26,14 @@ from sqlalchemy import Engine
 
 from integrations_platform.catalog import load_catalog
 from integrations_platform.errors import PlatformError
-from integrations_platform.notifications.checks import (
-    find_misconfigurations,
-    find_stale,
-    last_successes,
-)
+from integrations_platform.integration import Integration
+from integrations_platform.notifications.checks import find_stale, last_successes
 from integrations_platform.notifications.models import KIND_AUTO_PAUSED
 from integrations_platform.notifications.service import NotificationService
 from integrations_platform.notifications.settings import NotificationSettings
 from integrations_platform.orchestration.constants import INTEGRATION_TAG
 from integrations_platform.orchestration.schedule_state import pause_schedule, schedule_running
-from integrations_platform.orchestration.snapshot import IntegrationSnapshot
+from integrations_platform.orchestration.translator import load_translator, stream_asset_keys
 from integrations_platform.runner.redaction import PathScrubber, Redactor
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import Settings
@@ -110,11 +107,7 @@ def notification_redactor(settings: Settings, engine: Engine, name: str) -> Call
 
     ``engine`` is the config store's (the notifications live beside the integrations).
     """
-    service = IntegrationService(
-        load_catalog(settings.catalog_dir),
-        ConfigStore(engine),
-        lambda: KeyRing.from_settings(os.environ, settings.key_file),
-    )
+    service = IntegrationService.from_settings(settings, os.environ, store=ConfigStore(engine))
     try:
         redact = service.redactor(service.get(name)).redact
     except PlatformError:
@@ -126,15 +119,23 @@ def notification_redactor(settings: Settings, engine: Engine, name: str) -> Call
 # -- reading runs ---------------------------------------------------------------------
 
 
-def integration_of(run: dg.DagsterRun, known: frozenset[str]) -> str | None:
-    """The integration a run synced: its tag, else the asset keys' integration."""
+def integration_of(
+    run: dg.DagsterRun, owners: Mapping[dg.AssetKey, str], instance: dg.DagsterInstance
+) -> str | None:
+    """The integration a run synced: its tag, else the one integration that owns the
+    assets it selected or planned to materialize (``owners``: asset key → integration,
+    from the specs) — runs launched from the asset graph carry no tag."""
     tagged = run.tags.get(INTEGRATION_TAG)
     if tagged:
         return tagged
-    names = {key.path[0] for key in run.asset_selection or ()}
-    if len(names) == 1 and (name := names.pop()) in known:
-        return name
-    return None
+    keys = set(run.asset_selection or ())
+    if not keys:
+        planned = instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        ).records
+        keys = {r.asset_key for r in planned if r.asset_key is not None}
+    names = {owners[key] for key in keys if key in owners}
+    return names.pop() if len(names) == 1 else None
 
 
 def _innermost(error: Any) -> str:
@@ -205,11 +206,13 @@ def _succeeded_since(instance: dg.DagsterInstance, integration: str, when: datet
 
 
 def handle_run_failure(
-    context: dg.RunFailureSensorContext, known: frozenset[str], schedules: dict[str, str]
+    context: dg.RunFailureSensorContext,
+    owners: Mapping[dg.AssetKey, str],
+    schedules: dict[str, str],
 ) -> str:
     """Record one failed run; returns what was done (for the tick's log)."""
     run = context.dagster_run
-    integration = integration_of(run, known)
+    integration = integration_of(run, owners, context.instance)
     if integration is None:
         return f"run {run.run_id} is not an integration's sync"
     settings = Settings.from_env()
@@ -242,10 +245,12 @@ def handle_run_failure(
     return done
 
 
-def handle_run_success(context: dg.RunStatusSensorContext, known: frozenset[str]) -> str:
+def handle_run_success(
+    context: dg.RunStatusSensorContext, owners: Mapping[dg.AssetKey, str]
+) -> str:
     """Record one successful run; returns what was done."""
     run = context.dagster_run
-    integration = integration_of(run, known)
+    integration = integration_of(run, owners, context.instance)
     if integration is None:
         return f"run {run.run_id} is not an integration's sync"
     service = _Runtime.service(Settings.from_env())
@@ -268,23 +273,35 @@ def handle_run_success(context: dg.RunStatusSensorContext, known: frozenset[str]
     return done
 
 
-def run_checks(instance: dg.DagsterInstance, now: datetime | None = None) -> str:
-    """Misconfigurations, stale syncs, removed integrations, then the webhook outbox."""
+def run_checks(
+    instance: dg.DagsterInstance,
+    asset_keys: Mapping[str, Mapping[str, dg.AssetKey]] | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Misconfigurations, stale syncs, removed integrations, then the webhook outbox.
+
+    ``asset_keys`` (integration → stream → key, from the definitions' specs) tells when
+    each integration last synced; without it, the configured translator's keys.
+    """
     settings = Settings.from_env()
     service = _Runtime.service(settings)
     stored = ConfigStore(service.store.engine).list_all()
     names = [s.name for s in stored]
     catalog = load_catalog(settings.catalog_dir)
-    found = find_misconfigurations(
-        catalog, stored, _keyring(settings), service.settings.settings_url
-    )
-    service.sync_misconfigurations(found, names)
+    found = service.check_misconfigurations(catalog, stored, _keyring(settings))
     stale = []
     if service.settings.stale_factor > 0:
         enabled = [s for s in stored if s.enabled]
+        if asset_keys is None:
+            translator = load_translator(settings.translator)
+            asset_keys = {
+                i.name: stream_asset_keys(translator, i, catalog.get(i.connector))
+                for i in enabled
+                if i.connector in catalog
+            }
         stale = find_stale(
             enabled,
-            last_successes(instance, enabled),
+            last_successes(instance, enabled, asset_keys),
             service.settings.stale_factor,
             now or datetime.now(UTC),
         )
@@ -298,10 +315,14 @@ def run_checks(instance: dg.DagsterInstance, now: datetime | None = None) -> str
 
 
 def build_notification_sensors(
-    integrations: Sequence[IntegrationSnapshot],
+    integrations: Sequence[Integration],
     settings: NotificationSettings | None = None,
+    asset_keys: Mapping[str, Mapping[str, dg.AssetKey]] | None = None,
 ) -> list[dg.SensorDefinition]:
     """The notification sensors for these integrations' runs (this code location only).
+
+    ``asset_keys`` (integration → stream → key) are the keys of the definitions' specs,
+    which tell whose a run without an integration tag is, and when each last synced.
 
     >>> sensors = build_notification_sensors([])
     >>> sorted(s.name for s in sensors)  # doctest: +NORMALIZE_WHITESPACE
@@ -309,7 +330,8 @@ def build_notification_sensors(
      'integrations_run_success_notifications']
     """
     settings = settings or NotificationSettings.from_env()
-    known = frozenset(i.name for i in integrations)
+    keys = {name: dict(streams) for name, streams in (asset_keys or {}).items()}
+    owners = {key: name for name, streams in keys.items() for key in streams.values()}
     schedules = {i.name: i.schedule for i in integrations}
     interval = settings.sensor_interval_s
 
@@ -322,7 +344,7 @@ def build_notification_sensors(
     )
     def _failures(context: dg.RunFailureSensorContext) -> None:
         # Returning None (not a SkipReason) lets one tick handle every new failed run.
-        context.log.info(handle_run_failure(context, known, schedules))
+        context.log.info(handle_run_failure(context, owners, schedules))
 
     @dg.run_status_sensor(
         name=SUCCESS_SENSOR,
@@ -333,7 +355,7 @@ def build_notification_sensors(
         description="Resolves an integration's failure notifications when a sync succeeds.",
     )
     def _successes(context: dg.RunStatusSensorContext) -> None:
-        context.log.info(handle_run_success(context, known))
+        context.log.info(handle_run_success(context, owners))
 
     @dg.sensor(
         name=CHECKS_SENSOR,
@@ -342,6 +364,6 @@ def build_notification_sensors(
         description="Misconfigured and stale integrations; retries webhook deliveries.",
     )
     def _checks(context: dg.SensorEvaluationContext) -> dg.SkipReason:
-        return dg.SkipReason(run_checks(context.instance))
+        return dg.SkipReason(run_checks(context.instance, keys))
 
     return [_failures, _successes, _checks]

@@ -6,16 +6,15 @@ query per integration.
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 
-from integrations_platform.keys import stream_key_part
+from integrations_platform.integration import Integration
 from integrations_platform.orchestration.constants import INTEGRATION_TAG, META_STREAM
-from integrations_platform.store import StoredIntegration
 
 
 @dataclass(frozen=True)
@@ -65,8 +64,17 @@ def next_tick(cron: str, now: datetime | None = None) -> datetime | None:
 class StatusReader:
     """Reads integrations' status from the Dagster instance, cached for ``ttl_s``."""
 
-    def __init__(self, instance: dg.DagsterInstance, dagster_url: str, ttl_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        instance: dg.DagsterInstance,
+        dagster_url: str,
+        asset_keys: Callable[[Integration], Mapping[str, dg.AssetKey]],
+        ttl_s: float = 2.0,
+    ) -> None:
+        """``asset_keys``: each stream's key by stream name (the service's, from the
+        translator's specs)."""
         self.instance = instance
+        self.asset_keys = asset_keys
         self.dagster_url = dagster_url.rstrip("/")
         self.ttl_s = ttl_s
         self._lock = threading.Lock()
@@ -86,7 +94,7 @@ class StatusReader:
             url=self.run_url(run.run_id),
         )
 
-    def statuses(self, integrations: Sequence[StoredIntegration]) -> dict[str, IntegrationStatus]:
+    def statuses(self, integrations: Sequence[Integration]) -> dict[str, IntegrationStatus]:
         """Status of every integration given, in three queries (cached briefly).
 
         Only what comes from the instance is cached; the next run follows the
@@ -106,7 +114,7 @@ class StatusReader:
             for i in integrations
         }
 
-    def _read(self, integrations: Sequence[StoredIntegration]) -> dict[str, IntegrationStatus]:
+    def _read(self, integrations: Sequence[Integration]) -> dict[str, IntegrationStatus]:
         if not integrations:
             return {}
         names = [i.name for i in integrations]
@@ -127,21 +135,20 @@ class StatusReader:
                 and record.dagster_run.status == dg.DagsterRunStatus.SUCCESS
             ):
                 last_success[name] = _ts(record.end_time)
-        keys = [
-            dg.AssetKey([i.name, stream_key_part(s["name"])])
+        owners = {
+            key: (i.name, stream)
             for i in integrations
-            for s in i.streams
-        ]
-        latest = self.instance.get_latest_materialization_events(keys)
+            for stream, key in self.asset_keys(i).items()
+        }
+        latest = self.instance.get_latest_materialization_events(list(owners))
         rows: dict[str, dict[str, int]] = {}
         for key, event in latest.items():
-            if event is None or event.asset_materialization is None:
+            if event is None or event.asset_materialization is None or key not in owners:
                 continue
-            metadata = event.asset_materialization.metadata
-            count = metadata.get("rows")
+            count = event.asset_materialization.metadata.get("rows")
             if count is not None:
-                stream = key.path[-1]
-                rows.setdefault(key.path[0], {})[stream] = int(count.value)  # type: ignore[arg-type]
+                name, stream = owners[key]
+                rows.setdefault(name, {})[stream] = int(count.value)  # type: ignore[arg-type]
         return {
             i.name: IntegrationStatus(
                 last_run=last.get(i.name),

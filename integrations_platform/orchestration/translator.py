@@ -1,43 +1,53 @@
-"""Integration stream → Dagster AssetSpec. No side effects; subclass to customise."""
+"""Integration stream → Dagster AssetSpec. No side effects; subclass to customise.
 
+The translator is the one place a stream's asset key comes from. The definitions
+store it with the assets they build, and everything else that needs a key — the sync
+that materializes it, status, launches, notifications — derives it from the spec
+through :func:`stream_asset_keys` with the same translator: the one configured by
+``INTEGRATIONS_TRANSLATOR`` (``package.module:Name``, a subclass or an instance), so
+that the code server, the API and the CLI agree.
+"""
+
+import importlib
 from typing import Any, NamedTuple
 
 import dagster as dg
 
 from integrations_platform.catalog import ConnectorSpec
+from integrations_platform.errors import PlatformError
+from integrations_platform.integration import Integration, StreamSelection
 from integrations_platform.keys import stream_key_part
 from integrations_platform.orchestration.constants import (
     META_CONNECTOR,
     META_INTEGRATION,
     META_STREAM,
 )
-from integrations_platform.orchestration.snapshot import IntegrationSnapshot
+from integrations_platform.settings import ENV_TRANSLATOR
 
 
 class IntegrationStreamProps(NamedTuple):
     """What the translator knows about one stream of one integration."""
 
-    integration: IntegrationSnapshot
+    integration: Integration
     connector: ConnectorSpec
-    stream: dict[str, Any]
+    stream: StreamSelection
 
 
 class IntegrationsTranslator:
     """Turns each selected stream into an :class:`dagster.AssetSpec`.
 
-    Customise by subclassing::
+    Customise by subclassing, and name the subclass in ``INTEGRATIONS_TRANSLATOR``::
 
         class MyTranslator(IntegrationsTranslator):
             def get_asset_spec(self, props):
-                return super().get_asset_spec(props).replace_attributes(
-                    key_prefix=["raw"]
-                )
+                spec = super().get_asset_spec(props)
+                return spec.replace_attributes(key=spec.key.with_prefix("raw"))
     """
 
     def get_asset_spec(self, props: IntegrationStreamProps) -> dg.AssetSpec:
         """The asset of one stream: key ``[integration, stream]``."""
         integration, connector, stream = props
-        name = stream["name"]
+        name = stream.name
         catalog_stream = connector.stream(name)
         description = (
             catalog_stream.description
@@ -50,10 +60,10 @@ class IntegrationsTranslator:
             META_CONNECTOR: connector.id,
             "destination": integration.destination,
         }
-        if stream.get("replication_key"):
-            metadata["replication_key"] = stream["replication_key"]
-        if stream.get("primary_key"):
-            metadata["primary_key"] = ", ".join(stream["primary_key"])
+        if stream.replication_key:
+            metadata["replication_key"] = stream.replication_key
+        if stream.primary_key:
+            metadata["primary_key"] = ", ".join(stream.primary_key)
         return dg.AssetSpec(
             key=dg.AssetKey([integration.name, stream_key_part(name)]),
             group_name=integration.name,
@@ -62,3 +72,46 @@ class IntegrationsTranslator:
             metadata=metadata,
             tags={"integrations/connector": connector.id},
         )
+
+
+def stream_asset_specs(
+    translator: IntegrationsTranslator, integration: Integration, connector: ConnectorSpec
+) -> dict[str, dg.AssetSpec]:
+    """The spec of each selected stream, by stream name."""
+    return {
+        stream.name: translator.get_asset_spec(
+            IntegrationStreamProps(integration, connector, stream)
+        )
+        for stream in integration.streams
+    }
+
+
+def stream_asset_keys(
+    translator: IntegrationsTranslator, integration: Integration, connector: ConnectorSpec
+) -> dict[str, dg.AssetKey]:
+    """The asset key of each selected stream, by stream name (from its spec)."""
+    specs = stream_asset_specs(translator, integration, connector)
+    return {name: spec.key for name, spec in specs.items()}
+
+
+def load_translator(reference: str | None) -> IntegrationsTranslator:
+    """The translator named ``package.module:Name`` (a subclass or an instance), or the
+    default one when ``reference`` is empty."""
+    if not reference:
+        return IntegrationsTranslator()
+    module_name, _, attribute = reference.partition(":")
+    try:
+        found: Any = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise PlatformError(
+            f"{ENV_TRANSLATOR}={reference!r} cannot be loaded ({exc})",
+            "Write it as package.module:Name, with the module importable by every process "
+            "(API, CLI and Dagster), or unset it for the default asset keys.",
+        ) from None
+    translator = found() if isinstance(found, type) else found
+    if not isinstance(translator, IntegrationsTranslator):
+        raise PlatformError(
+            f"{ENV_TRANSLATOR}={reference!r} is not an IntegrationsTranslator",
+            "Subclass integrations_platform.orchestration.translator.IntegrationsTranslator.",
+        )
+    return translator

@@ -31,6 +31,7 @@ from integrations_platform.catalog.validation import effective_config
 from integrations_platform.databases import ensure_schema
 from integrations_platform.destinations import get_destination
 from integrations_platform.errors import ConfigurationError, SyncError
+from integrations_platform.integration import StreamSelection
 from integrations_platform.processes import process_alive
 from integrations_platform.runner.logs import LogLine, parse_line, parse_metric, record_count
 from integrations_platform.runner.meltano_project import WINDOW_MAPPER, WINDOW_MAPPING
@@ -66,14 +67,6 @@ def _env_value(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class SyncStream:
-    """A stream to sync and how."""
-
-    name: str
-    replication_key: str | None = None
-
-
-@dataclass(frozen=True)
 class SyncRequest:
     """Everything one sync needs. ``config`` is decrypted: never log or store it."""
 
@@ -83,7 +76,7 @@ class SyncRequest:
     config: Mapping[str, Any] = field(repr=False)
     start_date: str
     destination: str
-    streams: Sequence[SyncStream]
+    streams: Sequence[StreamSelection]
     full_refresh: bool = False
     # Partition windows ``(label, start, end)``, ISO 8601, end exclusive. A windowed
     # sync loads only records whose replication key falls in a window, and neither
@@ -263,6 +256,31 @@ def _scratch_root(settings: Settings) -> Path:
     return root
 
 
+def start_meltano(
+    args: Sequence[str], settings: Settings, env: Mapping[str, str]
+) -> subprocess.Popen[str]:
+    """Meltano in the project, in its own process group (to stop it whole), its output
+    merged and line-buffered; a clear error when it cannot start."""
+    try:
+        return subprocess.Popen(
+            list(args),
+            cwd=settings.meltano_project_dir,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            bufsize=1,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise SyncError(
+            f"Cannot start Meltano: {exc.strerror}",
+            "Install the project (`pip install -e .`) so that `meltano` is on the PATH.",
+        ) from None
+
+
 def run_sync(
     request: SyncRequest,
     settings: Settings,
@@ -291,24 +309,7 @@ def run_sync(
     started = time.monotonic()
     process: subprocess.Popen[str] | None = None
     try:
-        try:
-            process = subprocess.Popen(
-                prepared.args,
-                cwd=settings.meltano_project_dir,
-                env=prepared.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                errors="replace",
-                bufsize=1,
-                start_new_session=True,  # its own process group, to stop it whole
-            )
-        except OSError as exc:
-            raise SyncError(
-                f"Cannot start Meltano: {exc.strerror}",
-                "Install the project (`pip install -e .`) so that `meltano` is on the PATH.",
-            ) from None
+        process = start_meltano(prepared.args, settings, prepared.env)
         assert process.stdout is not None
         for raw in process.stdout:
             # Structured first: metrics are read from the line as the plugin wrote it,

@@ -20,6 +20,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from integrations_platform.errors import DecryptionError, EncryptionKeyError
+from integrations_platform.integration import Integration, SealedConfig
 from integrations_platform.settings import ENV_ENCRYPTION_KEYS
 
 _FORMAT = 1
@@ -153,6 +154,24 @@ class KeyRing:
                 repair[:1].upper() + repair[1:],
             )
         return config
+
+    def seal(self, integration_id: str, config: Mapping[str, Any]) -> SealedConfig:
+        """``config`` encrypted for the integration, with the first key's fingerprint."""
+        return SealedConfig(self.encrypt(integration_id, config), self.primary_fingerprint)
+
+    def decrypt_integration(self, integration: Integration) -> dict[str, Any]:
+        """The integration's config in clear (for a sync or a connection test only)."""
+        if integration.sealed is None:
+            raise DecryptionError(
+                f"Integration '{integration.name}' was read without its config",
+                "Read it from the config store (ConfigStore.get) to decrypt it.",
+            )
+        return self.decrypt(
+            integration.id,
+            integration.name,
+            integration.sealed.ciphertext,
+            fingerprint=integration.sealed.key_fingerprint,
+        )
 
     def is_primary(self, token: bytes) -> bool:
         """Whether ``token`` is already encrypted with the first key."""

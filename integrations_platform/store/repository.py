@@ -1,11 +1,8 @@
 """The config store: integrations in a SQL database (SQLite by default, PostgreSQL in
 production), schema managed by Alembic migrations applied on open."""
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ from integrations_platform.errors import (
     IntegrationNotFoundError,
     PlatformError,
 )
+from integrations_platform.integration import Integration, SealedConfig, StreamSelection
 from integrations_platform.settings import ENV_DATABASE_URL
 from integrations_platform.store.models import IntegrationRecord
 
@@ -30,65 +28,38 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK_ID = 7_246_101
 
 
-@dataclass(frozen=True)
-class StoredIntegration:
-    """An integration as stored: clear fields plus the encrypted config."""
-
-    id: str
-    name: str
-    connector: str
-    enabled: bool
-    schedule: str
-    streams: tuple[dict[str, Any], ...]
-    start_date: str
-    destination: str
-    config_ciphertext: bytes = field(repr=False)
-    description: str = ""
-    key_fingerprint: str | None = None
-    version: int = 0
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-
-    @property
-    def stream_names(self) -> list[str]:
-        """Names of the selected streams, in order."""
-        return [s["name"] for s in self.streams]
-
-    @staticmethod
-    def new_id() -> str:
-        """A fresh integration id."""
-        return str(uuid.uuid4())
-
-
-def _to_stored(row: IntegrationRecord) -> StoredIntegration:
-    return StoredIntegration(
+def _from_row(row: IntegrationRecord) -> Integration:
+    return Integration(
         id=row.id,
         name=row.name,
         connector=row.connector,
         enabled=row.enabled,
         schedule=row.schedule,
-        streams=tuple(row.streams),
+        streams=tuple(StreamSelection.from_dict(s) for s in row.streams),
         start_date=row.start_date,
         destination=row.destination,
-        config_ciphertext=row.config_ciphertext,
         description=row.description,
-        key_fingerprint=row.key_fingerprint,
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        sealed=SealedConfig(row.config_ciphertext, row.key_fingerprint),
     )
 
 
-_MUTABLE = (
-    "enabled",
-    "schedule",
-    "streams",
-    "start_date",
-    "destination",
-    "config_ciphertext",
-    "key_fingerprint",
-    "description",
-)
+def _row_values(integration: Integration) -> dict[str, Any]:
+    """The columns an integration writes (the rest are the row's own: version, stamps)."""
+    if integration.sealed is None:
+        raise ValueError(f"integration '{integration.name}' has no sealed config to store")
+    return {
+        "enabled": integration.enabled,
+        "schedule": integration.schedule,
+        "streams": [s.as_dict() for s in integration.streams],
+        "start_date": integration.start_date,
+        "destination": integration.destination,
+        "description": integration.description,
+        "config_ciphertext": integration.sealed.ciphertext,
+        "key_fingerprint": integration.sealed.key_fingerprint,
+    }
 
 
 class ConfigStore:
@@ -161,34 +132,27 @@ class ConfigStore:
         with self._sessions.begin() as session:
             yield session
 
-    def list_all(self) -> list[StoredIntegration]:
+    def list_all(self) -> list[Integration]:
         """Every integration, by name, in one query."""
         with self.session() as session:
             rows = session.scalars(select(IntegrationRecord).order_by(IntegrationRecord.name))
-            return [_to_stored(r) for r in rows]
+            return [_from_row(r) for r in rows]
 
-    def get(self, name: str) -> StoredIntegration:
+    def get(self, name: str) -> Integration:
         """The integration called ``name``."""
         with self.session() as session:
             row = session.scalar(select(IntegrationRecord).where(IntegrationRecord.name == name))
             if row is None:
                 raise _not_found(name)
-            return _to_stored(row)
+            return _from_row(row)
 
-    def add(self, integration: StoredIntegration) -> StoredIntegration:
+    def add(self, integration: Integration) -> Integration:
         """Insert a new integration; its name must be free."""
         row = IntegrationRecord(
             id=integration.id,
             name=integration.name,
             connector=integration.connector,
-            enabled=integration.enabled,
-            schedule=integration.schedule,
-            streams=list(integration.streams),
-            start_date=integration.start_date,
-            destination=integration.destination,
-            config_ciphertext=integration.config_ciphertext,
-            description=integration.description,
-            key_fingerprint=integration.key_fingerprint,
+            **_row_values(integration),
         )
         try:
             with self.session() as session:
@@ -198,15 +162,15 @@ class ConfigStore:
                 f"An integration named '{integration.name}' already exists",
                 "Choose another name, or change it with `integrations update`.",
             ) from None
-        return _to_stored(row)
+        return _from_row(row)
 
     def update(
         self,
         name: str,
-        change: Callable[[StoredIntegration], StoredIntegration],
+        change: Callable[[Integration], Integration],
         *,
         expected_version: int | None = None,
-    ) -> StoredIntegration:
+    ) -> Integration:
         """Apply ``change`` to the integration in one transaction.
 
         ``change`` gets the current row and returns the new one; if it raises, nothing
@@ -223,33 +187,29 @@ class ConfigStore:
                     raise _not_found(name)
                 if expected_version is not None and row.version != expected_version:
                     raise _stale(name, expected_version, row.version)
-                current = _to_stored(row)
-                updated = change(current)
-                for attr in _MUTABLE:
-                    new = getattr(updated, attr)
-                    if attr == "streams":
-                        new = list(new)
-                    if new != getattr(row, attr):
-                        setattr(row, attr, new)
+                updated = change(_from_row(row))
+                for column, new in _row_values(updated).items():
+                    if new != getattr(row, column):
+                        setattr(row, column, new)
                 session.flush()
-                return _to_stored(row)
+                return _from_row(row)
         except StaleDataError:
             raise _stale(name, expected_version, None) from None
 
-    def replace_ciphertexts(
-        self, rewrite: Callable[[StoredIntegration], tuple[bytes, str] | None]
-    ) -> int:
-        """Rewrite rows' ciphertexts in one transaction; returns how many changed.
+    def replace_ciphertexts(self, rewrite: Callable[[Integration], SealedConfig | None]) -> int:
+        """Rewrite rows' sealed configs in one transaction; returns how many changed.
 
-        ``rewrite`` returns the new ciphertext with its key's fingerprint, or None to
-        leave the row as it is.
+        ``rewrite`` returns the new sealed config, or None to leave the row as it is.
         """
         changed = 0
         with self.session() as session:
             for row in session.scalars(select(IntegrationRecord).with_for_update()):
-                new = rewrite(_to_stored(row))
-                if new is not None and new != (row.config_ciphertext, row.key_fingerprint):
-                    row.config_ciphertext, row.key_fingerprint = new
+                new = rewrite(_from_row(row))
+                if new is not None and (new.ciphertext, new.key_fingerprint) != (
+                    row.config_ciphertext,
+                    row.key_fingerprint,
+                ):
+                    row.config_ciphertext, row.key_fingerprint = new.ciphertext, new.key_fingerprint
                     changed += 1
         return changed
 
@@ -263,13 +223,13 @@ class ConfigStore:
             )
             return {fingerprint: count for fingerprint, count in rows}
 
-    def delete(self, name: str) -> StoredIntegration:
+    def delete(self, name: str) -> Integration:
         """Remove the integration called ``name``; returns what was removed."""
         with self.session() as session:
             row = session.scalar(select(IntegrationRecord).where(IntegrationRecord.name == name))
             if row is None:
                 raise _not_found(name)
-            removed = _to_stored(row)
+            removed = _from_row(row)
             session.delete(row)
             return removed
 
@@ -296,4 +256,4 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-__all__ = ["ConfigStore", "StoredIntegration"]
+__all__ = ["ConfigStore"]

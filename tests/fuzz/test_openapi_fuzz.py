@@ -35,7 +35,6 @@ from integrations_platform.api.app import create_app
 from integrations_platform.catalog import ConnectorSpec, SettingSpec, load_catalog
 from integrations_platform.orchestration.client import DagsterClient
 from integrations_platform.orchestration.definitions import build_definitions
-from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 from integrations_platform.settings import PROJECT_ROOT, Settings
 from tests.unit.api.support import (
     POSTGRES_CONFIG,
@@ -302,7 +301,7 @@ def assert_no_secret(response: Any, sent: Any) -> None:
 def assert_dagster_loads(platform: Any) -> None:
     """Whatever the store holds, Dagster builds its definitions (else every integration
     disappears from the code location)."""
-    snapshots = [IntegrationSnapshot.from_stored(s) for s in platform.service.store.list_all()]
+    snapshots = [s.for_orchestration() for s in platform.service.store.list_all()]
     build_definitions(CATALOG, snapshots)
 
 

@@ -7,12 +7,11 @@ import dagster as dg
 
 from integrations_platform.orchestration.definitions import build_definitions
 from integrations_platform.orchestration.resources import MeltanoResource
-from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 
 
 def integration_assets(platform, name: str) -> dg.AssetsDefinition:  # noqa: ANN001
     """The real assets definition of integration ``name``, as the code server builds it."""
-    snapshots = [IntegrationSnapshot.from_stored(s) for s in platform.service.store.list_all()]
+    snapshots = [s.for_orchestration() for s in platform.service.store.list_all()]
     defs = build_definitions(platform.catalog, snapshots)
     for assets in defs.assets or []:
         if isinstance(assets, dg.AssetsDefinition) and assets.op.name == f"{name}_sync":

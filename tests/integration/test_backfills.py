@@ -13,7 +13,6 @@ import pytest
 from integrations_platform.keys import state_id
 from integrations_platform.runner.state import get_state
 from integrations_platform.settings import PROJECT_ROOT
-from integrations_platform.state_service import integration_state, reset_integration_state
 from tests.conftest import salesforce_config
 from tests.integration.helpers import jsonl_rows, materialize, rows_by_asset
 
@@ -154,10 +153,7 @@ def test_resetting_one_stream_resyncs_only_it_and_is_recorded(platform, sandbox,
     )
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
         materialize(platform, "crm", instance)
-        record = reset_integration_state(
-            platform.service,
-            platform.settings,
-            os.environ,
+        record = platform.service.reset_state(
             "crm",
             stream="Contact",
             actor="tester",
@@ -166,5 +162,5 @@ def test_resetting_one_stream_resyncs_only_it_and_is_recorded(platform, sandbox,
         assert set(_bookmarks(platform, "crm")) == {"Account"}
         after = materialize(platform, "crm", instance)
     assert rows_by_asset(after) == {"Account": 1, "Contact": 30}
-    history = integration_state(platform.service, platform.settings, os.environ, "crm")
+    history = platform.service.state("crm")
     assert [(r["stream"], r["actor"]) for r in history["resets"]] == [("Contact", "tester")]

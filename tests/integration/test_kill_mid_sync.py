@@ -104,7 +104,7 @@ def test_a_killed_sync_leaves_the_last_committed_bookmark_and_loses_no_row(
         destination="postgres",
         start_date="2024-01-01",
     )
-    sid = state_id(stored.name, stored.id)
+    sid = state_id(stored.name, stored.integration.id)
 
     def bookmark() -> datetime:
         state = get_state(platform.settings, os.environ, sid)
@@ -151,7 +151,8 @@ def test_a_killed_sync_leaves_the_last_committed_bookmark_and_loses_no_row(
 
 WORKER = """
 import os
-from integrations_platform.runner.meltano import SyncRequest, SyncStream, run_sync
+from integrations_platform.integration import StreamSelection
+from integrations_platform.runner.meltano import SyncRequest, run_sync
 from integrations_platform.catalog import load_catalog
 from integrations_platform.settings import Settings
 
@@ -163,7 +164,7 @@ request = SyncRequest(
     config=__CONFIG__,
     start_date="2024-01-01",
     destination="jsonl",
-    streams=[SyncStream("public-events", "updated_at")],
+    streams=[StreamSelection("public-events", "updated_at")],
 )
 run_sync(request, settings, os.environ, lambda line: print(line.format(), flush=True))
 """

@@ -10,7 +10,6 @@ from sqlalchemy.engine import make_url
 
 from integrations_platform.notifications.sinks.webhook import verify_signature
 from integrations_platform.orchestration.sensors import reset_notification_runtime
-from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 from integrations_platform.store import generate_key
 from tests.conftest import salesforce_config
 from tests.integration.helpers import materialize
@@ -40,7 +39,7 @@ def receiver(platform, monkeypatch):
 
 
 def _snapshots(platform):
-    return [IntegrationSnapshot.from_stored(s) for s in platform.service.store.list_all()]
+    return [s.for_orchestration() for s in platform.service.store.list_all()]
 
 
 def _rows(platform) -> list[dict]:

@@ -73,9 +73,6 @@ def test_postgres_source_to_postgres_warehouse_incrementally(
 def test_postgres_backfill_full_refresh_and_reset(
     platform, source_url, warehouse_url, dagster_home
 ):
-    import os
-
-    from integrations_platform.state_service import reset_integration_state
 
     platform.service.add(
         "postgres",
@@ -102,10 +99,7 @@ def test_postgres_backfill_full_refresh_and_reset(
         assert rows_by_asset(first) == {"public_orders": 250}
         again = materialize(platform, "shop", instance, full_refresh=True)
         assert rows_by_asset(again) == {"public_orders": 250}
-        reset_integration_state(
-            platform.service,
-            platform.settings,
-            os.environ,
+        platform.service.reset_state(
             "shop",
             stream="public-orders",
             actor="tester",

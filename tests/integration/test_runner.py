@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from integrations_platform.integration import StreamSelection
 from integrations_platform.runner.logs import LogLine
-from integrations_platform.runner.meltano import SyncRequest, SyncStream, run_sync
+from integrations_platform.runner.meltano import SyncRequest, run_sync
 from integrations_platform.sandbox import SalesforceSandbox, SandboxCredentials
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
@@ -44,7 +45,7 @@ def test_interrupting_a_sync_kills_the_whole_process_group(platform, monkeypatch
             },
             start_date="2024-01-01T00:00:00Z",
             destination="jsonl",
-            streams=[SyncStream("Account", "SystemModstamp")],
+            streams=[StreamSelection("Account", "SystemModstamp")],
         )
         seen: list[int] = []
 

@@ -80,9 +80,7 @@ class Cli:
         store = ConfigStore.open(f"sqlite:///{self.home / 'integrations.db'}")
         try:
             stored = store.get(name)
-            return KeyRing.from_value(key or self.key).decrypt(
-                stored.id, stored.name, stored.config_ciphertext
-            )
+            return KeyRing.from_value(key or self.key).decrypt_integration(stored)
         finally:
             store.close()
 

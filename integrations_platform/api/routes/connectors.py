@@ -79,6 +79,6 @@ def test_unsaved_config(
     connector_id: str, body: ConfigTest, state: StateDep, _: PrincipalDep
 ) -> TestResultPublic:
     """Test a config before saving it (validated first; nothing is stored)."""
-    from integrations_platform.api.routes.integrations import run_connection_test
+    from integrations_platform.api.routes.integrations import shown_test_result
 
-    return run_connection_test(state, connector_id, body.config)
+    return shown_test_result(state, state.service.test_config(connector_id, body.config))

@@ -1,6 +1,5 @@
 """Integrations: create, read, update, delete, test, sync, runs and logs."""
 
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -26,21 +25,21 @@ from integrations_platform.api.schemas import (
     RunPublic,
     StateResetIn,
     StatusPublic,
+    StreamIn,
     SyncRequestIn,
     TestResultPublic,
 )
 from integrations_platform.api.state import PlatformState
-from integrations_platform.catalog import validate_config
 from integrations_platform.errors import (
     ConcurrentUpdateError,
     ConfigurationError,
     IntegrationNotFoundError,
     PlatformError,
 )
-from integrations_platform.orchestration.assets import partition_key_range
-from integrations_platform.orchestration.snapshot import IntegrationSnapshot
+from integrations_platform.integration import StreamSelection
 from integrations_platform.orchestration.status import IntegrationStatus, RunSummary
-from integrations_platform.service import IntegrationView, StreamSelection
+from integrations_platform.runner.connection_test.result import ConnectionTestResult
+from integrations_platform.service import IntegrationView
 
 router = APIRouter(
     prefix="/api/v1/integrations",
@@ -97,36 +96,25 @@ def _etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'W/"{version}"'
 
 
-def _streams(streams: list[Any] | None) -> list[StreamSelection] | None:
+def _streams(streams: list[StreamIn] | None) -> list[StreamSelection] | None:
     if streams is None:
         return None
     return [StreamSelection(name=s.name, replication_key=s.replication_key) for s in streams]
 
 
-def run_connection_test(
-    state: PlatformState, connector_id: str, config: Mapping[str, Any]
-) -> TestResultPublic:
-    """Validate ``config``, then test it against the service (shared by both routes)."""
-    from integrations_platform.runner.connection_test import test_connection
-
-    connector = state.service.catalog.get(connector_id)
-    clean = validate_config(connector, config)
-    result = test_connection(connector, clean, state.settings, state.environ)
-    return _test_result(state, result.as_dict())
-
-
-def _test_result(state: PlatformState, data: dict[str, Any]) -> TestResultPublic:
+def shown_test_result(state: PlatformState, result: ConnectionTestResult) -> TestResultPublic:
     """A connection test's result as shown: without the server's folders."""
+    data = result.as_dict()
     data.update(message=state.paths.scrub(data["message"]), hint=state.paths.scrub(data["hint"]))
     return TestResultPublic(**data)
 
 
 def _list_body(state: PlatformState) -> bytes:
-    stored = state.service.store.list_all()
+    views = state.service.list_integrations()
+    integrations = [v.integration for v in views]
     reader = state.status_reader_or_none()
-    statuses = reader.statuses(stored) if reader else {}
-    views = state.service.list_integrations_from(stored)
-    notes = open_notifications(state, [v.name for v in views], stored)  # one query for all
+    statuses = reader.statuses(integrations) if reader else {}
+    notes = open_notifications(state, [v.name for v in views], integrations)  # one query
     items = [_public(state, v, statuses.get(v.name), notes.get(v.name)) for v in views]
     return _LIST_ADAPTER.dump_json(items)
 
@@ -159,7 +147,7 @@ def create_integration(
 ) -> MutationResult:
     """Validate and save a new integration; its assets appear after the reload."""
     if test:
-        result = run_connection_test(state, body.connector, body.config)
+        result = state.service.test_config(body.connector, body.config)
         if not result.ok:
             raise ConfigurationError(
                 f"Connection test failed ({result.reason}): {result.message}",
@@ -189,7 +177,7 @@ def get_integration(
     """One integration: settings in clear, secrets only as set / not set."""
     view = state.service.show(name, repairable=True)
     reader = state.status_reader_or_none()
-    status_ = reader.statuses([state.service.get(name)])[name] if reader else None
+    status_ = reader.statuses([view.integration])[name] if reader else None
     _etag(response, view.version)
     return _public(state, view, status_, open_notifications(state, [name]).get(name))
 
@@ -235,7 +223,7 @@ def delete_integration(name: str, state: StateDep, _: PrincipalDep) -> MutationR
 
 
 def _set_enabled(state: PlatformState, name: str, enabled: bool) -> MutationResult:
-    view = state.service.set_enabled(name, enabled)
+    view = IntegrationView.of(state.service.set_enabled(name, enabled))
     return MutationResult(integration=_public(state, view), definitions=state.after_change())
 
 
@@ -258,54 +246,8 @@ def test_integration(
     """Test the saved integration's connection; with ``config``, test edits before saving
     them (merged as a PATCH would: omitted settings and blank secrets keep their value).
     Nothing is stored."""
-    from integrations_platform.runner.connection_test import test_connection
-
-    connector, config = state.service.config_to_test(name, body.config if body else None)
-    result = test_connection(connector, config, state.settings, state.environ)
-    return _test_result(state, result.as_dict())
-
-
-def _launch(
-    state: PlatformState,
-    name: str,
-    streams: list[str] | None,
-    full: bool,
-    dates: tuple[str | None, str | None] = (None, None),
-) -> str:
-    stored = state.service.get(name)
-    if not stored.enabled:
-        raise ConfigurationError(
-            f"Integration '{name}' is disabled", f"Enable it first (POST .../{name}/enable)."
-        )
-    known = set(stored.stream_names)
-    unknown = [s for s in streams or [] if s not in known]
-    if unknown:
-        raise ConfigurationError(
-            f"Integration '{name}' does not sync {', '.join(unknown)}",
-            f"Choose among {', '.join(sorted(known))}.",
-            field_errors={"streams": f"unknown stream(s): {', '.join(unknown)}"},
-        )
-    partitions = None
-    if dates != (None, None):
-        if None in dates:
-            raise ConfigurationError(
-                "A backfill needs both from_date and to_date",
-                "Give both, or neither for an incremental sync.",
-                field_errors={"from_date" if dates[0] is None else "to_date": "missing"},
-            )
-        if full:
-            raise ConfigurationError(
-                "full_refresh does not apply to a backfill, which never reads the bookmark",
-                "Leave full_refresh false with from_date/to_date.",
-                field_errors={"full_refresh": "not with a backfill"},
-            )
-        connector = state.service.catalog.get(stored.connector)
-        partitions = partition_key_range(
-            IntegrationSnapshot.from_stored(stored), connector, str(dates[0]), str(dates[1])
-        )
-    if state.dagster is None:
-        raise PlatformError("No Dagster webserver is configured", "Set INTEGRATIONS_DAGSTER_URL.")
-    return state.dagster.launch_sync(name, streams, full_refresh=full, partition_range=partitions)
+    result = state.service.test_connection(name, body.config if body else None)
+    return shown_test_result(state, result)
 
 
 @router.post("/{name}/sync", response_model=LaunchedRun, status_code=status.HTTP_202_ACCEPTED)
@@ -314,8 +256,14 @@ def sync_integration(
 ) -> LaunchedRun:
     """Launch a sync in Dagster (some streams, optionally a full refresh)."""
     body = body or SyncRequestIn()
-    run_id = _launch(state, name, body.streams, body.full_refresh, (body.from_date, body.to_date))
-    return LaunchedRun(run_id=run_id, url=f"{state.settings.dagster_url}/runs/{run_id}")
+    launched = state.service.launch_sync(
+        name,
+        body.streams,
+        full_refresh=body.full_refresh,
+        from_date=body.from_date,
+        to_date=body.to_date,
+    )
+    return LaunchedRun(run_id=launched.run_id, url=launched.url)
 
 
 @router.get("/{name}/runs", response_model=list[RunPublic])
@@ -349,9 +297,7 @@ def run_logs(name: str, run_id: str, state: StateDep, _: PrincipalDep) -> list[L
 @router.get("/{name}/state")
 def get_state(name: str, state: StateDep, _: PrincipalDep) -> dict[str, Any]:
     """The integration's incremental bookmarks per stream, and who reset them when."""
-    from integrations_platform.state_service import integration_state
-
-    return integration_state(state.service, state.settings, state.environ, name)
+    return state.service.state(name)
 
 
 @router.post("/{name}/reset")
@@ -359,22 +305,8 @@ def reset_state(
     name: str, body: StateResetIn, state: StateDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Clear the bookmark of one stream (or all): the next sync re-reads from the start."""
-    from integrations_platform.state_service import reset_integration_state
-
-    state.service.get(name)
-    if not body.confirm:
-        raise ConfigurationError(
-            "Resetting state needs confirmation",
-            'Send "confirm": true; the next sync re-reads everything that is reset.',
-            field_errors={"confirm": "must be true"},
-        )
-    record = reset_integration_state(
-        state.service,
-        state.settings,
-        state.environ,
-        name,
-        stream=body.stream,
-        actor=f"api:{principal.name}",
+    record = state.service.reset_state(
+        name, stream=body.stream, actor=f"api:{principal.name}", confirmed=body.confirm
     )
     state.list_cache.invalidate()
     return record
@@ -395,7 +327,7 @@ def bulk_action(body: BulkAction, state: StateDep, _: PrincipalDep) -> BulkResul
             elif body.action == "delete":
                 state.service.remove(name)
             else:
-                run_id = _launch(state, name, None, False)
+                run_id = state.service.launch_sync(name).run_id
             changed = changed or body.action != "sync"
             results.append(BulkItemResult(name=name, ok=True, run_id=run_id))
         except PlatformError as exc:

@@ -13,7 +13,8 @@ from integrations_platform.api.deps import StateDep
 from integrations_platform.api.schemas import ERROR_RESPONSES, NotificationPublic
 from integrations_platform.api.state import PlatformState
 from integrations_platform.catalog import ConnectorSpec
-from integrations_platform.errors import IntegrationNotFoundError, PlatformError
+from integrations_platform.errors import IntegrationNotFoundError
+from integrations_platform.integration import Integration
 from integrations_platform.notifications import (
     Notification,
     NotificationNotFoundError,
@@ -21,8 +22,6 @@ from integrations_platform.notifications import (
     NotificationSettings,
     NotificationStore,
 )
-from integrations_platform.notifications.checks import find_misconfigurations
-from integrations_platform.store import KeyRing, StoredIntegration
 
 router = APIRouter(
     prefix="/api/v1/notifications",
@@ -81,7 +80,7 @@ def settings_field(notification: Notification, connector: ConnectorSpec | None) 
 
 
 def _connectors(
-    state: PlatformState, names: Iterable[str], stored: Sequence[StoredIntegration] | None = None
+    state: PlatformState, names: Iterable[str], stored: Sequence[Integration] | None = None
 ) -> dict[str, ConnectorSpec]:
     """The connector of each named integration (one query; none for unknown names)."""
     wanted = set(names)
@@ -114,7 +113,7 @@ def _public(notification: Notification, connector: ConnectorSpec | None) -> Noti
 def open_notifications(
     state: PlatformState,
     names: Sequence[str],
-    stored: Sequence[StoredIntegration] | None = None,
+    stored: Sequence[Integration] | None = None,
 ) -> dict[str, list[NotificationPublic]]:
     """Unresolved notifications of these integrations, in one query (``stored``: the
     integrations already read, to spare a second query for their connectors)."""
@@ -201,14 +200,7 @@ def check_now(state: StateDep, _: PrincipalDep) -> list[NotificationPublic]:
     the misconfiguration notifications now open. The sensor does this every minute."""
     service = notification_service(state)
     stored = state.service.store.list_all()
-    try:
-        keyring: KeyRing | None = state.service.keyring
-    except PlatformError:
-        keyring = None
-    found = find_misconfigurations(
-        state.service.catalog, stored, keyring, service.settings.settings_url
-    )
-    service.sync_misconfigurations(found, [s.name for s in stored])
+    service.check_misconfigurations(state.service.catalog, stored, state.service.keyring_or_none())
     state.list_cache.invalidate()
     connectors = _connectors(state, [s.name for s in stored], stored)
     return [

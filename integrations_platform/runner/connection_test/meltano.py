@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations_platform.catalog import ConnectorSpec
-from integrations_platform.errors import PlatformError
+from integrations_platform.errors import PlatformError, SyncError
 from integrations_platform.failures import classify_text
+from integrations_platform.integration import StreamSelection
 from integrations_platform.runner.connection_test.result import (
     ConnectionTestResult,
     Reason,
@@ -20,9 +21,9 @@ from integrations_platform.runner.connection_test.result import (
 from integrations_platform.runner.logs import parse_line
 from integrations_platform.runner.meltano import (
     SyncRequest,
-    SyncStream,
     make_sys_dir,
     prepare_sync,
+    start_meltano,
     stop_process_group,
 )
 from integrations_platform.settings import Settings
@@ -39,12 +40,12 @@ _TAIL_LINES = 15
 # -- Any connector, through `meltano config test` --------------------------------------
 
 
-def _test_streams(connector: ConnectorSpec) -> list[SyncStream]:
+def _test_streams(connector: ConnectorSpec) -> list[StreamSelection]:
     """One stream is enough to prove access; a dynamic catalog gets every stream."""
     if connector.streams:
         name = (connector.default_streams or [connector.streams[0].name])[0]
-        return [SyncStream(name)]
-    return [SyncStream(_ALL_STREAMS)]
+        return [StreamSelection(name)]
+    return [StreamSelection(_ALL_STREAMS)]
 
 
 def _test_meltano(
@@ -82,24 +83,9 @@ def _test_meltano(
             "streams": [s.name for s in streams],
         }
         try:
-            process = subprocess.Popen(
-                args,
-                cwd=settings.meltano_project_dir,
-                env=prepared.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                errors="replace",
-                start_new_session=True,  # its own process group, to stop it whole
-            )
-        except OSError as exc:
-            return result.fail(
-                "connector",
-                f"Cannot start Meltano: {exc.strerror}.",
-                "Install the project (`pip install -e .`) so that `meltano` is on the PATH.",
-                details,
-            )
+            process = start_meltano(args, settings, prepared.env)
+        except SyncError as exc:
+            return result.fail("connector", f"{exc.reason}.", exc.instruction, details)
         remaining = max(result.started + timeout_s - time.monotonic(), 0.1)
         try:
             output, _ = process.communicate(timeout=remaining)
@@ -191,6 +177,10 @@ def _hint(reason: Reason, connector: ConnectorSpec, timeout_s: float) -> str:
         "source": (
             f"A table, object or column the test reads does not exist in {label}: check "
             "the names of the selected streams."
+        ),
+        "destination": (
+            "The destination could not be written: check INTEGRATIONS_WAREHOUSE_URL and "
+            "that the warehouse accepts connections and writes."
         ),
         "connector": (
             f"Read the message; if it is unclear, see the {label} documentation "

@@ -102,7 +102,7 @@ def test_an_unreadable_integration_is_shown_for_repair_and_repaired_by_patch(cli
     partial = client.patch(f"{BASE}/crm", json={"config": {"client_id": "new-client"}})
     error = error_body(partial, 422, "IncompleteRepairError")
     assert set(error["field_errors"]) == {"client_secret", "refresh_token"}
-    assert platform.service.get("crm").config_ciphertext == b"tampered"
+    assert platform.service.get("crm").sealed.ciphertext == b"tampered"
 
     repaired = client.patch(f"{BASE}/crm", json={"config": SF_CONFIG})
     assert repaired.status_code == 200, repaired.text
@@ -126,4 +126,4 @@ def test_testing_edits_of_an_unreadable_integration_needs_a_complete_config(clie
     tested = client.post(f"{BASE}/crm/test", json={"config": SF_CONFIG})
     assert tested.status_code == 200, tested.text
     assert tested.json()["reason"] != "configuration"  # the complete config was tested
-    assert platform.service.get("crm").config_ciphertext == b"tampered"  # nothing stored
+    assert platform.service.get("crm").sealed.ciphertext == b"tampered"  # nothing stored

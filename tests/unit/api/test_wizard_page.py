@@ -249,4 +249,4 @@ def test_a_saved_integration_is_tested_with_edits_merged_and_nothing_saved(
 
     after = platform.service.get("crm")
     assert after.version == stored.version
-    assert after.config_ciphertext == stored.config_ciphertext
+    assert after.sealed.ciphertext == stored.sealed.ciphertext

@@ -34,9 +34,7 @@ def instance(dagster_home):
 
 def _rewrite_config(platform, name: str, config: dict, key: str) -> None:
     ring = KeyRing.from_value(key)
-    platform.service.store.update(
-        name, lambda cur: replace(cur, config_ciphertext=ring.encrypt(cur.id, config))
-    )
+    platform.service.store.update(name, lambda cur: replace(cur, sealed=ring.seal(cur.id, config)))
 
 
 def test_the_checks_sensor_finds_each_misconfiguration_and_resolves_it_when_fixed(
@@ -92,7 +90,9 @@ def test_stale_uses_the_newest_materialization_and_the_schedule_interval(platfor
         )
     stored = platform.service.store.list_all()
     now = datetime.now(UTC)
-    last = last_successes(instance, stored)
+    last = last_successes(
+        instance, stored, {i.name: platform.service.asset_keys(i) for i in stored}
+    )
     assert last["late"] is None and now - last["fresh"] < timedelta(minutes=1)
     [stale] = find_stale(stored, last, 3, now)
     assert (stale.integration, stale.expected_every) == ("late", timedelta(hours=1))

@@ -52,9 +52,7 @@ def test_list_show_acknowledge_and_resolve(platform):
 def test_check_reports_a_config_that_cannot_be_decrypted(platform):
     platform.service.add("salesforce", "crm", SF, start_date="2024-01-01")
     ring = KeyRing.from_value(generate_key())
-    platform.service.store.update(
-        "crm", lambda cur: replace(cur, config_ciphertext=ring.encrypt(cur.id, SF))
-    )
+    platform.service.store.update("crm", lambda cur: replace(cur, sealed=ring.seal(cur.id, SF)))
     result = _cli("notifications", "check")
     assert result.exit_code == 1
     assert "crm: its config cannot be decrypted" in result.output

@@ -10,20 +10,21 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from integrations_platform.orchestration.definitions import build_definitions, load_definitions
-from integrations_platform.orchestration.snapshot import (
-    IntegrationSnapshot,
-    dump_snapshots,
-    load_snapshots,
+from integrations_platform.integration import (
+    Integration,
+    StreamSelection,
+    dump_integrations,
+    load_integrations,
 )
+from integrations_platform.orchestration.definitions import build_definitions, load_definitions
 from integrations_platform.settings import PROJECT_ROOT
 
 SF = {"client_id": "id", "client_secret": "secret-value", "refresh_token": "token-value"}
 PG = {"host": "db", "user": "u", "password": "pw-value", "database": "d"}
 
 
-def _snapshots(platform) -> list[IntegrationSnapshot]:
-    return [IntegrationSnapshot.from_stored(s) for s in platform.service.store.list_all()]
+def _snapshots(platform) -> list[Integration]:
+    return [s.for_orchestration() for s in platform.service.store.list_all()]
 
 
 def _assets(defs: dg.Definitions) -> dict[str, dg.AssetsDefinition]:
@@ -68,13 +69,13 @@ def test_each_enabled_integration_becomes_assets_job_and_running_schedule(platfo
 
 def test_an_integration_whose_connector_left_the_catalog_is_skipped(platform):
     platform.service.add("salesforce", "crm", SF)
-    orphan = IntegrationSnapshot(
+    orphan = Integration(
         id="x",
         name="orphan",
         connector="gone",
         enabled=True,
         schedule="0 * * * *",
-        streams=({"name": "T"},),
+        streams=(StreamSelection("T"),),
         start_date="2024-01-01T00:00:00Z",
         destination="jsonl",
     )
@@ -100,14 +101,14 @@ def test_loading_makes_one_store_query_and_needs_no_key(platform, monkeypatch):
     queries = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(queries) == 1, queries
     # Nothing secret, not even encrypted, is in what the code server pins.
-    pinned = dump_snapshots(_snapshots(platform))
+    pinned = dump_integrations(_snapshots(platform))
     assert "secret-value" not in pinned and "config" not in pinned
 
 
 def test_snapshots_round_trip_through_the_pin(platform):
     platform.service.add("postgres", "shop", PG, streams=["public-orders:updated_at"])
     snapshots = _snapshots(platform)
-    assert load_snapshots(dump_snapshots(snapshots)) == snapshots
+    assert load_integrations(dump_integrations(snapshots)) == snapshots
 
 
 def test_workspace_validates_with_the_dagster_cli(platform):

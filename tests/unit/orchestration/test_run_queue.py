@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from integrations_platform.catalog import load_catalog
 from integrations_platform.cli import main
 from integrations_platform.errors import PlatformError
+from integrations_platform.integration import Integration, StreamSelection
 from integrations_platform.orchestration.definitions import build_definitions
 from integrations_platform.orchestration.run_queue import (
     apply_pool_limits,
@@ -17,7 +18,6 @@ from integrations_platform.orchestration.run_queue import (
     instance_config,
     render_dagster_yaml,
 )
-from integrations_platform.orchestration.snapshot import IntegrationSnapshot
 from integrations_platform.settings import PROJECT_ROOT, Settings
 
 CATALOG = load_catalog(PROJECT_ROOT / "connector_catalog")
@@ -117,13 +117,13 @@ def test_pool_limits_are_written_into_a_real_instance_and_dropped_when_unset(tmp
 
 def test_every_integrations_sync_runs_in_its_connectors_pool():
     snapshots = [
-        IntegrationSnapshot(
+        Integration(
             id=f"id-{name}",
             name=name,
             connector=connector,
             enabled=True,
             schedule="0 * * * *",
-            streams=({"name": stream},),
+            streams=(StreamSelection(stream),),
             start_date="2024-01-01",
             destination="jsonl",
         )

@@ -8,10 +8,10 @@ import pytest
 
 from integrations_platform.catalog import load_catalog
 from integrations_platform.errors import ConfigurationError
+from integrations_platform.integration import StreamSelection
 from integrations_platform.runner.meltano import (
     PreparedSync,
     SyncRequest,
-    SyncStream,
     env_var,
     prepare_sync,
     select_extractor,
@@ -51,7 +51,7 @@ def request(**overrides: Any) -> SyncRequest:
         "config": dict(CONFIG),
         "start_date": "2024-01-01T00:00:00Z",
         "destination": "jsonl",
-        "streams": [SyncStream("Account", "SystemModstamp"), SyncStream("Contact")],
+        "streams": [StreamSelection("Account", "SystemModstamp"), StreamSelection("Contact")],
     }
     fields.update(overrides)
     return SyncRequest(**fields)
@@ -243,7 +243,10 @@ def test_select_and_metadata_for_postgres_streams(settings: Settings, tmp_path: 
         tmp_path,
         connector=POSTGRES,
         config={"host": "db", "user": "u", "password": "pg-pass-5511", "database": "d"},
-        streams=[SyncStream("public-orders", "updated_at"), SyncStream("sales-customers")],
+        streams=[
+            StreamSelection("public-orders", "updated_at"),
+            StreamSelection("sales-customers"),
+        ],
     )
     env = prepared.env
     assert prepared.extractor == "tap-postgres"

@@ -18,12 +18,12 @@ from integrations_platform.errors import (
     IntegrationExistsError,
     IntegrationNotFoundError,
 )
+from integrations_platform.integration import Integration
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import PROJECT_ROOT
 from integrations_platform.store import (
     ConfigStore,
     KeyRing,
-    StoredIntegration,
     generate_key,
     key_fingerprint,
 )
@@ -189,19 +189,19 @@ def test_add_get_list_round_trip(env: Env) -> None:
     env.service.add("postgres", "warehouse", dict(PG_CONFIG), streams=["public-orders:id"])
 
     stored = env.service.get("acme_sf")
-    assert isinstance(stored, StoredIntegration)
+    assert isinstance(stored, Integration)
     assert stored.connector == "salesforce"
     assert stored.enabled is True
     assert stored.schedule == "*/30 * * * *"
     assert stored.start_date == "2024-02-01T00:00:00Z"
     assert stored.description == "ACME's org"
     assert stored.stream_names == ["Account", "Contact"]
-    assert stored.streams[0] == {
+    assert stored.streams[0].as_dict() == {
         "name": "Account",
         "replication_key": "SystemModstamp",
         "primary_key": ["Id"],
     }
-    assert stored.streams[1]["replication_key"] == "LastModifiedDate"
+    assert stored.streams[1].replication_key == "LastModifiedDate"
     assert env.service.decrypted_config(stored) == SF_CONFIG
     assert env.service.decrypted_config(env.service.get("warehouse")) == PG_CONFIG
 
@@ -336,12 +336,12 @@ def test_rotation_rotates_every_readable_row_and_names_the_unreadable(env: Env) 
     env.keys.value = env.key_b
     for name in ("one", "three"):
         assert env.service.decrypted_config(env.service.get(name)) == SF_CONFIG
-        assert env.service.get(name).key_fingerprint == key_fingerprint(env.key_b)
+        assert env.service.get(name).sealed.key_fingerprint == key_fingerprint(env.key_b)
 
 
 def test_rows_record_the_fingerprint_of_their_key(env: Env) -> None:
     add_salesforce(env, "one")
-    assert env.service.get("one").key_fingerprint == key_fingerprint(env.key_a)
+    assert env.service.get("one").sealed.key_fingerprint == key_fingerprint(env.key_a)
     assert env.store.key_fingerprints() == {key_fingerprint(env.key_a): 1}
     # The fingerprint names the key without revealing it.
     assert env.key_a not in key_fingerprint(env.key_a)
@@ -393,7 +393,7 @@ def test_an_unreadable_row_is_repaired_in_place_by_a_complete_config(env: Env, d
     )
     assert view.secrets == {"client_secret": True, "refresh_token": True}
     assert env.service.decrypted_config(after) == repaired_config
-    assert after.key_fingerprint == key_fingerprint(env.key_a)
+    assert after.sealed.key_fingerprint == key_fingerprint(env.key_a)
 
 
 def test_ciphertext_copied_to_another_row_does_not_decrypt(env: Env) -> None:
@@ -465,8 +465,8 @@ def test_update_without_config_keeps_the_ciphertext(env: Env) -> None:
     add_salesforce(env)
     before, version = env.raw("acme_sf")
     view = env.service.update("acme_sf", schedule="15 3 * * *", streams=["Account"])
-    assert view.schedule == "15 3 * * *"
-    assert [s["name"] for s in view.streams] == ["Account"]
+    assert view.integration.schedule == "15 3 * * *"
+    assert view.integration.stream_names == ["Account"]
     after, after_version = env.raw("acme_sf")
     assert after == before
     assert after_version == version + 1
@@ -491,7 +491,7 @@ def test_stale_expected_version_is_refused(env: Env) -> None:
 def test_concurrent_writer_between_read_and_write_is_refused(env: Env) -> None:
     add_salesforce(env)
 
-    def change(current: StoredIntegration) -> StoredIntegration:
+    def change(current: Integration) -> Integration:
         # Another writer commits after this transaction read the row.
         env.service.set_enabled("acme_sf", False)
         return replace(current, schedule="5 * * * *")

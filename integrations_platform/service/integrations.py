@@ -1,0 +1,298 @@
+"""IntegrationService: the one way in for the CLI and the API.
+
+Every action they offer on integrations is one method here (the actions that run
+something — tests, syncs, state — are in :mod:`.operations`). It validates against the
+catalog, encrypts through the key ring and persists through the store; it never returns
+a secret value.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from integrations_platform.catalog import Catalog, ConnectorSpec, load_catalog, validate_config
+from integrations_platform.errors import ConfigurationError, DecryptionError, PlatformError
+from integrations_platform.integration import Integration, SealedConfig, StreamSelection
+from integrations_platform.runner.redaction import Redactor
+from integrations_platform.service.operations import IntegrationOperations
+from integrations_platform.service.validation import (
+    check_name,
+    check_orchestration,
+    check_text,
+    normalise_start,
+    raise_if,
+    repair_config,
+)
+from integrations_platform.service.views import IntegrationView
+from integrations_platform.settings import Settings
+from integrations_platform.store import ConfigStore, KeyRing
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    """What ``rotate_keys`` did: rows re-encrypted, and rows no key could read."""
+
+    rotated: int
+    unreadable: tuple[str, ...] = ()
+
+
+class IntegrationService(IntegrationOperations):
+    """Create, read, update and remove integrations; test, sync and reset them.
+
+    The key ring is asked for only by operations that touch the encrypted config, so
+    listing works without ``INTEGRATIONS_ENCRYPTION_KEYS``.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: ConfigStore,
+        keyring: Callable[[], KeyRing],
+        **operations: Any,
+    ) -> None:
+        self.catalog = catalog
+        self.store = store
+        self._keyring = keyring
+        super().__init__(**operations)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        environ: Mapping[str, str],
+        *,
+        store: ConfigStore | None = None,
+        **operations: Any,
+    ) -> "IntegrationService":
+        """The service over the configured catalog, store (opened and migrated unless
+        given) and keys (from the environment, else the key file ``up`` writes)."""
+        return cls(
+            load_catalog(settings.catalog_dir),
+            store or ConfigStore.open(settings.database_url),
+            lambda: KeyRing.from_settings(environ, settings.key_file),
+            settings=settings,
+            environ=environ,
+            **operations,
+        )
+
+    @property
+    def keyring(self) -> KeyRing:
+        """The configured keys (raises a clear error when missing)."""
+        return self._keyring()
+
+    def keyring_or_none(self) -> KeyRing | None:
+        """The keys, or None where none is configured (checks that can do without)."""
+        try:
+            return self.keyring
+        except PlatformError:
+            return None
+
+    # -- reads -------------------------------------------------------------------------
+
+    def list_integrations(self) -> list[IntegrationView]:
+        """Every integration, without its config."""
+        return [IntegrationView.of(i) for i in self.store.list_all()]
+
+    def get(self, name: str) -> Integration:
+        """The integration (its sealed config included, for the runner)."""
+        return self.store.get(name)
+
+    def show(self, name: str, *, repairable: bool = False) -> IntegrationView:
+        """One integration with its non-secret settings and which secrets are set.
+
+        With ``repairable``, an integration whose config cannot be decrypted is shown
+        with an empty config and ``config_error`` (for a form that repairs it) instead
+        of raising.
+        """
+        integration = self.store.get(name)
+        connector = self.catalog.get(integration.connector)
+        try:
+            config = self.decrypted_config(integration)
+        except DecryptionError as exc:
+            if not repairable:
+                raise
+            return IntegrationView.of(integration, {}, connector, config_error=str(exc))
+        return IntegrationView.of(integration, config, connector)
+
+    def redactor(self, integration: Integration) -> Redactor:
+        """Masks the integration's secret values (none, if its config cannot be read)."""
+        try:
+            config = self.decrypted_config(integration)
+            return Redactor(self.catalog.get(integration.connector).secret_values(config))
+        except PlatformError:
+            return Redactor(())
+
+    def decrypted_config(self, integration: Integration) -> dict[str, Any]:
+        """The integration's config in clear, for a sync or a connection test only."""
+        return self.keyring.decrypt_integration(integration)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def add(
+        self,
+        connector_id: str,
+        name: str,
+        config: Mapping[str, Any],
+        *,
+        streams: Sequence[StreamSelection | str] | None = None,
+        schedule: str | None = None,
+        start_date: str | None = None,
+        destination: str = "jsonl",
+        enabled: bool = True,
+        description: str = "",
+    ) -> IntegrationView:
+        """Validate and store a new integration."""
+        connector = self.catalog.get(connector_id)
+        errors: dict[str, str] = {}
+        check_name(errors, name)
+        try:
+            clean = validate_config(connector, config)
+        except ConfigurationError as exc:
+            clean = {}
+            errors.update(exc.field_errors)
+        selected = check_orchestration(
+            connector,
+            errors,
+            streams=streams,
+            schedule=schedule or connector.default_schedule,
+            start_date=start_date,
+            destination=destination,
+        )
+        check_text(errors, "description", description)
+        raise_if(errors, connector)
+        integration_id = Integration.new_id()
+        added = self.store.add(
+            Integration(
+                id=integration_id,
+                name=name,
+                connector=connector.id,
+                enabled=enabled,
+                schedule=schedule or connector.default_schedule,
+                streams=tuple(selected),
+                start_date=normalise_start(start_date),
+                destination=destination,
+                description=description,
+                sealed=self.keyring.seal(integration_id, clean),
+            )
+        )
+        return IntegrationView.of(added, clean, connector)
+
+    def update(
+        self,
+        name: str,
+        config: Mapping[str, Any] | None = None,
+        *,
+        streams: Sequence[StreamSelection | str] | None = None,
+        schedule: str | None = None,
+        start_date: str | None = None,
+        destination: str | None = None,
+        description: str | None = None,
+        expected_version: int | None = None,
+    ) -> IntegrationView:
+        """Change an integration. Omitted settings and blank secrets keep their value.
+
+        Validation runs inside the store's transaction: a failing edit writes nothing.
+        An integration whose stored config cannot be decrypted (lost key, tampered row)
+        is repaired in place by a complete ``config``: same id, name and bookmarks.
+        """
+        result: dict[str, Any] = {}
+
+        def change(current: Integration) -> Integration:
+            connector = self.catalog.get(current.connector)
+            keyring = self.keyring
+            errors: dict[str, str] = {}
+            try:
+                stored_config: dict[str, Any] | None = self.decrypted_config(current)
+            except DecryptionError as unreadable:
+                if config is None:
+                    raise
+                repair_config(connector, config, unreadable)  # complete, or refused
+                stored_config = None
+            clean = stored_config or {}
+            if config is not None:
+                try:
+                    clean = validate_config(connector, config, existing=stored_config)
+                except ConfigurationError as exc:
+                    errors.update(exc.field_errors)
+            selected = check_orchestration(
+                connector,
+                errors,
+                streams=streams,
+                schedule=schedule or current.schedule,
+                start_date=start_date or current.start_date,
+                destination=destination or current.destination,
+                default_streams=current.streams,
+            )
+            check_text(errors, "description", description)
+            raise_if(errors, connector)
+            result["config"], result["connector"] = clean, connector
+            return replace(
+                current,
+                schedule=schedule or current.schedule,
+                streams=tuple(selected),
+                start_date=normalise_start(start_date) if start_date else current.start_date,
+                destination=destination or current.destination,
+                description=current.description if description is None else description,
+                sealed=(
+                    keyring.seal(current.id, clean) if clean != stored_config else current.sealed
+                ),
+            )
+
+        updated = self.store.update(name, change, expected_version=expected_version)
+        return IntegrationView.of(updated, result["config"], result["connector"])
+
+    def set_enabled(
+        self, name: str, enabled: bool, *, expected_version: int | None = None
+    ) -> Integration:
+        """Enable or disable an integration (its schedule follows)."""
+        return self.store.update(
+            name, lambda cur: replace(cur, enabled=enabled), expected_version=expected_version
+        )
+
+    def remove(self, name: str) -> Integration:
+        """Delete an integration and its stored config."""
+        return self.store.delete(name)
+
+    def rotate_keys(self) -> KeyRotation:
+        """Re-encrypt every readable config with the first key.
+
+        A row no configured key can read is left as it is and named in the result, so
+        that one lost row does not hold back the others.
+        """
+        keyring = self.keyring
+        unreadable: list[str] = []
+
+        def rewrite(integration: Integration) -> SealedConfig | None:
+            try:
+                self.decrypted_config(integration)
+            except DecryptionError:
+                unreadable.append(integration.name)
+                return None
+            assert integration.sealed is not None  # read from the store
+            token = integration.sealed.ciphertext
+            if not keyring.is_primary(token):
+                token = keyring.rotate(token)
+            return SealedConfig(token, keyring.primary_fingerprint)
+
+        rotated = self.store.replace_ciphertexts(rewrite)
+        return KeyRotation(rotated=rotated, unreadable=tuple(sorted(unreadable)))
+
+    # -- configs for the operations ----------------------------------------------------
+
+    def config_to_test(
+        self, name: str, edits: Mapping[str, Any] | None = None
+    ) -> tuple[ConnectorSpec, dict[str, Any]]:
+        """The config a connection test of ``name`` uses: the stored one, with ``edits``
+        merged as :meth:`update` would (nothing is stored). An unreadable stored config
+        is replaced by ``edits`` when they are complete, as a repair would."""
+        integration = self.store.get(name)
+        connector = self.catalog.get(integration.connector)
+        try:
+            current = self.decrypted_config(integration)
+        except DecryptionError as unreadable:
+            if not edits:
+                raise
+            return connector, repair_config(connector, edits, unreadable)
+        if not edits:
+            return connector, current
+        return connector, validate_config(connector, edits, existing=current)
