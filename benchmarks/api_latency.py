@@ -193,11 +193,8 @@ def _meltano_config_test(settings, env, connector) -> float:  # noqa: ANN001
     import shutil
 
     from integrations_platform.integration import StreamSelection
-    from integrations_platform.runner.meltano import (
-        SyncRequest,
-        make_sys_dir,
-        prepare_sync,
-    )
+    from integrations_platform.runner.meltano import SyncRequest, prepare_sync
+    from integrations_platform.runner.processes import make_sys_dir
 
     sys_dir = make_sys_dir(settings)
     try:

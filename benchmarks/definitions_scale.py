@@ -72,7 +72,7 @@ from integrations_platform.integration import Integration, dump_integrations
 from integrations_platform.orchestration.definitions import (
     build_definitions,
     load_definitions,
-    load_integration_snapshots,
+    load_integrations_for_orchestration,
 )
 from integrations_platform.service import IntegrationService, StreamSelection
 from integrations_platform.settings import ENV_ENCRYPTION_KEYS, Settings, get_settings
@@ -384,7 +384,8 @@ def load_breakdown(settings: Settings, catalog: Catalog, reps: int = 3) -> dict[
     pin = ""
     for _ in range(reps):
         snapshots = record(
-            "load_integration_snapshots", lambda: load_integration_snapshots(settings)
+            "load_integrations_for_orchestration",
+            lambda: load_integrations_for_orchestration(settings),
         )
         record("load_catalog", lambda: load_catalog(settings.catalog_dir))
         record(

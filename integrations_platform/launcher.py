@@ -22,7 +22,7 @@ from integrations_platform.catalog import load_catalog
 from integrations_platform.databases import redacted
 from integrations_platform.deployment import prepare_dagster_home
 from integrations_platform.errors import IntegrationNotFoundError, PlatformError
-from integrations_platform.runner.meltano import stop_process_group
+from integrations_platform.runner.processes import stop_process_group
 from integrations_platform.sandbox import SalesforceSandbox, SandboxCredentials
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import (

@@ -86,8 +86,8 @@ class PluginChecks(DoctorState):
         )
 
     def meltano_plugins(self) -> Check:
-        from integrations_platform.runner.meltano import meltano_executable
         from integrations_platform.runner.meltano_project import render_meltano_project
+        from integrations_platform.runner.processes import meltano_executable
 
         name = "meltano plugins"
         project = self.settings.meltano_project_dir

@@ -1,6 +1,6 @@
 """One multi_asset per integration: one asset per selected stream, one sync per run."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC
 
 import dagster as dg
@@ -99,6 +99,13 @@ def build_integration_assets(
     ['demo_salesforce/Account', 'demo_salesforce/Contact', 'demo_salesforce/Opportunity']
     """
     specs = stream_asset_specs(translator or IntegrationsTranslator(), integration, connector)
+    return assets_from_specs(integration, connector, specs)
+
+
+def assets_from_specs(
+    integration: Integration, connector: ConnectorSpec, specs: Mapping[str, dg.AssetSpec]
+) -> dg.AssetsDefinition:
+    """The assets of one integration from its streams' specs (by stream name)."""
     # Every key the sync reports comes from these specs, the translator's.
     keys = {name: spec.key for name, spec in specs.items()}
 

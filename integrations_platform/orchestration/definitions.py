@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from integrations_platform.catalog import Catalog, load_catalog
 from integrations_platform.dagster_private import definitions_load_context
 from integrations_platform.integration import Integration, dump_integrations, load_integrations
-from integrations_platform.orchestration.assets import build_integration_assets
+from integrations_platform.orchestration.assets import assets_from_specs
 from integrations_platform.orchestration.constants import (
     CONNECTOR_TAG,
     INTEGRATION_TAG,
@@ -27,7 +27,7 @@ from integrations_platform.orchestration.sensors import build_notification_senso
 from integrations_platform.orchestration.translator import (
     IntegrationsTranslator,
     load_translator,
-    stream_asset_keys,
+    stream_asset_specs,
 )
 from integrations_platform.settings import ENV_ENCRYPTION_KEYS, Settings, get_settings
 from integrations_platform.store import ConfigStore
@@ -63,9 +63,10 @@ def build_definitions(
             )
             continue
         connector = catalog.get(integration.connector)
-        integration_assets = build_integration_assets(integration, connector, translator)
+        specs = stream_asset_specs(translator, integration, connector)
+        integration_assets = assets_from_specs(integration, connector, specs)
         assets.append(integration_assets)
-        asset_keys[integration.name] = stream_asset_keys(translator, integration, connector)
+        asset_keys[integration.name] = {stream: spec.key for stream, spec in specs.items()}
         job = dg.define_asset_job(
             name=f"{integration.name}_sync_job",
             selection=dg.AssetSelection.assets(integration_assets),

@@ -9,13 +9,9 @@ database (``MELTANO_DATABASE_URI``), keyed by the integration's state id.
 """
 
 import json
-import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -30,11 +26,16 @@ from integrations_platform.catalog import ConnectorSpec, ExtractorSpec
 from integrations_platform.catalog.validation import effective_config
 from integrations_platform.databases import ensure_schema
 from integrations_platform.destinations import get_destination
-from integrations_platform.errors import ConfigurationError, SyncError
+from integrations_platform.errors import ConfigurationError
 from integrations_platform.integration import StreamSelection
-from integrations_platform.processes import process_alive
 from integrations_platform.runner.logs import LogLine, parse_line, parse_metric, record_count
 from integrations_platform.runner.meltano_project import WINDOW_MAPPER, WINDOW_MAPPING
+from integrations_platform.runner.processes import (
+    make_sys_dir,
+    meltano_executable,
+    start_meltano,
+    stop_process_group,
+)
 from integrations_platform.runner.redaction import Redactor
 from integrations_platform.settings import (
     ENV_API_TOKEN,
@@ -43,8 +44,6 @@ from integrations_platform.settings import (
     Settings,
 )
 
-# Plugin venvs live in these folders of the shared `.meltano` directory.
-_SHARED_SYS_DIRS = ("extractors", "loaders", "mappers", "utilities")
 # Variables a plugin never needs: keep the platform's keys out of every subprocess.
 _WITHHELD_ENV = (ENV_ENCRYPTION_KEYS, ENV_API_TOKEN)
 TAIL_LINES = 60
@@ -215,72 +214,6 @@ def prepare_sync(
     return PreparedSync(args, env, Redactor(secrets), extractor.name, loader.name)
 
 
-def meltano_executable() -> str:
-    """The ``meltano`` command beside this interpreter (else from PATH)."""
-    here = Path(sys.executable).parent / "meltano"
-    return str(here) if here.exists() else "meltano"
-
-
-def make_sys_dir(settings: Settings) -> Path:
-    """A private Meltano system directory for one run, sharing the plugin venvs.
-
-    Its name carries this process's id. A run worker killed outright never deletes its
-    directory, where Meltano keeps the tap's resolved config (secrets) while it runs:
-    the next sync removes the directories of processes that no longer exist.
-    """
-    shared = settings.meltano_project_dir / ".meltano"
-    root = _scratch_root(settings)
-    remove_orphaned_sys_dirs(root)
-    sys_dir = Path(tempfile.mkdtemp(prefix=f"sync-{os.getpid()}-", dir=root))
-    for name in _SHARED_SYS_DIRS:
-        (shared / name).mkdir(parents=True, exist_ok=True)
-        (sys_dir / name).symlink_to(shared / name, target_is_directory=True)
-    return sys_dir
-
-
-def remove_orphaned_sys_dirs(root: Path) -> list[Path]:
-    """Delete the per-run directories under ``root`` whose process is gone."""
-    removed = []
-    for path in root.glob("sync-*-*"):
-        pid = path.name.split("-")[1]
-        if not pid.isdigit() or process_alive(int(pid)):
-            continue
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(path)
-    return removed
-
-
-def _scratch_root(settings: Settings) -> Path:
-    root = settings.home / "runs"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
-def start_meltano(
-    args: Sequence[str], settings: Settings, env: Mapping[str, str]
-) -> subprocess.Popen[str]:
-    """Meltano in the project, in its own process group (to stop it whole), its output
-    merged and line-buffered; a clear error when it cannot start."""
-    try:
-        return subprocess.Popen(
-            list(args),
-            cwd=settings.meltano_project_dir,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            bufsize=1,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        raise SyncError(
-            f"Cannot start Meltano: {exc.strerror}",
-            "Install the project (`pip install -e .`) so that `meltano` is on the PATH.",
-        ) from None
-
-
 def run_sync(
     request: SyncRequest,
     settings: Settings,
@@ -385,30 +318,3 @@ def scrub_run_records(database_uri: str, state_id: str, redactor: Redactor) -> N
                     )
     finally:
         engine.dispose()
-
-
-def stop_process_group(
-    process: subprocess.Popen[Any],
-    grace_s: float = 10.0,
-    first: signal.Signals = signal.SIGTERM,
-) -> None:
-    """Signal the process's group (``first``: SIGTERM, or SIGINT as Ctrl-C would), then
-    SIGKILL whatever is left after ``grace_s``."""
-    try:
-        pgid = os.getpgid(process.pid)
-    except ProcessLookupError:
-        return
-    for sig, wait in ((first, grace_s), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            # The leader is gone; make sure no plugin outlives it.
-            os.killpg(pgid, signal.SIGKILL)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-        except ProcessLookupError:
-            return

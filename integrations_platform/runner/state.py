@@ -9,7 +9,7 @@ from typing import Any
 
 from integrations_platform.databases import ensure_schema
 from integrations_platform.errors import SyncError
-from integrations_platform.runner.meltano import meltano_executable
+from integrations_platform.runner.processes import meltano_executable
 from integrations_platform.settings import (
     ENV_API_TOKEN,
     ENV_ENCRYPTION_KEYS,

@@ -19,13 +19,8 @@ from integrations_platform.runner.connection_test.result import (
     _Builder,
 )
 from integrations_platform.runner.logs import parse_line
-from integrations_platform.runner.meltano import (
-    SyncRequest,
-    make_sys_dir,
-    prepare_sync,
-    start_meltano,
-    stop_process_group,
-)
+from integrations_platform.runner.meltano import SyncRequest, prepare_sync
+from integrations_platform.runner.processes import make_sys_dir, start_meltano, stop_process_group
 from integrations_platform.settings import Settings
 
 # What the meltano strategy hands the tap: an early start date (so that an incremental
