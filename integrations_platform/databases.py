@@ -7,6 +7,7 @@ In production the three live in one database, each in its own schema, chosen by 
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -36,6 +37,16 @@ def search_path_schema(url: str) -> str | None:
         options = " ".join(options)
     match = _SEARCH_PATH.search(options or "")
     return match.group(1) if match else None
+
+
+def sqlite_file_missing(url: str) -> Path | None:
+    """The file of a SQLite ``url`` when it does not exist yet (None for other databases,
+    in-memory ones and files that exist)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
 
 
 def redacted(url: str) -> str:

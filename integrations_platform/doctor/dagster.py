@@ -15,13 +15,9 @@ from integrations_platform.doctor.support import (
     MIGRATE,
     DoctorState,
     _dagster_version,
-    _engine,
     _env_references,
     _first_line,
-    _missing_schema,
     _process_environ,
-    _reach_fix,
-    _unreachable,
     _url_source,
 )
 from integrations_platform.errors import PlatformError
@@ -128,18 +124,11 @@ class DagsterChecks(DoctorState):
             else:
                 url = str(reference)
             source = _url_source(self.given, ENV_DAGSTER_DATABASE_URL)
-            problem = _unreachable(url, self.timeout_s)
-            if problem is not None:
-                return Check(name, "fail", problem, _reach_fix(url, source))
-            engine = _engine(url, self.timeout_s)
-            try:
-                with engine.connect() as connection:
-                    missing = _missing_schema(connection, url)
-                    tables = set(sa.inspect(connection).get_table_names())
-            finally:
-                engine.dispose()
-            if missing:
-                return Check(name, "fail", f"{redacted(url)}: {missing}", MIGRATE)
+            tables = self.read_database(
+                name, url, source, lambda c: set(sa.inspect(c).get_table_names())
+            )
+            if isinstance(tables, Check):
+                return tables
             absent = [t for t in _DAGSTER_TABLES if t not in tables]
             if absent:
                 return Check(

@@ -1,23 +1,16 @@
 """Meltano: its state database, the connector catalog, the installed plugins."""
 
 import os
-from pathlib import Path
 
 import sqlalchemy as sa
 import yaml
-from sqlalchemy.engine import make_url
 
-from integrations_platform.databases import redacted
+from integrations_platform.databases import redacted, sqlite_file_missing
 from integrations_platform.doctor.report import Check
 from integrations_platform.doctor.support import (
-    MIGRATE,
     DoctorState,
-    _engine,
     _existing_ancestor,
-    _missing_schema,
     _plugin_problem,
-    _reach_fix,
-    _unreachable,
     _url_source,
 )
 from integrations_platform.errors import PlatformError
@@ -37,39 +30,34 @@ class PluginChecks(DoctorState):
         name = "meltano state"
         url = self.settings.meltano_database_uri
         source = _url_source(self.given, ENV_MELTANO_DATABASE_URI)
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            path = Path(parsed.database)
-            if not path.exists():
-                parent = _existing_ancestor(path.parent)
-                if os.access(parent, os.W_OK):
-                    return Check(
-                        name, "ok", f"{path}: not created yet; Meltano creates it on the first sync"
-                    )
+        path = sqlite_file_missing(url)
+        if path is not None:
+            parent = _existing_ancestor(path.parent)
+            if os.access(parent, os.W_OK):
                 return Check(
-                    name,
-                    "fail",
-                    f"{path} does not exist and {parent} is not writable",
-                    f"Make {parent} writable for the run workers, or set {source} elsewhere.",
+                    name, "ok", f"{path}: not created yet; Meltano creates it on the first sync"
                 )
-        problem = _unreachable(url, self.timeout_s)
-        if problem is not None:
-            return Check(name, "fail", problem, _reach_fix(url, source))
-        engine = _engine(url, self.timeout_s)
-        try:
-            with engine.connect() as connection:
-                missing = _missing_schema(connection, url)
-                if missing:
-                    return Check(name, "fail", f"{redacted(url)}: {missing}", MIGRATE)
-                if "state" not in sa.inspect(connection).get_table_names():
-                    return Check(
-                        name,
-                        "ok",
-                        f"{redacted(url)}: reachable; Meltano creates its tables on the first sync",
-                    )
-                states = connection.execute(sa.text("SELECT count(*) FROM state")).scalar()
-        finally:
-            engine.dispose()
+            return Check(
+                name,
+                "fail",
+                f"{path} does not exist and {parent} is not writable",
+                f"Make {parent} writable for the run workers, or set {source} elsewhere.",
+            )
+
+        def count_states(connection: sa.Connection) -> int | None:
+            if "state" not in sa.inspect(connection).get_table_names():
+                return None
+            return connection.execute(sa.text("SELECT count(*) FROM state")).scalar()
+
+        states = self.read_database(name, url, source, count_states)
+        if isinstance(states, Check):
+            return states
+        if states is None:
+            return Check(
+                name,
+                "ok",
+                f"{redacted(url)}: reachable; Meltano creates its tables on the first sync",
+            )
         return Check(name, "ok", f"{redacted(url)}: reachable, {states} incremental state(s)")
 
     def connector_catalog(self) -> Check:

@@ -6,9 +6,6 @@ from integrations_platform.doctor.support import (
     MIGRATE,
     DoctorState,
     _engine,
-    _missing_schema,
-    _reach_fix,
-    _unreachable,
     _url_source,
 )
 from integrations_platform.settings import (
@@ -26,9 +23,6 @@ class StoreChecks(DoctorState):
         name = "config store"
         url = self.settings.database_url
         source = _url_source(self.given, ENV_DATABASE_URL)
-        problem = _unreachable(url, self.timeout_s)
-        if problem is not None:
-            return Check(name, "fail", problem, _reach_fix(url, source))
         from alembic.runtime.migration import MigrationContext
         from alembic.script import ScriptDirectory
         from alembic.script.revision import ResolutionError
@@ -39,34 +33,32 @@ class StoreChecks(DoctorState):
 
         script = ScriptDirectory(str(MIGRATIONS_DIR))
         head = script.get_current_head()
-        engine = _engine(url, self.timeout_s)
-        try:
-            with engine.connect() as connection:
-                missing = _missing_schema(connection, url)
-                if missing:
-                    return Check(name, "fail", f"{redacted(url)}: {missing}", MIGRATE)
-                current = MigrationContext.configure(connection).get_current_revision()
-            if current is None:
-                return Check(
-                    name, "fail", f"{redacted(url)}: no tables yet (not migrated)", MIGRATE
-                )
-            if current != head:
-                try:
-                    script.get_revision(current)
-                except (CommandError, ResolutionError):
-                    return Check(
-                        name,
-                        "fail",
-                        f"{redacted(url)}: at revision {current}, which this release does not "
-                        "know (a newer release migrated it)",
-                        "Run the release the database was migrated with, or upgrade this one.",
-                    )
+        current = self.read_database(
+            name, url, source, lambda c: MigrationContext.configure(c).get_current_revision()
+        )
+        if isinstance(current, Check):
+            return current
+        if current is None:
+            return Check(name, "fail", f"{redacted(url)}: no tables yet (not migrated)", MIGRATE)
+        if current != head:
+            try:
+                script.get_revision(current)
+            except (CommandError, ResolutionError):
                 return Check(
                     name,
                     "fail",
-                    f"{redacted(url)}: at revision {current}, this release needs {head}",
-                    MIGRATE,
+                    f"{redacted(url)}: at revision {current}, which this release does not "
+                    "know (a newer release migrated it)",
+                    "Run the release the database was migrated with, or upgrade this one.",
                 )
+            return Check(
+                name,
+                "fail",
+                f"{redacted(url)}: at revision {current}, this release needs {head}",
+                MIGRATE,
+            )
+        engine = _engine(url, self.timeout_s)
+        try:
             self.stored = ConfigStore(engine).list_all()
         finally:
             engine.dispose()

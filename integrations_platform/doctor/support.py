@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT_S = 5.0
 MIGRATE = "Run `integrations migrate`."
+T = TypeVar("T")
 # The tables Dagster's storage has once `integrations migrate` prepared it.
 _DAGSTER_TABLES = ("runs", "event_logs", "alembic_version")
 _LOCATION_NAME = "integrations"
@@ -60,6 +61,25 @@ class DoctorState:
     dagster_yaml: dict[str, Any] | None = None
     instance: "dg.DagsterInstance | None" = None
     checks: list[Check] = field(default_factory=list)
+
+    def read_database(
+        self, name: str, url: str, source: str, read: Callable[[sa.Connection], T]
+    ) -> "Check | T":
+        """What ``read`` finds on a connection to ``url``; or the failing check ``name``
+        when the server cannot be reached (naming ``source``, where the URL came from) or
+        the database's schema is missing."""
+        problem = _unreachable(url, self.timeout_s)
+        if problem is not None:
+            return Check(name, "fail", problem, _reach_fix(url, source))
+        engine = _engine(url, self.timeout_s)
+        try:
+            with engine.connect() as connection:
+                missing = _missing_schema(connection, url)
+                if missing:
+                    return Check(name, "fail", f"{redacted(url)}: {missing}", MIGRATE)
+                return read(connection)
+        finally:
+            engine.dispose()
 
 
 # -- helpers ------------------------------------------------------------------------------
