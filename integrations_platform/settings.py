@@ -70,7 +70,9 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         """Build settings from ``environ`` (default: the process environment)."""
         env = os.environ if environ is None else environ
-        home = Path(env.get(ENV_HOME) or Path.cwd() / ".integrations").resolve()
+        # Beside the project, not the working directory: `integrations` and `dagster`
+        # commands typed in any folder find the same store.
+        home = Path(env.get(ENV_HOME) or PROJECT_ROOT / ".integrations").resolve()
         postgres = env.get(ENV_POSTGRES_URL) or None
         return cls(
             home=home,

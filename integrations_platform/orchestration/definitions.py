@@ -6,6 +6,7 @@ the same definitions from that pin instead of querying again.
 """
 
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from integrations_platform.catalog import Catalog, load_catalog
 from integrations_platform.dagster_private import definitions_load_context
+from integrations_platform.databases import sqlite_file_missing
 from integrations_platform.integration import Integration, dump_integrations, load_integrations
 from integrations_platform.orchestration.assets import assets_from_specs
 from integrations_platform.orchestration.constants import (
@@ -29,7 +31,7 @@ from integrations_platform.orchestration.translator import (
     load_translator,
     stream_asset_specs,
 )
-from integrations_platform.settings import ENV_ENCRYPTION_KEYS, Settings, get_settings
+from integrations_platform.settings import ENV_ENCRYPTION_KEYS, ENV_HOME, Settings, get_settings
 from integrations_platform.store import ConfigStore
 
 logger = logging.getLogger(__name__)
@@ -88,15 +90,39 @@ def build_definitions(
         assets=assets,
         jobs=jobs,
         schedules=schedules,
-        resources={"meltano": MeltanoResource(encryption_keys=dg.EnvVar(ENV_ENCRYPTION_KEYS))},
+        resources={"meltano": meltano_resource()},
         executor=dg.in_process_executor,
         # Notifications: failed/succeeded runs, misconfigured and stale integrations.
         sensors=build_notification_sensors(integrations, asset_keys=asset_keys),
     )
 
 
+def meltano_resource() -> MeltanoResource:
+    """The sync resource: the keys through ``dagster.EnvVar`` (Dagster records the
+    variable's name, never its value) where the variable is set; else the key file that
+    ``integrations up`` wrote, read at run time — so that ``dagster`` commands typed in any
+    shell on the machine work without exporting the key."""
+    if os.environ.get(ENV_ENCRYPTION_KEYS, "").strip():
+        return MeltanoResource(encryption_keys=dg.EnvVar(ENV_ENCRYPTION_KEYS))
+    return MeltanoResource()
+
+
 def load_integrations_for_orchestration(settings: Settings) -> list[Integration]:
-    """The integrations in the store, in one query, without their sealed configs."""
+    """The integrations in the store, in one query, without their sealed configs.
+
+    An embedded (SQLite) store that does not exist is not created here: a ``dagster``
+    command run with the wrong INTEGRATIONS_HOME would otherwise leave a stray empty
+    database and show no assets without saying why.
+    """
+    missing = sqlite_file_missing(settings.database_url)
+    if missing is not None:
+        logger.warning(
+            "No config store at %s: no integrations to load. Run `integrations up` first, "
+            "or set %s to the folder `integrations up` uses.",
+            missing,
+            ENV_HOME,
+        )
+        return []
     store = ConfigStore.open(settings.database_url, migrate=False)
     try:
         try:
@@ -112,6 +138,13 @@ def load_integrations_for_orchestration(settings: Settings) -> list[Integration]
 
 def load_definitions(settings: Settings) -> dg.Definitions:
     """Definitions for this process: from the store, or from the code server's pin."""
+    if not os.environ.get("DAGSTER_HOME"):
+        logger.warning(
+            "DAGSTER_HOME is not set: Dagster records runs in a temporary instance that the "
+            "UI, the sensors and the run queue do not see. Set DAGSTER_HOME=%s (the instance "
+            "`integrations up` uses).",
+            settings.dagster_home,
+        )
     # Dagster exports no public handle on the load context (see dagster_private).
     loading = definitions_load_context()
     context = loading.Context.get()

@@ -37,7 +37,11 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """
 
     encryption_keys: str = Field(
-        description=f"Comma-separated config keys; set through {ENV_ENCRYPTION_KEYS}.",
+        default="",
+        description=(
+            f"Comma-separated config keys, set through {ENV_ENCRYPTION_KEYS}; empty: the "
+            "key file `integrations up` wrote under INTEGRATIONS_HOME."
+        ),
     )
 
     def sync(
@@ -197,7 +201,12 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 "these definitions were loaded",
                 "Reload the code location in Dagster and launch the run again.",
             )
-        return KeyRing.from_value(self.encryption_keys).decrypt_integration(stored), connector
+        keyring = (
+            KeyRing.from_value(self.encryption_keys)
+            if self.encryption_keys.strip()
+            else KeyRing.from_settings(os.environ, settings.key_file)
+        )
+        return keyring.decrypt_integration(stored), connector
 
 
 def materialized_by_earlier_attempts(context: dg.AssetExecutionContext) -> set[str]:
