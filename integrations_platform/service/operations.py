@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from integrations_platform.runner.connection_test import ConnectionTestResult
 
 
+_ASSET_KEYS_CACHED = 10_000
+
+
 @dataclass(frozen=True)
 class LaunchedSync:
     """A run launched in Dagster; ``partitions`` is the backfill's first and last key."""
@@ -52,6 +55,9 @@ class IntegrationOperations(ABC):
         self._settings = settings
         self._dagster = dagster
         self._translator = translator
+        # Keys by integration record: the status of every integration asks for them on
+        # each list, and a translator builds a whole AssetSpec per stream to answer.
+        self._asset_keys: dict[Integration, dict[str, dg.AssetKey]] = {}
 
     @abstractmethod
     def get(self, name: str) -> Integration:
@@ -96,8 +102,15 @@ class IntegrationOperations(ABC):
 
         if integration.connector not in self.catalog:
             return {}
-        connector = self.catalog.get(integration.connector)
-        return stream_asset_keys(self.translator, integration, connector)
+        record = integration.for_orchestration()
+        keys = self._asset_keys.get(record)
+        if keys is None:
+            connector = self.catalog.get(integration.connector)
+            keys = stream_asset_keys(self.translator, record, connector)
+            if len(self._asset_keys) >= _ASSET_KEYS_CACHED:
+                self._asset_keys.clear()
+            self._asset_keys[record] = keys
+        return dict(keys)
 
     # -- connection tests --------------------------------------------------------------
 
