@@ -6,6 +6,7 @@ Only this resource (and the CLI/API service) ever decrypts. The key arrives thro
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 
 import dagster as dg
 from pydantic import Field
@@ -15,6 +16,7 @@ from integrations_platform.catalog.validation import format_datetime
 from integrations_platform.errors import PlatformError
 from integrations_platform.integration import Integration, StreamSelection
 from integrations_platform.orchestration.constants import META_STREAM
+from integrations_platform.orchestration.coordinator import tag_run_at_start
 from integrations_platform.runner.locks import integration_lock
 from integrations_platform.runner.logs import LogLine
 from integrations_platform.runner.meltano import SyncRequest, SyncResult, run_sync
@@ -69,6 +71,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             config, connector = self._load_config(settings, catalog, integration)
         except PlatformError as exc:
             raise dg.Failure(description=str(exc)) from None
+        tag_run_at_start(context, integration.name, connector.id)
         windows = partition_windows(context)
         if windows:
             span = f"{windows[0][0]}…{windows[-1][0]}" if len(windows) > 1 else windows[0][0]
@@ -90,7 +93,10 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             )
         failed: dict[str, str] = {}
 
+        waited: list[float] = []
+
         def waiting(seconds: float) -> None:
+            waited.append(seconds)
             context.log.info(
                 f"Another sync of '{integration.name}' is running; waiting for it to finish "
                 f"({seconds:.0f} s so far)"
@@ -98,6 +104,8 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
         try:
             with integration_lock(settings.meltano_database_uri, integration.state_id, waiting):
+                if waited:
+                    context.log.info(f"{LOCK_TAKEN} '{integration.name}' finished; syncing now")
                 for stream in selected:
                     request = SyncRequest(
                         integration=integration.name,
@@ -110,6 +118,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         full_refresh=full_refresh,
                         windows=windows,
                     )
+                    started = datetime.now(UTC)
                     result = run_sync(request, settings, os.environ, _logger(context))
                     if not result.ok:
                         failed[stream.name] = _failure_summary(result)
@@ -117,6 +126,9 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         if not windows:
                             clear_resume_marker(settings, os.environ, integration.state_id)
                         continue
+                    if not windows:
+                        # Before the stream's own materialization, which stays its latest.
+                        record_covered_partitions(context, keys[stream.name], stream, started)
                     yield from self._materializations(
                         context, keys[stream.name], stream, result, windows, full_refresh
                     )
@@ -207,6 +219,53 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             else KeyRing.from_settings(os.environ, settings.key_file)
         )
         return keyring.decrypt_integration(stored), connector
+
+
+# Logged when a sync that waited for another of its integration may start (tests read it).
+LOCK_TAKEN = "The other sync of"
+
+
+def record_covered_partitions(
+    context: dg.AssetExecutionContext,
+    key: dg.AssetKey,
+    stream: StreamSelection,
+    started: datetime,
+) -> list[str]:
+    """Record as materialized the partitions an incremental or full sync has covered.
+
+    Such a sync leaves the destination holding every record of the stream changed from
+    the integration's start date to the moment the sync started: the first sync (and a
+    full refresh, and the first after a reset) reads from the start date, and each later
+    one from the bookmark the previous one left. So every *complete* window that ends by
+    then is loaded; the current one is not yet complete and stays unmaterialized until
+    the sync after it ends. Returns the partition keys newly recorded.
+    """
+    partitions = context.assets_def.partitions_def
+    if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
+        return []
+    complete = partitions.get_partition_keys(current_time=started)
+    done = context.instance.get_materialized_partitions(key)
+    new = [k for k in complete if k not in done]
+    for partition in new:
+        window = partitions.time_window_for_partition_key(partition)
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=key,
+                partition=partition,
+                metadata={
+                    META_STREAM: stream.name,
+                    "window": f"[{format_datetime(window.start)}, {format_datetime(window.end)})",
+                    "covered_by": "sync",
+                },
+            )
+        )
+    if new:
+        span = new[0] if len(new) == 1 else f"{new[0]}…{new[-1]}"
+        context.log.info(
+            f"{stream.name}: partition(s) {span} now loaded ({len(new)} complete window(s) "
+            f"up to {format_datetime(started)})"
+        )
+    return new
 
 
 def materialized_by_earlier_attempts(context: dg.AssetExecutionContext) -> set[str]:

@@ -3,7 +3,8 @@
 Three limits, all enforced by Dagster's own coordinator (never a queue of ours):
 
 - at most ``INTEGRATIONS_MAX_CONCURRENT_RUNS`` runs at once (default 4);
-- at most one run per integration (a tag limit on the ``integration`` run tag);
+- at most one run per integration (a tag limit on the ``integration`` run tag, which
+  :mod:`.coordinator` sets on every run, whoever launched it);
 - at most ``max_concurrent_syncs`` runs per connector, from the connector's catalog file
   or ``INTEGRATIONS_MAX_CONCURRENT_SYNCS_<CONNECTOR>`` (a Dagster *pool* per connector,
   checked per run, so it holds however the run was launched: schedule, API, launchpad,
@@ -85,6 +86,11 @@ def instance_config(settings: Settings, environ: Mapping[str, str]) -> dict[str,
         config["storage"] = {
             "postgres": {"postgres_url": {"env": ENV_DAGSTER_DATABASE_URL}},
         }
+    # Dagster's queued coordinator, tagging every run with its integration first.
+    config["run_coordinator"] = {
+        "module": "integrations_platform.orchestration.coordinator",
+        "class": "IntegrationsRunCoordinator",
+    }
     config["concurrency"] = {
         "pools": {"granularity": "run"},
         "runs": {

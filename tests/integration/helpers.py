@@ -59,7 +59,8 @@ def rows_by_asset(result: dg.ExecuteInProcessResult) -> dict[str, int]:
     rows = {}
     for event in result.get_asset_materialization_events():
         mat = event.step_materialization_data.materialization
-        rows[mat.asset_key.path[-1]] = mat.metadata["rows"].value
+        if "rows" in mat.metadata:  # not the partitions a sync covered
+            rows[mat.asset_key.path[-1]] = mat.metadata["rows"].value
     return rows
 
 

@@ -103,6 +103,7 @@ def test_two_run_workers_syncing_one_integration_take_turns(
                 e.asset_materialization.metadata["rows"].value
                 for e in logs
                 if e.asset_materialization is not None
+                and "rows" in e.asset_materialization.metadata
             ]
     assert waited, "neither run waited for the other"
     total = len(sandbox.records("Account"))

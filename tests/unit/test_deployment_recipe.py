@@ -236,7 +236,7 @@ def test_the_compose_migration_yields_a_docker_launcher_instance(
         assert launcher.image == "integrations-platform"
         assert launcher.networks == ["integrations"]
         assert launcher.env_vars == list(RUN_WORKER_ENV)
-        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert type(instance.run_coordinator).__name__ == "IntegrationsRunCoordinator"
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         limits = {p.name: p.limit for p in instance.event_log_storage.get_pool_limits()}
         assert limits == {"connector/salesforce": 2}
