@@ -62,10 +62,14 @@ def _postgres_config(settings: Settings, integration: str) -> dict[str, Any]:
     }
 
 
+# The default: JSON Lines files under INTEGRATIONS_HOME, one row per primary key
+# (runner/compaction.py).
+EMBEDDED_DESTINATION = "jsonl"
+
 DESTINATIONS: dict[str, DestinationSpec] = {
     "jsonl": DestinationSpec(
         id="jsonl",
-        label="JSON Lines files (embedded)",
+        label="JSON Lines files (embedded, one row per primary key)",
         loader=ExtractorSpec(
             name="target-jsonl",
             namespace="target_jsonl",

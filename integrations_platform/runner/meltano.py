@@ -25,9 +25,10 @@ from sqlalchemy.pool import NullPool
 from integrations_platform.catalog import ConnectorSpec, ExtractorSpec
 from integrations_platform.catalog.validation import effective_config
 from integrations_platform.databases import ensure_schema
-from integrations_platform.destinations import get_destination
+from integrations_platform.destinations import EMBEDDED_DESTINATION, get_destination
 from integrations_platform.errors import ConfigurationError
 from integrations_platform.integration import StreamSelection
+from integrations_platform.runner.compaction import compact_jsonl
 from integrations_platform.runner.logs import LogLine, parse_line, parse_metric, record_count
 from integrations_platform.runner.meltano_project import WINDOW_MAPPER, WINDOW_MAPPING
 from integrations_platform.runner.processes import (
@@ -284,6 +285,16 @@ def run_sync(
             "has it (dropped or renamed?)"
             for name in lost
         )
+    if returncode == 0 and request.destination == EMBEDDED_DESTINATION:
+        for stream in request.streams:
+            path = settings.output_dir / request.integration / f"{stream.name}.jsonl"
+            done = compact_jsonl(path, stream.primary_key)
+            if done.replaced:
+                message = (
+                    f"{stream.name}: {done.replaced} row(s) replaced by a later version of "
+                    f"the same key; {done.rows_after} row(s) in {path.name}"
+                )
+                log(LogLine("platform", "loader", "info", message))
     return SyncResult(
         returncode, time.monotonic() - started, counts, list(tail), errors, window_counts
     )

@@ -51,6 +51,8 @@ def test_a_backfill_loads_exactly_its_days_and_leaves_the_bookmark(platform, san
     before = _bookmarks(platform, "crm")
     assert set(before) == {"Account", "Contact"}
     new_accounts = sandbox.add_records("Account", 3)
+    # Without the first sync's rows, the file shows what the backfill loads.
+    (platform.settings.output_dir / "crm" / "Account.jsonl").unlink()
 
     # The launchpad's backfill of three days, through Dagster's own CLI.
     result = subprocess.run(
@@ -96,7 +98,7 @@ def test_a_backfill_loads_exactly_its_days_and_leaves_the_bookmark(platform, san
         assert per_partition == expected
         assert all(v > 0 for v in expected.values())
         # What landed is exactly the sandbox's records of those days.
-        loaded = [r["Id"] for r in jsonl_rows(platform, "crm", "Account")][30:]
+        loaded = [r["Id"] for r in jsonl_rows(platform, "crm", "Account")]
         window = sandbox.records_between("Account", _day("2024-01-02"), _day("2024-01-05"))
         assert sorted(loaded) == sorted(r["Id"] for r in window)
 
@@ -107,6 +109,18 @@ def test_a_backfill_loads_exactly_its_days_and_leaves_the_bookmark(platform, san
     rows = rows_by_asset(after)
     assert rows["Account"] == len(new_accounts) + 1  # + the record at the bookmark
     assert rows["Contact"] == 1
+
+    # The same window and the same incremental sync, three times each: the embedded
+    # output keeps exactly one row per Id.
+    with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
+        for _ in range(2):
+            materialize(platform, "crm", instance, partition_range=("2024-01-02", "2024-01-04"))
+            materialize(platform, "crm", instance)
+    for stream in ("Account", "Contact"):
+        ids = [r["Id"] for r in jsonl_rows(platform, "crm", stream)]
+        assert len(ids) == len(set(ids)), stream
+    contacts = {r["Id"] for r in jsonl_rows(platform, "crm", "Contact")}
+    assert contacts == {r["Id"] for r in sandbox.records("Contact")}
 
 
 def test_a_failed_stream_does_not_stop_the_others_and_retry_runs_only_it(
