@@ -13,12 +13,14 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
 from integrations_platform.catalog import load_catalog
+from integrations_platform.catalog.validation import parse_datetime
 from integrations_platform.databases import redacted
 from integrations_platform.deployment import prepare_dagster_home
 from integrations_platform.errors import IntegrationNotFoundError, PlatformError
@@ -37,6 +39,8 @@ from integrations_platform.store import ConfigStore, KeyRing, generate_key
 from integrations_platform.supervisor import Supervisor
 
 DEMO_INTEGRATION = "demo_salesforce"
+# How many days before the first `up` the demo's data (and start date) begins.
+DEMO_DAYS = 14
 SANDBOX_LOGIN_ENV = "INTEGRATIONS_SALESFORCE_LOGIN_URL"
 
 
@@ -142,13 +146,30 @@ def install_plugins(settings: Settings, environ: Mapping[str, str]) -> None:
         )
 
 
-def ensure_demo(settings: Settings, sandbox: SalesforceSandbox) -> None:
-    """Create the demo Salesforce integration against the sandbox, once."""
-    service = IntegrationService(
+def demo_service(settings: Settings) -> IntegrationService:
+    """The service over the embedded store, for the demo's set-up."""
+    return IntegrationService(
         load_catalog(settings.catalog_dir),
         ConfigStore.open(settings.database_url),
         lambda: KeyRing.from_env(os.environ),
     )
+
+
+def demo_start(settings: Settings, today: date | None = None) -> datetime:
+    """Where the demo's data starts: the demo integration's start date once it exists,
+    else midnight UTC ``DEMO_DAYS`` days ago — recent, so that Dagster's partition dialog
+    (which shows the last 90 days) offers every day of it, and few days, so that loading
+    them all is one quick run."""
+    try:
+        return parse_datetime(demo_service(settings).get(DEMO_INTEGRATION).start_date)
+    except IntegrationNotFoundError:
+        day = (today or datetime.now(UTC).date()) - timedelta(days=DEMO_DAYS)
+        return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+
+
+def ensure_demo(settings: Settings, sandbox: SalesforceSandbox, start: datetime) -> None:
+    """Create the demo Salesforce integration against the sandbox, once."""
+    service = demo_service(settings)
     try:
         service.get(DEMO_INTEGRATION)
         return
@@ -164,7 +185,7 @@ def ensure_demo(settings: Settings, sandbox: SalesforceSandbox) -> None:
             "refresh_token": creds.refresh_token,
             "instance_url": sandbox.url,
         },
-        start_date="2024-01-01",
+        start_date=start.date().isoformat(),
         description="Demo: the local Salesforce sandbox, synced into JSON Lines files.",
     )
     click.echo(f"Created the demo integration '{DEMO_INTEGRATION}'.")
@@ -195,12 +216,13 @@ def _run_up(options: UpOptions, settings: Settings, environ: dict[str, str]) -> 
 
     sandbox: SalesforceSandbox | None = None
     if options.demo:
+        start = demo_start(settings)
         sandbox = SalesforceSandbox(
-            SandboxCredentials(), host=options.host, port=options.sandbox_port
+            SandboxCredentials(), host=options.host, port=options.sandbox_port, start=start
         ).start()
         environ.setdefault(SANDBOX_LOGIN_ENV, sandbox.url)
         click.echo(f"Salesforce sandbox: {sandbox.url}")
-        ensure_demo(settings, sandbox)
+        ensure_demo(settings, sandbox, start)
 
     dagster_home, pool_limits = prepare_dagster_home(settings, environ)
     if pool_limits:

@@ -25,7 +25,7 @@ from integrations_platform.orchestration.constants import CONNECTOR_TAG, INTEGRA
 INTEGRATIONS_TAG = "integrations/integrations"
 
 
-class IntegrationsRunCoordinator(dg.QueuedRunCoordinator):  # type: ignore[misc]
+class IntegrationsRunCoordinator(dg.QueuedRunCoordinator):
     """Dagster's queued run coordinator, tagging each run with its integration first.
 
     Configured in ``dagster.yaml`` (rendered by ``integrations dagster-yaml``)::

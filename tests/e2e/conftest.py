@@ -29,16 +29,6 @@ from tests.integration.helpers import (
     wait_for,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 API_TOKEN = f"e2e-token-{uuid.uuid4().hex}"
 
 
@@ -48,48 +38,6 @@ def artifacts_dir() -> Path:
     path = Path(configured) if configured else Path(__file__).parent / "artifacts"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def ensure_chromium() -> Path:
-    """Debian's Chromium, installed with apt-get when missing (root only)."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if os.geteuid() != 0:
-        pytest.fail(
-            f"{CHROMIUM} is missing and these tests are not running as root, so they cannot "
-            "install it: run `sudo apt-get install -y chromium` (Debian's package; Playwright's "
-            "own browser download does not work without internet), then run the tests again."
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "chromium"]
-    first = subprocess.run(install, env=env, capture_output=True, text=True, timeout=900)
-    if first.returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, timeout=900)
-        second = subprocess.run(install, env=env, capture_output=True, text=True, timeout=900)
-        if second.returncode != 0:
-            pytest.fail(
-                "`apt-get install -y chromium` failed twice (once after `apt-get update`):\n"
-                + second.stderr[-2000:]
-            )
-    if not CHROMIUM.exists():
-        pytest.fail(f"apt-get installed chromium, but {CHROMIUM} still does not exist")
-    return CHROMIUM
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the whole session."""
-    executable = ensure_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(executable), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")

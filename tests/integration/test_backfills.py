@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from integrations_platform.keys import state_id
@@ -121,6 +122,10 @@ def test_a_backfill_loads_exactly_its_days_and_leaves_the_bookmark(platform, san
         assert len(ids) == len(set(ids)), stream
     contacts = {r["Id"] for r in jsonl_rows(platform, "crm", "Contact")}
     assert contacts == {r["Id"] for r in sandbox.records("Contact")}
+    # And SQL reads it in-process, as the docs show.
+    path = platform.settings.output_dir / "crm" / "Contact.jsonl"
+    counted = duckdb.sql(f"SELECT count(*), count(DISTINCT Id) FROM '{path}'").fetchone()
+    assert counted == (len(contacts), len(contacts))
 
 
 def test_a_failed_stream_does_not_stop_the_others_and_retry_runs_only_it(

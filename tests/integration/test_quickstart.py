@@ -6,12 +6,16 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import dagster as dg
 import httpx
 import pytest
 from dagster_graphql import DagsterGraphQLClient
+from playwright.sync_api import expect
 
+from integrations_platform.launcher import DEMO_DAYS
 from integrations_platform.store import ConfigStore
 from tests.integration.helpers import SCHEDULES_QUERY, free_port, start_up, wait_for
 
@@ -95,6 +99,60 @@ def test_up_serves_the_demo_with_a_running_schedule(running: Running):
     assert schedules == [
         {"name": "demo_salesforce_schedule", "scheduleState": {"status": "RUNNING"}}
     ]
+
+
+def test_the_readmes_first_clicks_sync_the_demo_and_fill_its_partitions(running: Running, browser):
+    """In real Chromium, the README's first clicks: the demo group, "Materialize all…",
+    "Missing", "Launch backfill". One run syncs the three streams; the partition bars
+    then show every day as loaded, and "Missing" has nothing left to do."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, timezone_id="UTC")
+    page.set_default_timeout(30_000)
+    skip = page.get_by_role("button", name="Skip")  # Dagster's first-visit newsletter box
+    page.add_locator_handler(skip, lambda: skip.click())
+    group = (
+        f"http://127.0.0.1:{running.dagster_port}"
+        "/asset-groups/demo_salesforce@__repository__@integrations/lineage"
+    )
+    try:
+        page.goto(group)
+        page.get_by_role("button", name="Materialize all…").click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_role("button", name="Missing", exact=True).click()
+        # The demo starts DEMO_DAYS days ago: every complete day is missing.
+        expect(dialog.get_by_text(f"{DEMO_DAYS} partitions", exact=True)).to_be_visible()
+        dialog.get_by_role("button", name="Launch backfill").click()
+        expect(dialog).to_be_hidden()
+
+        with dg.DagsterInstance.from_config(str(running.home / "dagster")) as instance:
+
+            def backfill_run():
+                runs = instance.get_run_records(dg.RunsFilter(tags={"dagster/from_ui": "true"}))
+                return runs if runs and runs[0].dagster_run.is_finished else None
+
+            [record] = wait_for(backfill_run, 240, "the backfill's run")
+            run = record.dagster_run
+            assert run.status == dg.DagsterRunStatus.SUCCESS
+            assert run.tags["integration"] == "demo_salesforce"  # queued as the demo's run
+            partitions = dg.DailyPartitionsDefinition(
+                (datetime.now(UTC).date() - timedelta(days=DEMO_DAYS)).isoformat(),
+                timezone="UTC",
+            )
+            for stream in ("Account", "Contact", "Opportunity"):
+                key = dg.AssetKey(["demo_salesforce", stream])
+                loaded = instance.get_materialized_partitions(key)
+                assert loaded == set(partitions.get_partition_keys()), stream
+        output = running.home / "output" / "demo_salesforce"
+        for stream in ("Account", "Contact", "Opportunity"):
+            assert len((output / f"{stream}.jsonl").read_text().splitlines()) == 30
+
+        page.goto(group)
+        expect(page.get_by_text("100% filled")).to_have_count(3)
+        page.get_by_role("button", name="Materialize all…").click()
+        dialog.get_by_role("button", name="Missing", exact=True).click()
+        expect(dialog.get_by_text("0 partitions", exact=True)).to_be_visible()
+        expect(dialog.get_by_role("button", name="Launch backfill")).to_be_disabled()
+    finally:
+        page.close()
 
 
 def test_an_integration_created_through_the_api_appears_and_syncs(running: Running):
@@ -212,8 +270,6 @@ def test_two_runs_of_one_integration_never_overlap(running: Running):
     assert client.get_run_status(launched[1]).value == "QUEUED"
     for run_id in launched:
         assert _wait_for_run(client, run_id) == "SUCCESS"
-    import dagster as dg
-
     with dg.DagsterInstance.from_config(str(running.home / "dagster")) as instance:
         first, second = (instance.get_run_record_by_id(r) for r in launched)
     assert second.start_time >= first.end_time
