@@ -41,6 +41,7 @@ def build_definitions(
     catalog: Catalog,
     integrations: Sequence[Integration],
     translator: IntegrationsTranslator | None = None,
+    meltano: MeltanoResource | None = None,
 ) -> dg.Definitions:
     """Assets, a job and a schedule for every enabled integration.
 
@@ -90,21 +91,23 @@ def build_definitions(
         assets=assets,
         jobs=jobs,
         schedules=schedules,
-        resources={"meltano": meltano_resource()},
+        resources={"meltano": meltano or meltano_resource()},
         executor=dg.in_process_executor,
         # Notifications: failed/succeeded runs, misconfigured and stale integrations.
         sensors=build_notification_sensors(integrations, asset_keys=asset_keys),
     )
 
 
-def meltano_resource() -> MeltanoResource:
+def meltano_resource(home: str = "", catalog_dir: str = "") -> MeltanoResource:
     """The sync resource: the keys through ``dagster.EnvVar`` (Dagster records the
     variable's name, never its value) where the variable is set; else the key file that
     ``integrations up`` wrote, read at run time — so that ``dagster`` commands typed in any
     shell on the machine work without exporting the key."""
     if os.environ.get(ENV_ENCRYPTION_KEYS, "").strip():
-        return MeltanoResource(encryption_keys=dg.EnvVar(ENV_ENCRYPTION_KEYS))
-    return MeltanoResource()
+        return MeltanoResource(
+            encryption_keys=dg.EnvVar(ENV_ENCRYPTION_KEYS), home=home, catalog_dir=catalog_dir
+        )
+    return MeltanoResource(home=home, catalog_dir=catalog_dir)
 
 
 def load_integrations_for_orchestration(settings: Settings) -> list[Integration]:
@@ -136,8 +139,15 @@ def load_integrations_for_orchestration(settings: Settings) -> list[Integration]
         store.close()
 
 
-def load_definitions(settings: Settings) -> dg.Definitions:
-    """Definitions for this process: from the store, or from the code server's pin."""
+def load_definitions(
+    settings: Settings,
+    translator: IntegrationsTranslator | None = None,
+    meltano: MeltanoResource | None = None,
+) -> dg.Definitions:
+    """Definitions for this process: from the store, or from the code server's pin.
+
+    ``translator`` and ``meltano`` replace the ones the settings name (the component
+    passes its own)."""
     if not os.environ.get("DAGSTER_HOME"):
         logger.warning(
             "DAGSTER_HOME is not set: Dagster records runs in a temporary instance that the "
@@ -156,6 +166,13 @@ def load_definitions(settings: Settings) -> dg.Definitions:
         pin = dump_integrations(load_integrations_for_orchestration(settings))
     # Pinned for the run workers, which reconstruct these definitions from it.
     context.add_to_pending_reconstruction_metadata(RECONSTRUCTION_KEY, pin)
+    if translator is not None or meltano is not None:
+        return build_definitions(
+            load_catalog(settings.catalog_dir),
+            load_integrations(pin),
+            translator or load_translator(settings.translator),
+            meltano,
+        )
     return _build_once(pin, settings.catalog_dir, settings.translator)
 
 

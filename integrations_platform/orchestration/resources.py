@@ -15,13 +15,18 @@ from integrations_platform.catalog import Catalog, ConnectorSpec, load_catalog
 from integrations_platform.catalog.validation import format_datetime
 from integrations_platform.errors import PlatformError
 from integrations_platform.integration import Integration, StreamSelection
-from integrations_platform.orchestration.constants import META_STREAM
+from integrations_platform.orchestration.constants import META_INTEGRATION, META_STREAM
 from integrations_platform.orchestration.coordinator import tag_run_at_start
 from integrations_platform.runner.locks import integration_lock
 from integrations_platform.runner.logs import LogLine
 from integrations_platform.runner.meltano import SyncRequest, SyncResult, run_sync
 from integrations_platform.runner.state import clear_resume_marker
-from integrations_platform.settings import ENV_ENCRYPTION_KEYS, Settings
+from integrations_platform.settings import (
+    ENV_CATALOG_DIR,
+    ENV_ENCRYPTION_KEYS,
+    ENV_HOME,
+    Settings,
+)
 from integrations_platform.store import ConfigStore, KeyRing
 
 
@@ -45,6 +50,24 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             "key file `integrations up` wrote under INTEGRATIONS_HOME."
         ),
     )
+    home: str = Field(
+        default="",
+        description=(
+            f"The platform's folder ({ENV_HOME}) when it is not this process's; connection "
+            "strings always come from the environment."
+        ),
+    )
+    catalog_dir: str = Field(default="", description=f"The connector catalog ({ENV_CATALOG_DIR}).")
+
+    def settings(self) -> Settings:
+        """The platform's settings for a sync: the environment, with this resource's
+        folders over it."""
+        environ = dict(os.environ)
+        if self.home:
+            environ[ENV_HOME] = self.home
+        if self.catalog_dir:
+            environ[ENV_CATALOG_DIR] = self.catalog_dir
+        return Settings.from_env(environ)
 
     def sync(
         self,
@@ -65,7 +88,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         windows are loaded, the incremental bookmark is left alone, and each partition
         is materialized with its own row count.
         """
-        settings = Settings.from_env()
+        settings = self.settings()
         try:
             catalog = load_catalog(settings.catalog_dir)
             config, connector = self._load_config(settings, catalog, integration)
@@ -128,9 +151,17 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         continue
                     if not windows:
                         # Before the stream's own materialization, which stays its latest.
-                        record_covered_partitions(context, keys[stream.name], stream, started)
+                        record_covered_partitions(
+                            context, integration.name, keys[stream.name], stream, started
+                        )
                     yield from self._materializations(
-                        context, keys[stream.name], stream, result, windows, full_refresh
+                        context,
+                        integration.name,
+                        keys[stream.name],
+                        stream,
+                        result,
+                        windows,
+                        full_refresh,
                     )
         except PlatformError as exc:
             raise dg.Failure(description=str(exc)) from None
@@ -150,6 +181,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     def _materializations(
         self,
         context: dg.AssetExecutionContext,
+        integration: str,
         key: dg.AssetKey,
         stream: StreamSelection,
         result: SyncResult,
@@ -163,6 +195,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={
+                    META_INTEGRATION: integration,
                     META_STREAM: stream.name,
                     "rows": dg.MetadataValue.int(rows),
                     "duration_s": duration,
@@ -184,6 +217,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                     asset_key=key,
                     partition=label,
                     metadata={
+                        META_INTEGRATION: integration,
                         META_STREAM: stream.name,
                         "rows": dg.MetadataValue.int(rows),
                         "window": f"[{start}, {end})",
@@ -227,6 +261,7 @@ LOCK_TAKEN = "The other sync of"
 
 def record_covered_partitions(
     context: dg.AssetExecutionContext,
+    integration: str,
     key: dg.AssetKey,
     stream: StreamSelection,
     started: datetime,
@@ -253,6 +288,7 @@ def record_covered_partitions(
                 asset_key=key,
                 partition=partition,
                 metadata={
+                    META_INTEGRATION: integration,
                     META_STREAM: stream.name,
                     "window": f"[{format_datetime(window.start)}, {format_datetime(window.end)})",
                     "covered_by": "sync",

@@ -14,7 +14,11 @@ from typing import Any
 import dagster as dg
 
 from integrations_platform.integration import Integration
-from integrations_platform.orchestration.constants import INTEGRATION_TAG, META_STREAM
+from integrations_platform.orchestration.constants import (
+    INTEGRATION_TAG,
+    META_INTEGRATION,
+    META_STREAM,
+)
 
 
 @dataclass(frozen=True)
@@ -135,20 +139,7 @@ class StatusReader:
                 and record.dagster_run.status == dg.DagsterRunStatus.SUCCESS
             ):
                 last_success[name] = _ts(record.end_time)
-        owners = {
-            key: (i.name, stream)
-            for i in integrations
-            for stream, key in self.asset_keys(i).items()
-        }
-        latest = self.instance.get_latest_materialization_events(list(owners))
-        rows: dict[str, dict[str, int]] = {}
-        for key, event in latest.items():
-            if event is None or event.asset_materialization is None or key not in owners:
-                continue
-            count = event.asset_materialization.metadata.get("rows")
-            if count is not None:
-                name, stream = owners[key]
-                rows.setdefault(name, {})[stream] = int(count.value)  # type: ignore[arg-type]
+        rows = self._row_counts(integrations)
         return {
             i.name: IntegrationStatus(
                 last_run=last.get(i.name),
@@ -157,6 +148,36 @@ class StatusReader:
             )
             for i in integrations
         }
+
+    def _row_counts(self, integrations: Sequence[Integration]) -> dict[str, dict[str, int]]:
+        """Each stream's rows at its latest materialization, whatever its asset key: a
+        sync names its integration and stream in the materialization, so keys that a
+        component or translator remapped are found without knowing the remapping.
+        Materializations from before they did are found by the configured keys."""
+        wanted = {i.name for i in integrations}
+        owners = {
+            key: (i.name, stream)
+            for i in integrations
+            for stream, key in self.asset_keys(i).items()
+        }
+        rows: dict[str, dict[str, int]] = {}
+        for record in self.instance.get_asset_records():
+            event = record.asset_entry.last_materialization
+            mat = event.asset_materialization if event is not None else None
+            if mat is None or "rows" not in mat.metadata:
+                continue
+            named = mat.metadata.get(META_INTEGRATION)
+            stream = mat.metadata.get(META_STREAM)
+            if named is not None and stream is not None:
+                owner = (str(named.value), str(stream.value))
+            elif mat.asset_key in owners:
+                owner = owners[mat.asset_key]
+            else:
+                continue
+            if owner[0] in wanted:
+                count = int(mat.metadata["rows"].value)  # type: ignore[arg-type]
+                rows.setdefault(owner[0], {})[owner[1]] = count
+        return rows
 
     def runs(self, integration: str, limit: int = 20) -> list[RunSummary]:
         """Recent runs of one integration, newest first, with their row counts."""

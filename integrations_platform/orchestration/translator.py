@@ -9,6 +9,7 @@ that the code server, the API and the CLI agree.
 """
 
 import importlib
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import dagster as dg
@@ -115,3 +116,32 @@ def load_translator(reference: str | None) -> IntegrationsTranslator:
             "Subclass integrations_platform.orchestration.translator.IntegrationsTranslator.",
         )
     return translator
+
+
+class RemappedTranslator(IntegrationsTranslator):
+    """Another translator's specs, under a key prefix and in one group (what the
+    component's ``key_prefix`` and ``group_name`` do).
+
+    >>> translator = RemappedTranslator(IntegrationsTranslator(), ["raw"], "sources")
+    >>> translator.key_prefix, translator.group_name
+    (('raw',), 'sources')
+    """
+
+    def __init__(
+        self,
+        base: IntegrationsTranslator,
+        key_prefix: Sequence[str] = (),
+        group_name: str | None = None,
+    ) -> None:
+        self.base = base
+        self.key_prefix = tuple(key_prefix)
+        self.group_name = group_name
+
+    def get_asset_spec(self, props: IntegrationStreamProps) -> dg.AssetSpec:
+        """The base translator's spec, its key prefixed and its group replaced."""
+        spec = self.base.get_asset_spec(props)
+        if self.key_prefix:
+            spec = spec.replace_attributes(key=spec.key.with_prefix(list(self.key_prefix)))
+        if self.group_name:
+            spec = spec.replace_attributes(group_name=self.group_name)
+        return spec
