@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from integrations_platform.errors import PlatformError
+from integrations_platform.orchestration.constants import ASSET_JOB
 from integrations_platform.settings import ENV_DAGSTER_URL
 
 LOCATION_NAME = "integrations"
@@ -117,15 +118,22 @@ class DagsterClient:
         partition_range: tuple[str, str] | None = None,
         tags: dict[str, str] | None = None,
     ) -> str:
-        """Launch integration's sync job (optionally some of its assets, by key path, or
-        a partition range as one backfill run); returns the run id."""
+        """Launch a sync of ``integration``'s assets (some, by key path; default: its
+        whole sync step), incrementally or over a partition range as one run; returns the
+        run id.
+
+        Like Dagster's own Materialize button, it runs the implicit asset job on the
+        selected assets (the platform defines no job per integration: see
+        definitions.py)."""
         selector: dict[str, Any] = {
             "repositoryLocationName": LOCATION_NAME,
             "repositoryName": REPOSITORY_NAME,
-            "jobName": f"{integration}_sync_job",
+            "jobName": ASSET_JOB,
         }
         if asset_keys:
             selector["assetSelection"] = [{"path": list(path)} for path in asset_keys]
+        else:
+            selector["solidSelection"] = [f"{integration}_sync"]
         run_tags = {"integration": integration, **(tags or {})}
         if partition_range is not None:
             run_tags["dagster/asset_partition_range_start"] = partition_range[0]
@@ -140,9 +148,9 @@ class DagsterClient:
         result = self._call(_LAUNCH, {"params": params})["launchRun"]
         if result["__typename"] == "LaunchRunSuccess":
             return str(result["run"]["runId"])
-        if result["__typename"] == "PipelineNotFoundError":
+        if result["__typename"] in ("PipelineNotFoundError", "InvalidSubsetError"):
             raise PlatformError(
-                f"Dagster has no sync job for '{integration}'",
+                f"Dagster has no assets for '{integration}' ({result.get('message', '')[:300]})",
                 "Enable the integration, and reload the code location if it was just added.",
             )
         detail = result.get("message") or result.get("errors") or result["__typename"]

@@ -9,6 +9,10 @@ META_INTEGRATION = "integrations/integration"
 META_STREAM = "integrations/stream"
 META_CONNECTOR = "integrations/connector"
 
+# Dagster's implicit job over every asset, which its Materialize button runs; the
+# platform's schedules and launches run it on one integration's assets.
+ASSET_JOB = "__ASSET_JOB"
+
 INTEGRATION_TAG = "integration"
 CONNECTOR_TAG = "integrations/connector"
 MELTANO_RESOURCE_KEY = "meltano"

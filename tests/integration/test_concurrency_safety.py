@@ -74,7 +74,8 @@ def test_two_run_workers_syncing_one_integration_take_turns(
     dagster_home, _ = prepare_dagster_home(Settings.from_env(environ), environ)
     # Two run workers started around the queue (which would have kept them apart), each
     # its own process: the sync lock makes the second wait instead of sharing the state.
-    command = [DAGSTER, "job", "execute", "-m", DEFINITIONS, "-a", "defs", "-j", "crm_sync_job"]
+    command = [DAGSTER, "job", "execute", "-m", DEFINITIONS, "-a", "defs"]
+    command += ["-j", "__ASSET_JOB", "-o", "crm_sync"]
     workers = [
         subprocess.Popen(
             command,
@@ -93,7 +94,7 @@ def test_two_run_workers_syncing_one_integration_take_turns(
         "INTEGRATIONS_DAGSTER_DATABASE_URL", environ["INTEGRATIONS_DAGSTER_DATABASE_URL"]
     )
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        runs = instance.get_run_records(dg.RunsFilter(job_name="crm_sync_job"))
+        runs = instance.get_run_records(dg.RunsFilter(tags={"integration": "crm"}))
         assert len(runs) == 2 and all(r.dagster_run.is_success for r in runs)
         rows, waited = [], []
         for run in runs:

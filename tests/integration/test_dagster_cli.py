@@ -44,12 +44,14 @@ def test_dagster_commands_from_another_folder_without_the_key_variable(platform,
     assert listed.returncode == 0, listed.stderr[-3000:]
     assert "crm/Account" in listed.stdout
 
-    synced = _dagster(["job", "execute", *DEFS, "-j", "crm_sync_job"], env, elsewhere)
+    synced = _dagster(
+        ["job", "execute", *DEFS, "-j", "__ASSET_JOB", "-o", "crm_sync"], env, elsewhere
+    )
     assert synced.returncode == 0, (synced.stdout + synced.stderr)[-3000:]
     assert len(jsonl_rows(platform, "crm", "Account")) == len(sandbox.records("Account"))
     assert platform.key not in synced.stdout + synced.stderr
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
-        [run] = instance.get_run_records(dg.RunsFilter(job_name="crm_sync_job"))
+        [run] = instance.get_run_records(dg.RunsFilter(tags={"integration": "crm"}))
         assert run.dagster_run.is_success  # recorded where the UI and the sensors look
     assert list(elsewhere.iterdir()) == []  # nothing left in the folder it ran from
 

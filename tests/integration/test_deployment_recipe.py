@@ -27,10 +27,10 @@ SF_CONFIG = {
     "client_secret": "recipe-client-secret-9e1a",
     "refresh_token": "recipe-refresh-token-4b7c",
 }
-JOBS_QUERY = """
+SCHEDULES = """
 { repositoryOrError(repositorySelector: {repositoryName: "__repository__",
                                           repositoryLocationName: "integrations"}) {
-    ... on Repository { jobs { name } } } }"""
+    ... on Repository { schedules { name } } } }"""
 LOCATION_QUERY = """
 { workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"""
 
@@ -127,16 +127,16 @@ def test_the_code_server_and_webserver_of_the_recipe_serve_the_integrations(tmp_
 
         wait_for(location_loaded, 180, "the webserver to load the code location")
 
-        def jobs() -> set[str]:
-            data = httpx.post(graphql, json={"query": JOBS_QUERY}, timeout=10).json()
-            return {j["name"] for j in data["data"]["repositoryOrError"]["jobs"]}
+        def schedules() -> set[str]:
+            data = httpx.post(graphql, json={"query": SCHEDULES}, timeout=10).json()
+            return {j["name"] for j in data["data"]["repositoryOrError"]["schedules"]}
 
-        assert "crm_sync_job" in jobs()
+        assert "crm_schedule" in schedules()
 
         # The API reloads the location after each change: the code server re-reads the store.
         add(settings, key, "sales_eu")
         DagsterClient(f"http://127.0.0.1:{web_port}").reload()
-        assert wait_for(lambda: "sales_eu_sync_job" in jobs(), 60, "the reloaded location")
+        assert wait_for(lambda: "sales_eu_schedule" in schedules(), 60, "the reloaded location")
 
         doctor = subprocess.run(
             [str(BIN / "integrations"), "doctor", "--json"],

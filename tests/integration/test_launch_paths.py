@@ -76,12 +76,13 @@ def _ui_backfill(url: str, name: str, partitions: list[str]) -> None:
 
 
 def _job_launch(url: str, name: str) -> None:
-    """The job as its schedule launches it: the job's own tags, nothing added."""
+    """The launchpad of Dagster's asset job on the integration's sync step, no tags."""
     params = {
         "selector": {
             "repositoryLocationName": LOCATION_NAME,
             "repositoryName": REPOSITORY_NAME,
-            "pipelineName": f"{name}_sync_job",
+            "pipelineName": "__ASSET_JOB",
+            "solidSelection": [f"{name}_sync"],
         },
     }
     result = _graphql(url, _UI_MATERIALIZE, {"params": params})["launchRun"]

@@ -244,9 +244,10 @@ def test_run_workers_use_the_integrations_pinned_by_the_code_server(running: Run
         store.close()
     client = DagsterGraphQLClient("127.0.0.1", port_number=running.dagster_port)
     run_id = client.submit_job_execution(
-        "demo_salesforce_sync_job",
+        "__ASSET_JOB",
         repository_location_name="integrations",
         repository_name="__repository__",
+        op_selection=["demo_salesforce_sync"],
     )
     assert _wait_for_run(client, run_id) == "SUCCESS"
     output = running.home / "output" / "demo_salesforce"

@@ -115,10 +115,10 @@ def _run_from_code_location(instance: dg.DagsterInstance) -> dg.DagsterRun:
         RegisteredCodeLocationOrigin("integrations"), "__repository__"
     )
     run = dg.DagsterRun(
-        job_name="crm_sync_job",
+        job_name="__ASSET_JOB",
         run_id="0123abcd-0000-4000-8000-000000000001",
         tags={"integration": "crm"},
-        remote_job_origin=repository.get_job_origin("crm_sync_job"),
+        remote_job_origin=repository.get_job_origin("__ASSET_JOB"),
         status=dg.DagsterRunStatus.FAILURE,
     )
     instance.add_run(run)

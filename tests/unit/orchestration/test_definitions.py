@@ -16,6 +16,7 @@ from integrations_platform.integration import (
     dump_integrations,
     load_integrations,
 )
+from integrations_platform.orchestration.constants import ASSET_JOB
 from integrations_platform.orchestration.definitions import build_definitions, load_definitions
 from integrations_platform.settings import PROJECT_ROOT
 
@@ -61,9 +62,14 @@ def test_each_enabled_integration_becomes_assets_job_and_running_schedule(platfo
     schedule = repo.get_schedule_def("crm_schedule")
     assert schedule.cron_schedule == "*/30 * * * *"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
-    job = repo.get_job("crm_sync_job")
-    assert job.tags["integration"] == "crm"
-    assert job.executor_def.name == dg.in_process_executor.name
+    # The schedule syncs the integration's assets through Dagster's implicit job.
+    assert schedule.job_name == ASSET_JOB
+    [request] = schedule.evaluate_tick(dg.build_schedule_context()).run_requests
+    assert set(request.asset_selection) == set(crm.keys)
+    assert request.tags["integration"] == "crm"
+    assert request.tags["integrations/connector"] == "salesforce"
+    assert [j.name for j in repo.get_all_jobs()] == [ASSET_JOB]  # no job per integration
+    assert repo.get_job(ASSET_JOB).executor_def.name == dg.in_process_executor.name
     assert not any(s.name.startswith("paused") for s in repo.schedule_defs)
 
 
