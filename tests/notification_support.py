@@ -102,3 +102,19 @@ class SensorHarness:
                 self.cursors[sensor.name] = result.cursor
                 if result.cursor == before:
                     break
+
+
+def tick_run_status_sensors(
+    instance: dg.DagsterInstance, defs: dg.Definitions, cursors: dict[str, Any]
+) -> None:
+    """Evaluate the failure and success sensors of ``defs`` until they have read every
+    run (``cursors`` carries their cursors from one call to the next)."""
+    repo = defs.get_repository_def()
+    for name in (FAILURE_SENSOR, SUCCESS_SENSOR):
+        sensor = repo.get_sensor_def(name)
+        for _ in range(10):
+            before = cursors.get(name)
+            result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=before))
+            cursors[name] = result.cursor
+            if result.cursor == before:
+                break

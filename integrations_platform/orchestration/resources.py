@@ -212,18 +212,14 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 if stream.replication_key
                 else result.row_counts.get(stream.name, 0)
             )
-            context.log_event(
-                dg.AssetMaterialization(
-                    asset_key=key,
-                    partition=label,
-                    metadata={
-                        META_INTEGRATION: integration,
-                        META_STREAM: stream.name,
-                        "rows": dg.MetadataValue.int(rows),
-                        "window": f"[{start}, {end})",
-                        "duration_s": duration,
-                    },
-                )
+            log_partition(
+                context,
+                key,
+                label,
+                f"[{start}, {end})",
+                {META_INTEGRATION: integration, META_STREAM: stream.name},
+                rows=dg.MetadataValue.int(rows),
+                duration_s=duration,
             )
         total = (
             sum(per_window.values())
@@ -255,6 +251,25 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return keyring.decrypt_integration(stored), connector
 
 
+def log_partition(
+    context: dg.AssetExecutionContext,
+    key: dg.AssetKey,
+    partition: str,
+    window: str,
+    names: Mapping[str, str],
+    **metadata: object,
+) -> None:
+    """Record ``partition`` of ``key`` as materialized, naming its integration and stream
+    (``names``) and its time window."""
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=key,
+            partition=partition,
+            metadata={**names, **metadata, "window": window},  # type: ignore[dict-item]
+        )
+    )
+
+
 # Logged when a sync that waited for another of its integration may start (tests read it).
 LOCK_TAKEN = "The other sync of"
 
@@ -283,17 +298,13 @@ def record_covered_partitions(
     new = [k for k in complete if k not in done]
     for partition in new:
         window = partitions.time_window_for_partition_key(partition)
-        context.log_event(
-            dg.AssetMaterialization(
-                asset_key=key,
-                partition=partition,
-                metadata={
-                    META_INTEGRATION: integration,
-                    META_STREAM: stream.name,
-                    "window": f"[{format_datetime(window.start)}, {format_datetime(window.end)})",
-                    "covered_by": "sync",
-                },
-            )
+        log_partition(
+            context,
+            key,
+            partition,
+            f"[{format_datetime(window.start)}, {format_datetime(window.end)})",
+            {META_INTEGRATION: integration, META_STREAM: stream.name},
+            covered_by="sync",
         )
     if new:
         span = new[0] if len(new) == 1 else f"{new[0]}…{new[-1]}"

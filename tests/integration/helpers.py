@@ -268,3 +268,22 @@ def start_up(cwd: Path, env: dict[str, str], ports: list[int], log: Path):  # no
         )
     finally:
         handle.close()
+
+
+# The daemon runs schedules: one that fired during a test (an hourly one at the top of the
+# hour) would add a run the test does not expect.
+NOT_DURING_THE_TEST = "0 3 29 2 *"
+
+
+def queued_dagster_home(tmp_path: Path) -> tuple[dict[str, str], Path, dict[str, int]]:
+    """The process environment with a fresh DAGSTER_HOME set up as `up` does (the run
+    queue's dagster.yaml, the pool limits): ``(environ, dagster_home, pool limits)``."""
+    import os
+
+    from integrations_platform.deployment import prepare_dagster_home
+    from integrations_platform.settings import Settings
+
+    environ = dict(os.environ)
+    environ["DAGSTER_HOME"] = str(tmp_path / "dagster")
+    dagster_home, limits = prepare_dagster_home(Settings.from_env(environ), environ)
+    return environ, dagster_home, limits

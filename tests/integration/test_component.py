@@ -14,14 +14,11 @@ import dagster as dg
 import pytest
 
 from integrations_platform.notifications import NotificationService, NotificationSettings
-from integrations_platform.orchestration.sensors import (
-    FAILURE_SENSOR,
-    SUCCESS_SENSOR,
-    reset_notification_runtime,
-)
+from integrations_platform.orchestration.sensors import reset_notification_runtime
 from integrations_platform.orchestration.status import StatusReader
 from integrations_platform.settings import PROJECT_ROOT
 from tests.conftest import salesforce_config
+from tests.notification_support import tick_run_status_sensors
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
 EXAMPLE = PROJECT_ROOT / "docs" / "example_project"
@@ -46,18 +43,6 @@ def _sync(env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         command, cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=600
     )
-
-
-def _tick(instance: dg.DagsterInstance, defs: dg.Definitions, cursors: dict[str, Any]) -> None:
-    repo = defs.get_repository_def()
-    for name in (FAILURE_SENSOR, SUCCESS_SENSOR):
-        sensor = repo.get_sensor_def(name)
-        for _ in range(10):
-            before = cursors.get(name)
-            result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=before))
-            cursors[name] = result.cursor
-            if result.cursor == before:
-                break
 
 
 def test_the_example_project_syncs_the_integrations_under_its_prefix(
@@ -93,13 +78,13 @@ def test_the_example_project_syncs_the_integrations_under_its_prefix(
     reset_notification_runtime()
     cursors: dict[str, Any] = {}
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        _tick(instance, defs, cursors)  # the first tick only places the cursors
+        tick_run_status_sensors(instance, defs, cursors)  # the first tick only places the cursors
 
         # A failed sync (a revoked token) opens a notification for 'crm'.
         platform.service.update("crm", config={"refresh_token": f"{canary}-x"})
         failed = _sync(env)
         assert failed.returncode != 0
-        _tick(instance, defs, cursors)
+        tick_run_status_sensors(instance, defs, cursors)
         notes = NotificationService.open(
             platform.settings.database_url, NotificationSettings.from_env()
         )
@@ -114,7 +99,7 @@ def test_the_example_project_syncs_the_integrations_under_its_prefix(
         assert synced.returncode == 0, synced.stderr[-3000:]
         for key in prefixed.values():
             assert instance.get_latest_materialization_event(key) is not None, key
-        _tick(instance, defs, cursors)
+        tick_run_status_sensors(instance, defs, cursors)
         [note] = notes.list_notifications(integration="crm")
         assert note.status == "resolved"
         # The platform's own status knows nothing of the prefix, and finds the rows.

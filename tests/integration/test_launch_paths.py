@@ -2,7 +2,6 @@
 Materialize button and backfills, the job (as schedules launch it), the API and CLI, and
 ``dagster asset materialize`` in another process — proven from run records."""
 
-import os
 import subprocess
 import sys
 from collections import defaultdict
@@ -12,25 +11,24 @@ import dagster as dg
 import httpx
 import pytest
 
-from integrations_platform.deployment import prepare_dagster_home
 from integrations_platform.orchestration.client import (
     LOCATION_NAME,
     REPOSITORY_NAME,
     DagsterClient,
 )
 from integrations_platform.orchestration.resources import LOCK_TAKEN
-from integrations_platform.settings import Settings
 from tests.conftest import salesforce_config
 from tests.integration.helpers import (
+    NOT_DURING_THE_TEST,
     free_port,
     max_overlap,
+    queued_dagster_home,
     start_dagster_dev,
     stop_process_group,
     wait_for,
 )
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
-NOT_DURING_THE_TEST = "0 3 29 2 *"
 SALESFORCE_LIMIT = 2
 
 # What the UI sends for "Materialize" on a partitioned asset (one partition) and for
@@ -136,10 +134,7 @@ def test_every_launch_path_respects_the_integration_and_connector_limits(
             start_date="2024-01-01",
             schedule=NOT_DURING_THE_TEST,
         )
-    environ = dict(os.environ)
-    environ["DAGSTER_HOME"] = str(tmp_path / "dagster")
-    settings = Settings.from_env(environ)
-    dagster_home, limits = prepare_dagster_home(settings, environ)
+    environ, dagster_home, limits = queued_dagster_home(tmp_path)
     assert limits == {"connector/salesforce": SALESFORCE_LIMIT}
 
     port = free_port()

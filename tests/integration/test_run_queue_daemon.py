@@ -1,7 +1,6 @@
 """Production mode under a running daemon: 20 integrations launched at once through
 Dagster's queued run coordinator, every store on PostgreSQL."""
 
-import os
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -9,15 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 import dagster as dg
 import pytest
 
-from integrations_platform.deployment import prepare_dagster_home
 from integrations_platform.orchestration.client import DagsterClient
-from integrations_platform.settings import Settings
 from tests.conftest import salesforce_config
 from tests.integration.helpers import (
+    NOT_DURING_THE_TEST,
     ORDERS,
     free_port,
     jsonl_rows,
     max_overlap,
+    queued_dagster_home,
     source_config,
     start_dagster_dev,
     stop_process_group,
@@ -29,9 +28,6 @@ pytestmark = pytest.mark.usefixtures("meltano_plugins")
 SALESFORCE, POSTGRES = 12, 8
 MAX_RUNS, SALESFORCE_LIMIT = 4, 2
 TWICE = ("sf_00", "sf_01", "pg_00")  # launched a second time while the first is queued
-# The daemon runs schedules: one that fired during the test (an hourly one at the top of
-# the hour) would add a run the counts below do not expect.
-NOT_DURING_THE_TEST = "0 3 29 2 *"
 
 
 @pytest.mark.parametrize("platform", ["postgres"], indirect=True)
@@ -60,10 +56,7 @@ def test_twenty_integrations_at_once_respect_every_limit(
                 start_date="2024-01-01",
                 schedule=NOT_DURING_THE_TEST,
             )
-    environ = dict(os.environ)
-    environ["DAGSTER_HOME"] = str(tmp_path / "dagster")
-    settings = Settings.from_env(environ)
-    dagster_home, limits = prepare_dagster_home(settings, environ)
+    environ, dagster_home, limits = queued_dagster_home(tmp_path)
     assert limits == {"connector/salesforce": SALESFORCE_LIMIT}
     # dagster.yaml names the storage by variable: this process reads the instance too.
     monkeypatch.setenv(

@@ -8,8 +8,6 @@ import pytest
 from integrations_platform.orchestration.definitions import build_definitions
 from integrations_platform.orchestration.resources import MeltanoResource
 from integrations_platform.orchestration.sensors import (
-    FAILURE_SENSOR,
-    SUCCESS_SENSOR,
     reset_notification_runtime,
 )
 from integrations_platform.orchestration.translator import (
@@ -18,6 +16,7 @@ from integrations_platform.orchestration.translator import (
     load_translator,
 )
 from tests.conftest import salesforce_config
+from tests.notification_support import tick_run_status_sensors
 
 BASE = "/api/v1/integrations"
 NOTIFICATIONS = "/api/v1/notifications"
@@ -63,18 +62,6 @@ def _sync(
     )
 
 
-def _tick(instance: dg.DagsterInstance, defs: dg.Definitions, cursors: dict[str, Any]) -> None:
-    repo = defs.get_repository_def()
-    for name in (FAILURE_SENSOR, SUCCESS_SENSOR):
-        sensor = repo.get_sensor_def(name)
-        for _ in range(10):
-            before = cursors.get(name)
-            result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=before))
-            cursors[name] = result.cursor
-            if result.cursor == before:
-                break
-
-
 @pytest.mark.usefixtures("meltano_plugins")
 def test_a_prefixing_translator_syncs_shows_status_and_raises_and_resolves_notifications(
     prefixed, platform, sandbox, dagster_home, dagster_instance, make_client, canary
@@ -97,7 +84,8 @@ def test_a_prefixing_translator_syncs_shows_status_and_raises_and_resolves_notif
     assert set(defs.resolve_asset_graph().get_all_asset_keys()) == set(keys.values())
     reset_notification_runtime()
     cursors: dict[str, Any] = {}
-    _tick(dagster_instance, defs, cursors)  # the first tick only places the cursors
+    # The first tick only places the cursors.
+    tick_run_status_sensors(dagster_instance, defs, cursors)
 
     # A failed sync (a revoked refresh token) opens a notification for 'crm'.
     patched = client.patch(f"{BASE}/crm", json={"config": {"refresh_token": f"{canary}-x"}})
@@ -106,7 +94,7 @@ def test_a_prefixing_translator_syncs_shows_status_and_raises_and_resolves_notif
     assert not failed.success
     # Launched without tags (as `dagster asset materialize` launches): the step tagged it.
     assert failed.dagster_run.tags["integration"] == "crm"
-    _tick(dagster_instance, defs, cursors)
+    tick_run_status_sensors(dagster_instance, defs, cursors)
     [note] = client.get(NOTIFICATIONS, params={"integration": "crm"}).json()
     assert (note["status"], note["category"]) == ("open", "authentication")
     assert note["run_id"] == failed.run_id
@@ -122,7 +110,7 @@ def test_a_prefixing_translator_syncs_shows_status_and_raises_and_resolves_notif
     status = client.get(f"{BASE}/crm").json()["status"]
     assert status["row_counts"] == {s: len(sandbox.records(s)) for s in STREAMS}
     assert status["last_run"]["run_id"] == good.run_id
-    _tick(dagster_instance, defs, cursors)
+    tick_run_status_sensors(dagster_instance, defs, cursors)
     [note] = client.get(NOTIFICATIONS, params={"integration": "crm"}).json()
     assert note["status"] == "resolved"
     reset_notification_runtime()
