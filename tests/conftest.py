@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,20 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "INTEGRATIONS_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
 MELTANO_PROJECT = PROJECT_ROOT / "meltano"
+
+# The test data (the sandbox's records, the PostgreSQL sources' rows) and the integrations'
+# start dates begin 30 days before the run: every daily window is complete, and the first
+# sync of a stream records about 30 covered partitions (one Dagster event each), not the
+# thousand a start date years back would cost.
+DATA_START = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
+    days=30
+)
+START = DATA_START.date().isoformat()
+
+
+def day(n: int) -> str:
+    """The ISO date ``n`` days after the test data's first day (``day(0) == START``)."""
+    return (DATA_START + timedelta(days=n)).date().isoformat()
 
 
 @dataclass
@@ -135,7 +150,7 @@ def sandbox(canary: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Salesforce
     credentials = SandboxCredentials(
         client_id="sandbox-client", client_secret=canary, refresh_token=canary
     )
-    with SalesforceSandbox(credentials) as server:
+    with SalesforceSandbox(credentials, start=DATA_START) as server:
         monkeypatch.setenv("INTEGRATIONS_SALESFORCE_LOGIN_URL", server.url)
         yield server
 

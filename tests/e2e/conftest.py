@@ -21,6 +21,7 @@ import pytest
 from integrations_platform.sandbox import SalesforceSandbox, SandboxCredentials
 from integrations_platform.settings import PROJECT_ROOT
 from integrations_platform.store import ConfigStore, generate_key
+from tests.conftest import DATA_START
 from tests.e2e.support import CLIENT_ID, Stack
 from tests.integration.helpers import (
     free_port,
@@ -55,7 +56,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, meltano_plugins: Path) -> It
         client_secret=f"canary-{uuid.uuid4().hex}",
         refresh_token=f"canary-{uuid.uuid4().hex}",
     )
-    sandbox = SalesforceSandbox(credentials).start()
+    sandbox = SalesforceSandbox(credentials, start=DATA_START).start()
     api_port, dagster_port = free_port(), free_port()
     api_url, dagster_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{dagster_port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INTEGRATIONS_", "DAGSTER_"))}

@@ -10,6 +10,7 @@ import httpx
 from playwright.sync_api import Page, Response, expect
 
 from integrations_platform.sandbox import SalesforceSandbox
+from tests.conftest import START
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 BLOCKING_IMPACTS = ("serious", "critical")
@@ -61,7 +62,7 @@ class Stack:
                 "refresh_token": self.refresh_token,
             },
             "streams": [{"name": "Account"}],
-            "start_date": "2024-01-01",
+            "start_date": START,
             **overrides,
         }
         response = self.api("POST", "/api/v1/integrations", json=body)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from integrations_platform.notifications import NotificationService, NotificationSettings
+from tests.conftest import START
 from tests.e2e.support import (
     CLIENT_ID,
     ResponseRecorder,
@@ -80,7 +81,7 @@ def test_add_sync_edit_and_delete_a_salesforce_integration(
     wizard.get_by_label("Refresh Token").fill("not-the-refresh-token")
     for stream in ("Contact", "Opportunity"):
         wizard.get_by_role("checkbox", name=stream).uncheck()
-    wizard.get_by_label("Start date").fill("2024-01-01")
+    wizard.get_by_label("Start date").fill(START)
     screenshot(page, artifacts, "wizard-2-settings")
     assert_accessible(page, "wizard step 2")
     wizard.get_by_role("button", name="Next", exact=True).click()

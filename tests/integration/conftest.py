@@ -3,12 +3,13 @@
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import START
 from tests.integration.helpers import ORDERS
 
 
 @pytest.fixture
 def source_url(postgres_database):
-    """A PostgreSQL source: ``public.orders`` with ORDERS rows, one an hour from 2024,
+    """A PostgreSQL source: ``public.orders`` with ORDERS rows, one an hour from ``START``,
     and a table no integration selects."""
     engine = sa.create_engine(postgres_database)
     with engine.begin() as conn:
@@ -21,7 +22,7 @@ def source_url(postgres_database):
         conn.execute(
             sa.text(
                 "INSERT INTO public.orders SELECT g, "
-                "timestamptz '2024-01-01' + g * interval '1 hour', g * 1.5, 'order ' || g "
+                f"timestamptz '{START}' + g * interval '1 hour', g * 1.5, 'order ' || g "
                 f"FROM generate_series(1, {ORDERS}) AS g"
             )
         )

@@ -21,7 +21,7 @@ from integrations_platform.orchestration.sensors import notification_redactor
 from integrations_platform.runner.redaction import MASK
 from integrations_platform.sandbox import SalesforceSandbox, SandboxCredentials
 from integrations_platform.settings import PROJECT_ROOT
-from tests.conftest import salesforce_config
+from tests.conftest import DATA_START, START, salesforce_config
 from tests.integration.helpers import files_containing, materialize, rows_by_asset
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
@@ -57,7 +57,7 @@ def awkward(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSandbox]:
         client_secret=f"ab'c\"d\\e-{unique}",
         refresh_token=f"xü\nz-{unique}-é\"'\\n",
     )
-    with SalesforceSandbox(credentials) as server:
+    with SalesforceSandbox(credentials, start=DATA_START) as server:
         monkeypatch.setenv("INTEGRATIONS_SALESFORCE_LOGIN_URL", server.url)
         yield server
 
@@ -66,14 +66,14 @@ def test_awkward_secrets_appear_in_no_spelling_after_good_and_failed_runs(
     platform, awkward, dagster_home
 ):
     creds = awkward.credentials
-    platform.service.add("salesforce", "crm", salesforce_config(awkward), start_date="2024-01-01")
+    platform.service.add("salesforce", "crm", salesforce_config(awkward), start_date=START)
     # The same secret with one letter wrong: the tap logs its (failing) token request.
     wrong = creds.refresh_token + "-wrong"
     platform.service.add(
         "salesforce",
         "crm_wrong",
         salesforce_config(awkward, refresh_token=wrong),
-        start_date="2024-01-01",
+        start_date=START,
     )
     with platform.dagster_instance(dagster_home) as instance:
         good = materialize(platform, "crm", instance)
@@ -132,11 +132,9 @@ def test_a_secret_spelled_like_the_metrics_keeps_the_row_counts(
     credentials = SandboxCredentials(
         client_id="sandbox-client", client_secret="record_count", refresh_token="endpoint-token"
     )
-    with SalesforceSandbox(credentials) as sandbox:
+    with SalesforceSandbox(credentials, start=DATA_START) as sandbox:
         monkeypatch.setenv("INTEGRATIONS_SALESFORCE_LOGIN_URL", sandbox.url)
-        platform.service.add(
-            "salesforce", "crm", salesforce_config(sandbox), start_date="2024-01-01"
-        )
+        platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date=START)
         with platform.dagster_instance(dagster_home) as instance:
             result = materialize(platform, "crm", instance)
             logs = "\n".join(e.message for e in instance.all_logs(result.run_id) if e.message)

@@ -14,7 +14,7 @@ import pytest
 from integrations_platform.keys import state_id
 from integrations_platform.runner.state import get_state
 from integrations_platform.settings import PROJECT_ROOT
-from tests.conftest import salesforce_config
+from tests.conftest import START, day, salesforce_config
 from tests.integration.helpers import jsonl_rows, materialize, rows_by_asset
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
@@ -37,7 +37,7 @@ def test_a_backfill_loads_exactly_its_days_and_leaves_the_bookmark(platform, san
         "crm",
         salesforce_config(sandbox),
         streams=["Account", "Contact"],
-        start_date="2024-01-01",
+        start_date=START,
     )
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
@@ -45,7 +45,7 @@ def test_a_backfill_loads_exactly_its_days_and_leaves_the_bookmark(platform, san
         assert rows_by_asset(first) == {"Account": 30, "Contact": 30}
         # The sync loaded every record changed since the start date: every complete
         # day is materialized, so a "Missing" backfill afterwards has nothing to do.
-        partitions = dg.DailyPartitionsDefinition("2024-01-01", timezone="UTC")
+        partitions = dg.DailyPartitionsDefinition(START, timezone="UTC")
         for stream in ("Account", "Contact"):
             loaded = instance.get_materialized_partitions(dg.AssetKey(["crm", stream]))
             assert set(partitions.get_partition_keys()) - loaded == set()
@@ -68,7 +68,7 @@ def test_a_backfill_loads_exactly_its_days_and_leaves_the_bookmark(platform, san
             "--select",
             "crm/Account,crm/Contact",
             "--partition-range",
-            "2024-01-02...2024-01-04",
+            f"{day(1)}...{day(3)}",
         ],
         env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
         cwd=PROJECT_ROOT,
@@ -82,7 +82,7 @@ def test_a_backfill_loads_exactly_its_days_and_leaves_the_bookmark(platform, san
         runs = instance.get_runs()
         assert len(runs) == 2  # the first sync, and ONE run for the three days
         backfill = runs[0]
-        assert backfill.tags["dagster/asset_partition_range_start"] == "2024-01-02"
+        assert backfill.tags["dagster/asset_partition_range_start"] == day(1)
         events = instance.get_records_for_run(
             backfill.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
         ).records
@@ -92,15 +92,15 @@ def test_a_backfill_loads_exactly_its_days_and_leaves_the_bookmark(platform, san
         }
         expected = {}
         for stream in ("Account", "Contact"):
-            for day in ("2024-01-02", "2024-01-03", "2024-01-04"):
-                start = _day(day)
+            for partition in (day(1), day(2), day(3)):
+                start = _day(partition)
                 rows = sandbox.records_between(stream, start, start + timedelta(days=1))
-                expected[(stream, day)] = len(rows)
+                expected[(stream, partition)] = len(rows)
         assert per_partition == expected
         assert all(v > 0 for v in expected.values())
         # What landed is exactly the sandbox's records of those days.
         loaded = [r["Id"] for r in jsonl_rows(platform, "crm", "Account")]
-        window = sandbox.records_between("Account", _day("2024-01-02"), _day("2024-01-05"))
+        window = sandbox.records_between("Account", _day(day(1)), _day(day(4)))
         assert sorted(loaded) == sorted(r["Id"] for r in window)
 
         # The backfill neither read nor moved the bookmark: the next incremental run
@@ -115,7 +115,7 @@ def test_a_backfill_loads_exactly_its_days_and_leaves_the_bookmark(platform, san
     # output keeps exactly one row per Id.
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
         for _ in range(2):
-            materialize(platform, "crm", instance, partition_range=("2024-01-02", "2024-01-04"))
+            materialize(platform, "crm", instance, partition_range=(day(1), day(3)))
             materialize(platform, "crm", instance)
     for stream in ("Account", "Contact"):
         ids = [r["Id"] for r in jsonl_rows(platform, "crm", stream)]
@@ -131,7 +131,7 @@ def test_a_backfill_loads_exactly_its_days_and_leaves_the_bookmark(platform, san
 def test_a_failed_stream_does_not_stop_the_others_and_retry_runs_only_it(
     platform, sandbox, dagster_home
 ):
-    platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date="2024-01-01")
+    platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date=START)
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
     from dagster._core.definitions.reconstruct import ReconstructableRepository
 
@@ -175,7 +175,7 @@ def test_resetting_one_stream_resyncs_only_it_and_is_recorded(platform, sandbox,
         "crm",
         salesforce_config(sandbox),
         streams=["Account", "Contact"],
-        start_date="2024-01-01",
+        start_date=START,
     )
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
         materialize(platform, "crm", instance)

@@ -17,7 +17,7 @@ from integrations_platform.notifications import NotificationService, Notificatio
 from integrations_platform.orchestration.sensors import reset_notification_runtime
 from integrations_platform.orchestration.status import StatusReader
 from integrations_platform.settings import PROJECT_ROOT
-from tests.conftest import salesforce_config
+from tests.conftest import START, salesforce_config
 from tests.notification_support import tick_run_status_sensors
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
@@ -53,7 +53,7 @@ def test_the_example_project_syncs_the_integrations_under_its_prefix(
         "crm",
         salesforce_config(sandbox),
         streams=list(STREAMS),
-        start_date="2024-01-01",
+        start_date=START,
     )
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
     env = {

@@ -14,7 +14,7 @@ from integrations_platform.deployment import prepare_dagster_home
 from integrations_platform.keys import state_id
 from integrations_platform.runner.state import get_state
 from integrations_platform.settings import PROJECT_ROOT, Settings
-from tests.conftest import salesforce_config
+from tests.conftest import START, salesforce_config
 from tests.integration.helpers import jsonl_rows
 
 INTEGRATIONS = str(Path(sys.executable).parent / "integrations")
@@ -68,7 +68,7 @@ def test_two_run_workers_syncing_one_integration_take_turns(
         "crm",
         salesforce_config(sandbox),
         streams=["Account"],
-        start_date="2024-01-01",
+        start_date=START,
     )
     environ = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster")}
     dagster_home, _ = prepare_dagster_home(Settings.from_env(environ), environ)

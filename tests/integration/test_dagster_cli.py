@@ -10,7 +10,7 @@ import pytest
 
 from integrations_platform.deployment import prepare_dagster_home
 from integrations_platform.settings import Settings
-from tests.conftest import salesforce_config
+from tests.conftest import START, salesforce_config
 from tests.integration.helpers import jsonl_rows
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
@@ -30,7 +30,7 @@ def test_dagster_commands_from_another_folder_without_the_key_variable(platform,
         "crm",
         salesforce_config(sandbox),
         streams=["Account"],
-        start_date="2024-01-01",
+        start_date=START,
     )
     # As `integrations up` leaves the machine: the key in its file, not exported.
     platform.settings.key_file.write_text(platform.key, encoding="ascii")

@@ -18,6 +18,7 @@ from integrations_platform.orchestration.client import LOCATION_NAME, DagsterCli
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import PROJECT_ROOT, Settings
 from integrations_platform.store import ConfigStore, KeyRing, generate_key
+from tests.conftest import START
 from tests.integration.helpers import free_port, stop_process_group, wait_for
 
 RECIPE = PROJECT_ROOT / "docs" / "deployment"
@@ -59,7 +60,7 @@ def add(settings: Settings, key: str, name: str) -> None:
     try:
         IntegrationService(
             load_catalog(settings.catalog_dir), store, lambda: KeyRing.from_value(key)
-        ).add("salesforce", name, SF_CONFIG, start_date="2024-01-01")
+        ).add("salesforce", name, SF_CONFIG, start_date=START)
     finally:
         store.close()
 

@@ -16,6 +16,7 @@ from integrations_platform.deployment import migrate_everything
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import PROJECT_ROOT, Settings
 from integrations_platform.store import ConfigStore, KeyRing, generate_key
+from tests.conftest import START
 from tests.integration.helpers import free_port, start_dagster_dev, stop_process_group
 
 INTEGRATIONS = str(Path(sys.executable).parent / "integrations")
@@ -73,7 +74,7 @@ def test_a_running_postgres_deployment_passes_every_check(
             load_catalog(settings.catalog_dir),
             store,
             lambda: KeyRing.from_value(env["INTEGRATIONS_ENCRYPTION_KEYS"]),
-        ).add("salesforce", "crm", SF_CONFIG, start_date="2024-01-01")
+        ).add("salesforce", "crm", SF_CONFIG, start_date=START)
     finally:
         store.close()
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from integrations_platform.keys import state_id
 from integrations_platform.runner.state import get_state
+from tests.conftest import START, day
 from tests.integration.helpers import (
     files_containing,
     materialize,
@@ -39,7 +40,7 @@ def big_source(postgres_database):
         conn.execute(
             sa.text(
                 "INSERT INTO public.events SELECT g, "
-                "timestamptz '2024-01-01' + g * interval '1 second', repeat('x', 40) "
+                f"timestamptz '{START}' + g * interval '1 second', repeat('x', 40) "
                 f"FROM generate_series(1, {FIRST}) AS g"
             )
         )
@@ -85,7 +86,7 @@ def _add_rows(url: str) -> None:
         conn.execute(
             sa.text(
                 "INSERT INTO public.events SELECT g, "
-                "timestamptz '2024-06-01' + g * interval '1 second', repeat('y', 40) "
+                f"timestamptz '{day(10)}' + g * interval '1 second', repeat('y', 40) "
                 f"FROM generate_series({FIRST + 1}, {ROWS}) AS g"
             )
         )
@@ -102,7 +103,7 @@ def test_a_killed_sync_leaves_the_last_committed_bookmark_and_loses_no_row(
         source_config(big_source),
         streams=["public-events:updated_at"],
         destination="postgres",
-        start_date="2024-01-01",
+        start_date=START,
     )
     sid = state_id(stored.name, stored.integration.id)
 
@@ -162,7 +163,7 @@ request = SyncRequest(
     state_id="shop-state",
     connector=load_catalog(settings.catalog_dir).get("postgres"),
     config=__CONFIG__,
-    start_date="2024-01-01",
+    start_date=__START__,
     destination="jsonl",
     streams=[StreamSelection("public-events", "updated_at")],
 )
@@ -180,7 +181,7 @@ def test_a_killed_run_worker_leaves_no_secret_behind_after_the_next_sync(platfor
     config = source_config(big_source)
     config["password"] = f"pw-{os.getpid()}-never-left-behind"
     _add_rows(big_source)
-    code = WORKER.replace("__CONFIG__", repr(config))
+    code = WORKER.replace("__CONFIG__", repr(config)).replace("__START__", repr(START))
     worker = subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.DEVNULL, start_new_session=True
     )

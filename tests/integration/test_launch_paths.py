@@ -17,7 +17,7 @@ from integrations_platform.orchestration.client import (
     DagsterClient,
 )
 from integrations_platform.orchestration.resources import LOCK_TAKEN
-from tests.conftest import salesforce_config
+from tests.conftest import START, day, salesforce_config
 from tests.integration.helpers import (
     NOT_DURING_THE_TEST,
     free_port,
@@ -131,7 +131,7 @@ def test_every_launch_path_respects_the_integration_and_connector_limits(
             name,
             salesforce_config(sandbox),
             streams=["Account"],
-            start_date="2024-01-01",
+            start_date=START,
             schedule=NOT_DURING_THE_TEST,
         )
     environ, dagster_home, limits = queued_dagster_home(tmp_path)
@@ -143,17 +143,17 @@ def test_every_launch_path_respects_the_integration_and_connector_limits(
     try:
         client = DagsterClient(url)
         # Every path twice for crm, side by side with the other two integrations.
-        _ui_materialize(url, "crm", "2024-01-02")
-        _ui_materialize(url, "crm", "2024-01-03")
-        _ui_backfill(url, "crm", ["2024-01-04", "2024-01-05"])
-        _ui_backfill(url, "crm", ["2024-01-06"])
+        _ui_materialize(url, "crm", day(1))
+        _ui_materialize(url, "crm", day(2))
+        _ui_backfill(url, "crm", [day(3), day(4)])
+        _ui_backfill(url, "crm", [day(5)])
         _job_launch(url, "crm")
         _job_launch(url, "crm")
         client.launch_sync("crm")
         client.launch_sync("crm")
-        _ui_materialize(url, "crm_b", "2024-01-02")
+        _ui_materialize(url, "crm_b", day(1))
         _job_launch(url, "crm_c")
-        shells = [_dagster_materialize(environ, "crm", day) for day in ("2024-01-07", "2024-01-08")]
+        shells = [_dagster_materialize(environ, "crm", d) for d in (day(6), day(7))]
         outputs = [shell.communicate(timeout=600)[0] for shell in shells]
         assert [s.returncode for s in shells] == [0, 0], [o[-3000:] for o in outputs]
         expected = 12
@@ -189,7 +189,7 @@ def test_every_launch_path_respects_the_integration_and_connector_limits(
     # The queue did run integrations side by side (else the limits prove nothing).
     assert max_overlap(every) == SALESFORCE_LIMIT
     # The runs that went through the queue did not even start side by side.
-    in_process = {"2024-01-07", "2024-01-08"}
+    in_process = {day(6), day(7)}
     queued_crm = [
         (r.start_time, r.end_time)
         for r in records

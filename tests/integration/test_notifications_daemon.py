@@ -16,6 +16,7 @@ from integrations_platform.notifications.sinks.webhook import verify_signature
 from integrations_platform.orchestration.client import DagsterClient
 from integrations_platform.settings import PROJECT_ROOT
 from integrations_platform.store import ConfigStore, KeyRing, generate_key
+from tests.conftest import START
 from tests.integration.helpers import SCHEDULES_QUERY, free_port, wait_for
 from tests.notification_support import WEBHOOK_SECRET, webhook_receiver
 
@@ -50,7 +51,7 @@ def test_a_failed_run_under_the_daemon_notifies_and_auto_pauses(tmp_path: Path):
         "crm",
         {"client_id": "c", "client_secret": "daemon-secret-1", "refresh_token": "daemon-token"},
         streams=["Account"],
-        start_date="2024-01-01",
+        start_date=START,
     )
     with webhook_receiver() as hook:
         env = {

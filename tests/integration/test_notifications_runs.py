@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from integrations_platform.notifications.sinks.webhook import verify_signature
 from integrations_platform.orchestration.sensors import reset_notification_runtime
 from integrations_platform.store import generate_key
-from tests.conftest import salesforce_config
+from tests.conftest import START, salesforce_config
 from tests.integration.helpers import materialize
 from tests.notification_support import (
     API_URL,
@@ -75,21 +75,21 @@ def test_real_failures_are_classified_linked_and_free_of_secrets(
         "salesforce",
         "crm_auth",
         salesforce_config(sandbox, refresh_token=wrong_token),
-        start_date="2024-01-01",
+        start_date=START,
     )
     service.add(
         "salesforce",
         "crm_quota",
         salesforce_config(sandbox),
         streams=["Account"],
-        start_date="2024-01-01",
+        start_date=START,
     )
     service.add(
         "postgres",
         "shop_source",
         _pg_config(postgres_database),
         streams=["public-orders:at"],
-        start_date="2024-01-01",
+        start_date=START,
     )
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
@@ -102,7 +102,7 @@ def test_real_failures_are_classified_linked_and_free_of_secrets(
             "shop_dest",
             _pg_config(postgres_database),
             streams=["public-orders:at"],
-            start_date="2024-01-01",
+            start_date=START,
             destination="postgres",
         )
         with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
@@ -166,7 +166,7 @@ def test_ten_failures_in_a_row_make_one_notification_and_a_success_resolves_it(
         "crm",
         salesforce_config(sandbox),
         streams=["Account"],
-        start_date="2024-01-01",
+        start_date=START,
     )
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
         harness = SensorHarness(instance, _snapshots(platform))

@@ -4,6 +4,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import START, day
 from tests.integration.helpers import (
     assert_stores_where_configured,
     materialize,
@@ -43,7 +44,7 @@ def test_postgres_source_to_postgres_warehouse_incrementally(
         source_config(source_url),
         streams=["public-orders:updated_at"],
         destination="postgres",
-        start_date="2024-01-01",
+        start_date=START,
     )
     with platform.dagster_instance(dagster_home) as instance:
         first = materialize(platform, "shop", instance)
@@ -80,19 +81,17 @@ def test_postgres_backfill_full_refresh_and_reset(
         source_config(source_url),
         streams=["public-orders:updated_at"],
         destination="postgres",
-        start_date="2024-01-01",
+        start_date=START,
     )
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
         # Two days as one run: one hourly order each hour, ids 24..71 (ts = id hours).
-        backfill = materialize(
-            platform, "shop", instance, partition_range=("2024-01-02", "2024-01-03")
-        )
+        backfill = materialize(platform, "shop", instance, partition_range=(day(1), day(2)))
         materializations = [
             e.step_materialization_data.materialization
             for e in backfill.get_asset_materialization_events()
         ]
         counts = {m.partition: m.metadata["rows"].value for m in materializations}
-        assert counts == {"2024-01-02": 24, "2024-01-03": 24}
+        assert counts == {day(1): 24, day(2): 24}
         assert [r[0] for r in _warehouse_rows(warehouse_url, "shop")] == list(range(24, 72))
 
         first = materialize(platform, "shop", instance)  # the bookmark was not moved

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from integrations_platform.launcher import DEMO_DAYS
 from integrations_platform.store import ConfigStore
+from tests.conftest import START
 from tests.integration.helpers import SCHEDULES_QUERY, free_port, start_up, wait_for
 
 pytestmark = pytest.mark.usefixtures("meltano_plugins")
@@ -166,7 +167,7 @@ def test_an_integration_created_through_the_api_appears_and_syncs(running: Runni
             "refresh_token": "demo-refresh-token",
         },
         "streams": [{"name": "Account"}, {"name": "Contact"}],
-        "start_date": "2024-01-01",
+        "start_date": START,
     }
     created = httpx.post(
         f"{running.api}/api/v1/integrations?test=true",

@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from integrations_platform.orchestration.client import DagsterClient
-from tests.conftest import salesforce_config
+from tests.conftest import START, salesforce_config
 from tests.integration.helpers import (
     NOT_DURING_THE_TEST,
     ORDERS,
@@ -44,7 +44,7 @@ def test_twenty_integrations_at_once_respect_every_limit(
                 name,
                 salesforce_config(sandbox),
                 streams=["Account"],
-                start_date="2024-01-01",
+                start_date=START,
                 schedule=NOT_DURING_THE_TEST,
             )
         else:
@@ -53,7 +53,7 @@ def test_twenty_integrations_at_once_respect_every_limit(
                 name,
                 source_config(source_url),
                 streams=["public-orders:updated_at"],
-                start_date="2024-01-01",
+                start_date=START,
                 schedule=NOT_DURING_THE_TEST,
             )
     environ, dagster_home, limits = queued_dagster_home(tmp_path)

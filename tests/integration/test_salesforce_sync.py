@@ -3,7 +3,7 @@
 import dagster as dg
 import pytest
 
-from tests.conftest import salesforce_config
+from tests.conftest import START, salesforce_config
 from tests.integration.helpers import (
     assert_stores_where_configured,
     jsonl_rows,
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("meltano_plugins")
 
 @pytest.mark.parametrize("platform", ["sqlite", "postgres"], indirect=True)
 def test_sync_loads_every_row_then_only_new_ones(platform, sandbox, dagster_home):
-    platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date="2024-01-01")
+    platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date=START)
     with platform.dagster_instance(dagster_home) as instance:
         first = materialize(platform, "crm", instance)
         expected = {s: len(sandbox.records(s)) for s in ("Account", "Contact", "Opportunity")}
@@ -48,7 +48,7 @@ def test_sync_loads_every_row_then_only_new_ones(platform, sandbox, dagster_home
 
 
 def test_one_stream_of_three_syncs_only_that_stream(platform, sandbox, dagster_home):
-    platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date="2024-01-01")
+    platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date=START)
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
         result = materialize(platform, "crm", instance, streams=["Contact"])
     assert rows_by_asset(result) == {"Contact": len(sandbox.records("Contact"))}

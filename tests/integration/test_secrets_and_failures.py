@@ -10,7 +10,7 @@ from integrations_platform.keys import state_id
 from integrations_platform.runner.redaction import MASK
 from integrations_platform.runner.state import get_state
 from integrations_platform.settings import PROJECT_ROOT
-from tests.conftest import salesforce_config
+from tests.conftest import START, salesforce_config
 from tests.integration.helpers import (
     files_containing,
     materialize,
@@ -38,7 +38,7 @@ def test_wrong_refresh_token_fails_with_a_clear_redacted_message(
         "salesforce",
         "crm",
         salesforce_config(sandbox, refresh_token=wrong),
-        start_date="2024-01-01",
+        start_date=START,
     )
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
         result = materialize(platform, "crm", instance, raise_on_error=False)
@@ -56,7 +56,7 @@ def test_wrong_refresh_token_fails_with_a_clear_redacted_message(
 def test_canary_secret_appears_nowhere_after_good_and_failed_runs(
     platform, sandbox, canary, dagster_home
 ):
-    platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date="2024-01-01")
+    platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date=START)
     with platform.dagster_instance(dagster_home) as instance:
         good = materialize(platform, "crm", instance)
         assert good.success and sum(rows_by_asset(good).values()) > 0
@@ -94,7 +94,7 @@ def test_canary_secret_appears_nowhere_after_good_and_failed_runs(
 
 
 def test_a_repaired_integration_keeps_its_id_and_bookmarks(platform, sandbox, dagster_home):
-    platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date="2024-01-01")
+    platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date=START)
     with platform.dagster_instance(dagster_home) as instance:
         assert rows_by_asset(materialize(platform, "crm", instance))["Account"] == 30
         before = platform.service.get("crm")

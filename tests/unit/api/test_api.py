@@ -19,7 +19,7 @@ from integrations_platform.errors import PlatformError
 from integrations_platform.orchestration.client import DagsterClient
 from integrations_platform.orchestration.sensors import reset_notification_runtime
 from integrations_platform.runner.redaction import MASK
-from tests.conftest import salesforce_config
+from tests.conftest import START, day, salesforce_config
 from tests.integration.helpers import materialize
 from tests.notification_support import SensorHarness
 from tests.unit.api.support import (
@@ -1190,7 +1190,7 @@ def test_runs_status_and_logs_after_real_runs(
     platform, sandbox, dagster_home, dagster_instance, make_client, canary
 ):
     client = make_client(dagster_home=dagster_home)
-    create(client, "crm", config=salesforce_config(sandbox), start_date="2024-01-01")
+    create(client, "crm", config=salesforce_config(sandbox), start_date=START)
     create(client, "other", "postgres")
     assert client.get(f"{BASE}/crm/runs").json() == []
     # The status is cached for 2 s; these reads are meant to see every change at once.
@@ -1327,7 +1327,7 @@ def test_no_route_ever_returns_the_secret(
                 "name": "crm",
                 "connector": "salesforce",
                 "config": good_config,
-                "start_date": "2024-01-01",
+                "start_date": START,
             },
         ).status_code
         == 201
@@ -1347,7 +1347,7 @@ def test_no_route_ever_returns_the_secret(
                 "name": "crm_wrong",
                 "connector": "salesforce",
                 "config": wrong_config,
-                "start_date": "2024-01-01",
+                "start_date": START,
             },
         ).status_code
         == 201
@@ -1412,7 +1412,7 @@ def test_no_route_ever_returns_the_secret(
     client.get(f"{BASE}/crm/state")
     client.post(f"{BASE}/crm/reset", json={"stream": "Account"})  # not confirmed: 422
     client.post(f"{BASE}/crm/reset", json={"stream": "Account", "confirm": True})
-    client.post(f"{BASE}/crm/sync", json={"from_date": "2024-01-02", "to_date": "2024-01-03"})
+    client.post(f"{BASE}/crm/sync", json={"from_date": day(1), "to_date": day(2)})
     client.post(f"{BASE}/bulk", json={"action": "disable", "names": ["crm_wrong", "ghost"]})
     client.post(f"{BASE}/bulk", json={"action": "enable", "names": ["crm_wrong"]})
     client.post(f"{BASE}/bulk", json={"action": "sync", "names": ["crm", "crm_wrong"]})

@@ -15,7 +15,7 @@ from integrations_platform.orchestration.translator import (
     IntegrationStreamProps,
     load_translator,
 )
-from tests.conftest import salesforce_config
+from tests.conftest import START, salesforce_config
 from tests.notification_support import tick_run_status_sensors
 
 BASE = "/api/v1/integrations"
@@ -74,7 +74,7 @@ def test_a_prefixing_translator_syncs_shows_status_and_raises_and_resolves_notif
         "connector": "salesforce",
         "config": salesforce_config(sandbox),
         "streams": [{"name": s} for s in STREAMS],
-        "start_date": "2024-01-01",
+        "start_date": START,
     }
     assert client.post(BASE, json=body).status_code == 201
     integration = platform.service.get("crm")

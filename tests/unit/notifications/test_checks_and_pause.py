@@ -19,6 +19,7 @@ from integrations_platform.orchestration.sensors import (
 )
 from integrations_platform.settings import PROJECT_ROOT
 from integrations_platform.store import KeyRing, generate_key
+from tests.conftest import START
 from tests.unit.notifications.conftest import make_service
 
 SF = {"client_id": "id-1", "client_secret": "secret-value-1", "refresh_token": "token-value-1"}
@@ -41,10 +42,10 @@ def test_the_checks_sensor_finds_each_misconfiguration_and_resolves_it_when_fixe
     platform, instance, tmp_path, monkeypatch
 ):
     service = platform.service
-    service.add("salesforce", "crm_ok", SF, start_date="2024-01-01")
-    service.add("salesforce", "crm_old_key", SF, start_date="2024-01-01")
-    service.add("salesforce", "crm_invalid", SF, start_date="2024-01-01")
-    service.add("postgres", "shop", PG, streams=["public-orders"], start_date="2024-01-01")
+    service.add("salesforce", "crm_ok", SF, start_date=START)
+    service.add("salesforce", "crm_old_key", SF, start_date=START)
+    service.add("salesforce", "crm_invalid", SF, start_date=START)
+    service.add("postgres", "shop", PG, streams=["public-orders"], start_date=START)
     _rewrite_config(platform, "crm_old_key", SF, generate_key())
     _rewrite_config(platform, "crm_invalid", {"client_id": "id-1"}, platform.key)
     catalog = tmp_path / "catalog"
@@ -80,8 +81,8 @@ def test_the_checks_sensor_finds_each_misconfiguration_and_resolves_it_when_fixe
 
 
 def test_stale_uses_the_newest_materialization_and_the_schedule_interval(platform, instance):
-    platform.service.add("salesforce", "fresh", SF, schedule="0 * * * *", start_date="2024-01-01")
-    platform.service.add("salesforce", "late", SF, schedule="0 * * * *", start_date="2024-01-01")
+    platform.service.add("salesforce", "fresh", SF, schedule="0 * * * *", start_date=START)
+    platform.service.add("salesforce", "late", SF, schedule="0 * * * *", start_date=START)
     instance.report_runless_asset_event(dg.AssetMaterialization(["fresh", "Account"]))
     with platform.service.store.engine.begin() as conn:  # "late" was created a day ago
         conn.execute(
