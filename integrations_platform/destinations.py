@@ -33,6 +33,20 @@ class DestinationSpec:
     loader: ExtractorSpec
     settings: tuple[LoaderSetting, ...]
     build_config: Callable[[Settings, str], dict[str, Any]]
+    # Where a stream lands, from the integration and stream names (Dagster's
+    # ``dagster/table_name``): a table, or a file relative to the output folder.
+    table_name: Callable[[str, str], str]
+
+
+def _jsonl_file(integration: str, stream: str) -> str:
+    # target-jsonl writes <destination_path>/<stream>.jsonl.
+    return f"{integration}/{stream}.jsonl"
+
+
+def _postgres_table(integration: str, stream: str) -> str:
+    # target-postgres: the schema is default_target_schema, the table the stream name's
+    # last "-" part, kept as it is (a quoted identifier).
+    return f"{integration}.{stream.split('-')[-1]}"
 
 
 def _jsonl_config(settings: Settings, integration: str) -> dict[str, Any]:
@@ -81,6 +95,7 @@ DESTINATIONS: dict[str, DestinationSpec] = {
             LoaderSetting("do_timestamp_file", "boolean"),
         ),
         build_config=_jsonl_config,
+        table_name=_jsonl_file,
     ),
     "postgres": DestinationSpec(
         id="postgres",
@@ -102,6 +117,7 @@ DESTINATIONS: dict[str, DestinationSpec] = {
             LoaderSetting("add_record_metadata", "boolean"),
         ),
         build_config=_postgres_config,
+        table_name=_postgres_table,
     ),
 }
 

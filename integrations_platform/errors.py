@@ -76,3 +76,7 @@ class SyncError(PlatformError):
 
 class ConcurrentUpdateError(PlatformError):
     """The integration changed since it was read; the write was refused."""
+
+
+class NotDiscoveredError(PlatformError):
+    """An integration whose source has not been discovered yet."""

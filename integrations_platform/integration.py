@@ -18,19 +18,32 @@ from integrations_platform.keys import state_id
 
 @dataclass(frozen=True)
 class StreamSelection:
-    """A stream an integration syncs, and how: incrementally when it has a replication key."""
+    """A stream an integration syncs, and how: incrementally when it has a replication key.
+
+    ``excluded_columns`` never reach the destination (the tap is told not to select
+    them). ``columns`` is what the stream syncs, ``(name, type)`` as its source's
+    discovery described them (empty until the source is discovered): Dagster's column
+    schema is built from it without reading anything else.
+    """
 
     name: str
     replication_key: str | None = None
     primary_key: tuple[str, ...] = ()
+    excluded_columns: tuple[str, ...] = ()
+    columns: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The stored (and shown) form."""
-        return {
+        data: dict[str, Any] = {
             "name": self.name,
             "replication_key": self.replication_key,
             "primary_key": list(self.primary_key),
         }
+        if self.excluded_columns:
+            data["excluded_columns"] = list(self.excluded_columns)
+        if self.columns:
+            data["columns"] = [list(c) for c in self.columns]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "StreamSelection":
@@ -39,6 +52,8 @@ class StreamSelection:
             name=str(data["name"]),
             replication_key=data.get("replication_key") or None,
             primary_key=tuple(data.get("primary_key") or ()),
+            excluded_columns=tuple(data.get("excluded_columns") or ()),
+            columns=tuple((str(n), str(t)) for n, t in data.get("columns") or ()),
         )
 
     @classmethod

@@ -19,6 +19,7 @@ from integrations_platform.errors import (
     EncryptionKeyError,
     IntegrationExistsError,
     IntegrationNotFoundError,
+    NotDiscoveredError,
     PlatformError,
 )
 from integrations_platform.orchestration.client import DagsterUnavailableError
@@ -30,6 +31,7 @@ _STATUS: list[tuple[type[PlatformError], int]] = [
     (ConfigurationError, 422),
     (ConnectorNotFoundError, status.HTTP_404_NOT_FOUND),
     (IntegrationNotFoundError, status.HTTP_404_NOT_FOUND),
+    (NotDiscoveredError, status.HTTP_404_NOT_FOUND),
     (IntegrationExistsError, status.HTTP_409_CONFLICT),
     (ConcurrentUpdateError, status.HTTP_409_CONFLICT),
     (DecryptionError, status.HTTP_409_CONFLICT),

@@ -17,6 +17,11 @@ class StreamIn(_In):
 
     name: str = Field(min_length=1, max_length=200)
     replication_key: str | None = Field(default=None, max_length=200)
+    excluded_columns: list[str] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="Columns never synced (checked against the source's discovery).",
+    )
 
 
 class IntegrationCreate(_In):
@@ -146,6 +151,11 @@ class StreamPublic(BaseModel):
     name: str
     replication_key: str | None = None
     primary_key: list[str] = Field(default_factory=list)
+    excluded_columns: list[str] = Field(default_factory=list)
+    columns: list[tuple[str, str]] = Field(
+        default_factory=list,
+        description="(name, type) of each synced column, from the source's discovery.",
+    )
 
 
 class IntegrationPublic(BaseModel):
@@ -265,3 +275,41 @@ class ErrorPublic(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorPublic} for code in (400, 401, 404, 409, 422, 503)
 }
+
+
+class DiscoveredColumnPublic(BaseModel):
+    """One column of a discovered stream."""
+
+    name: str
+    type: str = Field(description="JSON Schema type: string, number, integer, boolean, ...")
+    format: str | None = Field(description="date-time, date, ... for strings")
+    nullable: bool
+    inclusion: str = Field(description="automatic (always synced), available or unsupported")
+
+
+class DiscoveredStreamPublic(BaseModel):
+    """One stream (table, object) of a discovered source."""
+
+    name: str
+    primary_key: list[str]
+    replication_keys: list[str] = Field(description="Keys an incremental sync may use.")
+    default_replication_key: str | None
+    incremental: bool
+    columns: list[DiscoveredColumnPublic]
+
+
+class DiscoveryPublic(BaseModel):
+    """A stored discovery of an integration's source."""
+
+    discovered_at: str
+    duration_s: float
+    stream_count: int
+    streams: list[DiscoveredStreamPublic]
+
+
+class DiscoveryResultPublic(TestResultPublic):
+    """Outcome of a discovery: a test result's fields, and on success what was found."""
+
+    discovered_at: str | None = None
+    stream_count: int | None = None
+    streams: list[DiscoveredStreamPublic] | None = None

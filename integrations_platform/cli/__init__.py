@@ -7,7 +7,14 @@ per group of commands: integrations, keys, syncs and state, deployment, notifica
 
 import click
 
-from integrations_platform.cli import deployment, integrations, keys, notifications, syncs
+from integrations_platform.cli import (
+    deployment,
+    discovery,
+    integrations,
+    keys,
+    notifications,
+    syncs,
+)
 from integrations_platform.doctor import doctor_command
 
 __all__ = ["main"]
@@ -37,6 +44,7 @@ for _command in (
     deployment.api,
     deployment.up,
     syncs.test_cmd,
+    discovery.discover,
     syncs.sync,
     syncs.state,
     syncs.reset,

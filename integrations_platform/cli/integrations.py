@@ -5,6 +5,7 @@ import yaml
 
 from integrations_platform.catalog import load_catalog
 from integrations_platform.cli.support import (
+    EXCLUDE_HELP,
     _fail,
     _print_json,
     _streams,
@@ -48,6 +49,7 @@ def catalog_cmd(query: str | None, category: str | None, as_json: bool) -> None:
 @click.argument("name")
 @click.option("--config", "config_path", required=True, help="JSON or YAML file; - for stdin.")
 @click.option("--streams", help="Comma-separated streams, each NAME or NAME:REPLICATION_KEY.")
+@click.option("--exclude", help=EXCLUDE_HELP)
 @click.option("--schedule", help="Cron expression (UTC); default: the connector's.")
 @click.option("--start-date", help="Sync records from this date (ISO 8601).")
 @click.option(
@@ -63,6 +65,7 @@ def add(
     name: str,
     config_path: str,
     streams: str | None,
+    exclude: str | None,
     schedule: str | None,
     start_date: str | None,
     destination: str,
@@ -75,7 +78,7 @@ def add(
         connector,
         name,
         config,
-        streams=_streams(streams),
+        streams=_streams(streams, exclude),
         schedule=schedule,
         start_date=start_date,
         destination=destination,
@@ -116,6 +119,9 @@ def show(name: str, as_json: bool) -> None:
     if as_json:
         _print_json(data)
         return
+    for stream in data["streams"]:  # one line, not one per column
+        if "columns" in stream:
+            stream["columns"] = f"{len(stream['columns'])} synced"
     for key, value in data.items():
         if isinstance(value, dict | list):
             click.echo(f"{key}:")
@@ -129,6 +135,7 @@ def show(name: str, as_json: bool) -> None:
 @click.argument("name")
 @click.option("--config", "config_path", help="JSON or YAML file; - for stdin.")
 @click.option("--streams", help="Comma-separated streams, each NAME or NAME:REPLICATION_KEY.")
+@click.option("--exclude", help=EXCLUDE_HELP)
 @click.option("--schedule", help="Cron expression (UTC).")
 @click.option("--start-date", help="Sync records from this date (ISO 8601).")
 @click.option("--destination", type=click.Choice(["jsonl", "postgres"]))
@@ -137,6 +144,7 @@ def update(
     name: str,
     config_path: str | None,
     streams: str | None,
+    exclude: str | None,
     schedule: str | None,
     start_date: str | None,
     destination: str | None,
@@ -144,10 +152,12 @@ def update(
     """Change integration NAME. Settings left out, and blank secrets, keep their value."""
     config = read_config_file(config_path) if config_path else None
     settings = get_settings()
-    view = build_service(settings).update(
+    service = build_service(settings)
+    current = service.get(name).streams if exclude is not None and streams is None else ()
+    view = service.update(
         name,
         config,
-        streams=_streams(streams),
+        streams=_streams(streams, exclude, current),
         schedule=schedule,
         start_date=start_date,
         destination=destination,

@@ -4,7 +4,8 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import click
@@ -100,10 +101,38 @@ def read_config_file(path: str) -> dict[str, Any]:
     return data
 
 
-def _streams(value: str | None) -> list[StreamSelection] | None:
-    if value is None:
+def _streams(
+    value: str | None,
+    exclude: str | None = None,
+    current: Sequence[StreamSelection] = (),
+) -> list[StreamSelection] | None:
+    """The selection ``--streams`` names (else ``current``, when only ``--exclude`` is
+    given), each stream with the columns ``--exclude`` (``STREAM.COLUMN,...``) leaves out."""
+    if value is None and exclude is None:
         return None
-    return [StreamSelection.parse(p) for p in value.split(",") if p.strip()]
+    if value is None:
+        selected = [replace(s, excluded_columns=()) for s in current]
+    else:
+        selected = [StreamSelection.parse(p) for p in value.split(",") if p.strip()]
+    left_out: dict[str, list[str]] = {}
+    for entry in (e.strip() for e in (exclude or "").split(",")):
+        if not entry:
+            continue
+        stream = next((s.name for s in selected if entry.startswith(f"{s.name}.")), None)
+        if stream is None:
+            raise PlatformError(
+                f"--exclude {entry} names no selected stream",
+                "Write STREAM.COLUMN, with STREAM one of the streams selected "
+                f"({', '.join(s.name for s in selected) or 'none'}).",
+            )
+        left_out.setdefault(stream, []).append(entry[len(stream) + 1 :])
+    return [replace(s, excluded_columns=tuple(left_out.get(s.name, ()))) for s in selected]
+
+
+EXCLUDE_HELP = (
+    "Comma-separated STREAM.COLUMN to leave out (checked against the source's discovery, "
+    "run when needed); replaces the columns left out before."
+)
 
 
 def _print_json(data: Any) -> None:

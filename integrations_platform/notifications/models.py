@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations_platform.store.models import Base, UTCDateTime
@@ -33,6 +33,19 @@ class NotificationRecord(Base):
     """One notification; repeats of the same problem update it (``count``)."""
 
     __tablename__ = "notifications"
+    # As migration 0002 creates them.
+    __table_args__ = (
+        Index("ix_notifications_integration_status", "integration", "status"),
+        Index("ix_notifications_status", "status"),
+        # At most one unresolved notification per key.
+        Index(
+            "ux_notifications_unresolved_key",
+            "dedup_key",
+            unique=True,
+            sqlite_where=text("status <> 'resolved'"),
+            postgresql_where=text("status <> 'resolved'"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     integration: Mapped[str] = mapped_column(String(63))
@@ -60,6 +73,7 @@ class DeliveryRecord(Base):
     """One webhook delivery in the outbox: kept until delivered, retried with backoff."""
 
     __tablename__ = "notification_deliveries"
+    __table_args__ = (Index("ix_notification_deliveries_due", "status", "next_attempt_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     notification_id: Mapped[str] = mapped_column(

@@ -7,6 +7,7 @@ Only this resource (and the CLI/API service) ever decrypts. The key arrives thro
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -28,6 +29,7 @@ from integrations_platform.settings import (
     Settings,
 )
 from integrations_platform.store import ConfigStore, KeyRing
+from integrations_platform.store.discoveries import load_discovery
 
 
 # Generic only in the value a resource factory yields; a ConfigurableResource is its own.
@@ -91,7 +93,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         settings = self.settings()
         try:
             catalog = load_catalog(settings.catalog_dir)
-            config, connector = self._load_config(settings, catalog, integration)
+            config, connector, discovered = self._load_config(settings, catalog, integration)
         except PlatformError as exc:
             raise dg.Failure(description=str(exc)) from None
         tag_run_at_start(context, integration.name, connector.id)
@@ -140,6 +142,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         streams=[stream],
                         full_refresh=full_refresh,
                         windows=windows,
+                        catalog=discovered,
                     )
                     started = datetime.now(UTC)
                     result = run_sync(request, settings, os.environ, _logger(context))
@@ -198,6 +201,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                     META_INTEGRATION: integration,
                     META_STREAM: stream.name,
                     "rows": dg.MetadataValue.int(rows),
+                    ROW_COUNT: dg.MetadataValue.int(rows),
                     "duration_s": duration,
                     "full_refresh": full_refresh,
                 },
@@ -220,6 +224,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 {META_INTEGRATION: integration, META_STREAM: stream.name},
                 rows=dg.MetadataValue.int(rows),
                 duration_s=duration,
+                **{ROW_COUNT: dg.MetadataValue.int(rows)},
             )
         total = (
             sum(per_window.values())
@@ -230,11 +235,13 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     def _load_config(
         self, settings: Settings, catalog: Catalog, integration: Integration
-    ) -> tuple[dict[str, object], ConnectorSpec]:
+    ) -> tuple[dict[str, object], ConnectorSpec, dict[str, Any] | None]:
+        """The decrypted config, the connector and the stored discovery's catalog."""
         connector = catalog.get(integration.connector)
         store = ConfigStore.open(settings.database_url, migrate=False)
         try:
             stored = store.get(integration.name)
+            discovery = load_discovery(store, stored.id)
         finally:
             store.close()
         if stored.id != integration.id:
@@ -248,7 +255,8 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             if self.encryption_keys.strip()
             else KeyRing.from_settings(os.environ, settings.key_file)
         )
-        return keyring.decrypt_integration(stored), connector
+        catalog_json = dict(discovery.catalog) if discovery is not None else None
+        return keyring.decrypt_integration(stored), connector, catalog_json
 
 
 def log_partition(
@@ -269,6 +277,9 @@ def log_partition(
         )
     )
 
+
+# Dagster's standard row count, shown in the asset's overview beside its table schema.
+ROW_COUNT = "dagster/row_count"
 
 # Logged when a sync that waited for another of its integration may start (tests read it).
 LOCK_TAKEN = "The other sync of"

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import dagster as dg
 
 from integrations_platform.catalog import ConnectorSpec
+from integrations_platform.destinations import DESTINATIONS
 from integrations_platform.errors import PlatformError
 from integrations_platform.integration import Integration, StreamSelection
 from integrations_platform.keys import stream_key_part
@@ -65,6 +66,14 @@ class IntegrationsTranslator:
             metadata["replication_key"] = stream.replication_key
         if stream.primary_key:
             metadata["primary_key"] = ", ".join(stream.primary_key)
+        destination = DESTINATIONS.get(integration.destination)
+        if destination is not None:
+            metadata["dagster/table_name"] = destination.table_name(integration.name, name)
+        if stream.columns:
+            # From the source's discovery; columns left out are not in it.
+            metadata["dagster/column_schema"] = dg.TableSchema(
+                columns=[dg.TableColumn(column, kind) for column, kind in stream.columns]
+            )
         return dg.AssetSpec(
             key=dg.AssetKey([integration.name, stream_key_part(name)]),
             group_name=integration.name,

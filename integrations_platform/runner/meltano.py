@@ -26,6 +26,7 @@ from integrations_platform.catalog import ConnectorSpec, ExtractorSpec
 from integrations_platform.catalog.validation import effective_config
 from integrations_platform.databases import ensure_schema
 from integrations_platform.destinations import EMBEDDED_DESTINATION, get_destination
+from integrations_platform.discovery import select_catalog
 from integrations_platform.errors import ConfigurationError
 from integrations_platform.integration import StreamSelection
 from integrations_platform.runner.compaction import compact_jsonl
@@ -82,6 +83,9 @@ class SyncRequest:
     # sync loads only records whose replication key falls in a window, and neither
     # reads nor moves the integration's incremental bookmark.
     windows: Sequence[tuple[str, str, str]] = ()
+    # The source's stored discovery (a Singer catalog): handed to the tap, so that a
+    # sync does not discover the source again. None: Meltano runs the tap's discovery.
+    catalog: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -165,6 +169,14 @@ def prepare_sync(
         env[env_var(loader.name, name)] = _env_value(value)
 
     select = [f"{s.name}.*" for s in request.streams]
+    select += [f"!{s.name}.{column}" for s in request.streams for column in s.excluded_columns]
+    if request.catalog is not None:
+        # Meltano applies no select or metadata rule to a given catalog: it carries them.
+        catalog_file = sys_dir / "catalog.json"
+        catalog_file.write_text(
+            json.dumps(select_catalog(request.catalog, request.streams)), encoding="utf-8"
+        )
+        env[env_var(extractor.name, "_catalog")] = str(catalog_file)
     metadata = {
         s.name: (
             {"replication-method": "INCREMENTAL", "replication-key": s.replication_key}

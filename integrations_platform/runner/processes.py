@@ -61,10 +61,15 @@ def _scratch_root(settings: Settings) -> Path:
 
 
 def start_meltano(
-    args: Sequence[str], settings: Settings, env: Mapping[str, str]
+    args: Sequence[str],
+    settings: Settings,
+    env: Mapping[str, str],
+    *,
+    separate_stderr: bool = False,
 ) -> subprocess.Popen[str]:
     """Meltano in the project, in its own process group (to stop it whole), its output
-    merged and line-buffered; a clear error when it cannot start."""
+    merged (or, with ``separate_stderr``, its logs apart from what it prints) and
+    line-buffered; a clear error when it cannot start."""
     try:
         return subprocess.Popen(
             list(args),
@@ -72,7 +77,7 @@ def start_meltano(
             env=dict(env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.PIPE if separate_stderr else subprocess.STDOUT,
             text=True,
             errors="replace",
             bufsize=1,

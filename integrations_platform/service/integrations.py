@@ -11,10 +11,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from integrations_platform.catalog import Catalog, ConnectorSpec, load_catalog, validate_config
+from integrations_platform.discovery import Discovery
 from integrations_platform.errors import ConfigurationError, DecryptionError, PlatformError
 from integrations_platform.integration import Integration, SealedConfig, StreamSelection
 from integrations_platform.runner.redaction import Redactor
+from integrations_platform.service.discovery import IntegrationDiscovery
 from integrations_platform.service.operations import IntegrationOperations
+from integrations_platform.service.selection import needs_discovery
 from integrations_platform.service.validation import (
     check_name,
     check_orchestration,
@@ -26,6 +29,7 @@ from integrations_platform.service.validation import (
 from integrations_platform.service.views import IntegrationView
 from integrations_platform.settings import Settings
 from integrations_platform.store import ConfigStore, KeyRing
+from integrations_platform.store.discoveries import load_discovery, save_discovery
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class KeyRotation:
     unreadable: tuple[str, ...] = ()
 
 
-class IntegrationService(IntegrationOperations):
+class IntegrationService(IntegrationOperations, IntegrationDiscovery):
     """Create, read, update and remove integrations; test, sync and reset them.
 
     The key ring is asked for only by operations that touch the encrypted config, so
@@ -150,15 +154,21 @@ class IntegrationService(IntegrationOperations):
         except ConfigurationError as exc:
             clean = {}
             errors.update(exc.field_errors)
+        requested = _requested(streams)
+        discovery, failure = None, ""
+        if requested and not errors and needs_discovery(connector, requested):
+            discovery, failure = self._discovery_for_check(connector, clean)
         selected = check_orchestration(
             connector,
             errors,
-            streams=streams,
+            streams=requested,
             schedule=schedule or connector.default_schedule,
             start_date=start_date,
             destination=destination,
+            discovery=discovery,
         )
         check_text(errors, "description", description)
+        _explain(errors, failure)
         raise_if(errors, connector)
         integration_id = Integration.new_id()
         added = self.store.add(
@@ -175,6 +185,8 @@ class IntegrationService(IntegrationOperations):
                 sealed=self.keyring.seal(integration_id, clean),
             )
         )
+        if discovery is not None:
+            save_discovery(self.store, added.id, discovery)
         return IntegrationView.of(added, clean, connector)
 
     def update(
@@ -196,6 +208,14 @@ class IntegrationService(IntegrationOperations):
         is repaired in place by a complete ``config``: same id, name and bookmarks.
         """
         result: dict[str, Any] = {}
+        requested = _requested(streams)
+        stored = self.store.get(name)
+        discovery = load_discovery(self.store, stored.id)
+        fresh, failure = None, ""
+        if requested and self._stale_for(stored, requested, discovery):
+            _, merged = self.config_to_test(name, config)
+            fresh, failure = self._discovery_for_check(self.catalog.get(stored.connector), merged)
+            discovery = fresh or discovery
 
         def change(current: Integration) -> Integration:
             connector = self.catalog.get(current.connector)
@@ -217,13 +237,15 @@ class IntegrationService(IntegrationOperations):
             selected = check_orchestration(
                 connector,
                 errors,
-                streams=streams,
+                streams=requested,
                 schedule=schedule or current.schedule,
                 start_date=start_date or current.start_date,
                 destination=destination or current.destination,
                 default_streams=current.streams,
+                discovery=discovery if current.id == stored.id else None,
             )
             check_text(errors, "description", description)
+            _explain(errors, failure)
             raise_if(errors, connector)
             result["config"], result["connector"] = clean, connector
             return replace(
@@ -239,7 +261,36 @@ class IntegrationService(IntegrationOperations):
             )
 
         updated = self.store.update(name, change, expected_version=expected_version)
+        if fresh is not None and updated.id == stored.id:
+            save_discovery(self.store, updated.id, fresh)
         return IntegrationView.of(updated, result["config"], result["connector"])
+
+    def _stale_for(
+        self,
+        integration: Integration,
+        requested: Sequence[StreamSelection],
+        discovery: Discovery | None,
+    ) -> bool:
+        """Whether checking ``requested`` needs a new discovery of the source: none is
+        stored and the selection needs one, or it lacks a requested stream."""
+        if discovery is None:
+            connector = self.catalog.get(integration.connector)
+            return needs_discovery(connector, requested)
+        return any(discovery.stream(s.name) is None for s in requested)
+
+    def _discovery_for_check(
+        self, connector: ConnectorSpec, config: dict[str, Any]
+    ) -> tuple[Discovery | None, str]:
+        """Discover the source to check a selection: the discovery, or why it failed."""
+        result = self._discover(connector, config, CHECK_DISCOVERY_TIMEOUT_S)
+        outcome = result.outcome
+        failure = (
+            ""
+            if result.discovery is not None
+            else f"discovering the {connector.label} source to check the selection failed "
+            f"({outcome.reason}: {outcome.message.rstrip('.')})"
+        )
+        return result.discovery, failure
 
     def set_enabled(
         self, name: str, enabled: bool, *, expected_version: int | None = None
@@ -250,8 +301,10 @@ class IntegrationService(IntegrationOperations):
         )
 
     def remove(self, name: str) -> Integration:
-        """Delete an integration and its stored config."""
-        return self.store.delete(name)
+        """Delete an integration, its stored config and its stored discovery."""
+        removed = self.store.delete(name)
+        self.forget_discovery(removed)
+        return removed
 
     def rotate_keys(self) -> KeyRotation:
         """Re-encrypt every readable config with the first key.
@@ -296,3 +349,19 @@ class IntegrationService(IntegrationOperations):
         if not edits:
             return connector, current
         return connector, validate_config(connector, edits, existing=current)
+
+
+# A selection's check waits this long for the source's discovery.
+CHECK_DISCOVERY_TIMEOUT_S = 120.0
+
+
+def _explain(errors: dict[str, str], failure: str) -> None:
+    """Say why a stream could not be checked, beside the error about it."""
+    if failure and "streams" in errors:
+        errors["streams"] = f"{errors['streams']} ({failure})"
+
+
+def _requested(streams: Sequence[StreamSelection | str] | None) -> list[StreamSelection] | None:
+    if streams is None:
+        return None
+    return [StreamSelection.parse(s) if isinstance(s, str) else s for s in streams]

@@ -10,6 +10,7 @@ from integrations_platform.catalog import ConnectorSpec, validate_config
 from integrations_platform.catalog.models import is_valid_cron
 from integrations_platform.catalog.validation import format_datetime, parse_datetime
 from integrations_platform.destinations import DESTINATIONS
+from integrations_platform.discovery import Discovery
 from integrations_platform.errors import (
     ConfigurationError,
     DecryptionError,
@@ -17,6 +18,7 @@ from integrations_platform.errors import (
 )
 from integrations_platform.integration import StreamSelection
 from integrations_platform.keys import stream_key_part
+from integrations_platform.service.selection import check_against_discovery
 
 # Partitions start at the start date: an absurd year would mean millions of them.
 MIN_START_YEAR, MAX_START_YEAR = 1970, 2200
@@ -40,9 +42,12 @@ def check_orchestration(
     start_date: str | None,
     destination: str,
     default_streams: Sequence[StreamSelection] | None = None,
+    discovery: Discovery | None = None,
 ) -> list[StreamSelection]:
     """Check the orchestration fields into ``errors``; returns the streams to store
-    (with the catalog's replication and primary keys where none is given)."""
+    (with the catalog's replication and primary keys where none is given). With the
+    source's ``discovery``, streams, keys and columns are checked against it instead of
+    the catalog file's list."""
     if not is_valid_cron(schedule):
         errors["schedule"] = "not a valid cron expression (e.g. '0 * * * *')"
     if start_date is not None:
@@ -65,7 +70,13 @@ def check_orchestration(
     selected = [StreamSelection.parse(s) if isinstance(s, str) else s for s in streams]
     if not selected:
         errors["streams"] = "select at least one stream"
+    if discovery is not None:
+        checked = check_against_discovery(connector, errors, selected, discovery)
+        _check_distinct(errors, checked)
+        return checked
     problems = [s.name for s in selected if not _known_stream(connector, s.name)]
+    if any(s.excluded_columns for s in selected):
+        errors["streams"] = "leaving columns out needs the source's discovery; discover it first"
     if problems:
         hint = (
             f"names look like {connector.stream_name_help}"
@@ -73,6 +84,11 @@ def check_orchestration(
             else f"available: {', '.join(s.name for s in connector.streams)}"
         )
         errors["streams"] = f"unknown stream(s) {', '.join(problems)}; {hint}"
+    _check_distinct(errors, selected)
+    return [_with_catalog_defaults(connector, s) for s in selected]
+
+
+def _check_distinct(errors: dict[str, str], selected: Sequence[StreamSelection]) -> None:
     names = [s.name for s in selected]
     if len(set(names)) != len(names):
         errors["streams"] = "a stream is listed twice"
@@ -80,7 +96,6 @@ def check_orchestration(
         errors["streams"] = (
             "two streams differ only in punctuation and would share one Dagster asset"
         )
-    return [_with_catalog_defaults(connector, s) for s in selected]
 
 
 def _known_stream(connector: ConnectorSpec, name: str) -> bool:

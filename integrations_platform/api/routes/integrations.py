@@ -99,7 +99,14 @@ def _etag(response: Response, version: int) -> None:
 def _streams(streams: list[StreamIn] | None) -> list[StreamSelection] | None:
     if streams is None:
         return None
-    return [StreamSelection(name=s.name, replication_key=s.replication_key) for s in streams]
+    return [
+        StreamSelection(
+            name=s.name,
+            replication_key=s.replication_key,
+            excluded_columns=tuple(s.excluded_columns),
+        )
+        for s in streams
+    ]
 
 
 def shown_test_result(state: PlatformState, result: ConnectionTestResult) -> TestResultPublic:

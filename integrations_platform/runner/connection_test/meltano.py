@@ -277,19 +277,7 @@ def _classify(
     details: dict[str, Any],
 ) -> ConnectionTestResult:
     lines = _output_lines(output, result.redact)
-    key = _key_lines(lines)
-    if not timed_out and returncode != 0:
-        details["output_tail"] = [_shorten(ln.text) for ln in lines[-_TAIL_LINES:]]
-    if timed_out:
-        last = _clean_message(key[0].text) if key else ""
-        return result.fail(
-            "timeout",
-            f"The {connector.label} test did not finish within {timeout_s:g} s"
-            + (f"; last error: {last}" if last else "."),
-            _hint("timeout", connector, timeout_s),
-            details,
-        )
-    if returncode == 0:
+    if not timed_out and returncode == 0:
         return result.done(
             True,
             "ok",
@@ -297,7 +285,7 @@ def _classify(
             "",
             details,
         )
-    if any(_NO_RECORD in ln.text for ln in lines):
+    if not timed_out and any(_NO_RECORD in ln.text for ln in lines):
         # Meltano says so only when the tap itself finished without an error.
         details["warning"] = (
             "The extractor connected and finished without an error, but read no record: "
@@ -308,6 +296,36 @@ def _classify(
             "ok",
             f"Connected to {connector.label}, but the tested streams returned no record.",
             "",
+            details,
+        )
+    return classify_failure(connector, output, timed_out, returncode, timeout_s, result, details)
+
+
+def classify_failure(
+    connector: ConnectorSpec,
+    output: str,
+    timed_out: bool,
+    returncode: int | None,
+    timeout_s: float,
+    result: _Builder,
+    details: dict[str, Any],
+    *,
+    action: str = "test",
+) -> ConnectionTestResult:
+    """The failed result of a Meltano command that timed out or exited non-zero, with
+    the reason, message and hint its (redacted) output gives; ``action`` names the
+    command in messages ("test", "discovery")."""
+    lines = _output_lines(output, result.redact)
+    key = _key_lines(lines)
+    if not timed_out:
+        details["output_tail"] = [_shorten(ln.text) for ln in lines[-_TAIL_LINES:]]
+    if timed_out:
+        last = _clean_message(key[0].text) if key else ""
+        return result.fail(
+            "timeout",
+            f"The {connector.label} {action} did not finish within {timeout_s:g} s"
+            + (f"; last error: {last}" if last else "."),
+            _hint("timeout", connector, timeout_s),
             details,
         )
     reason = classify_text(*[ln.text for ln in key or lines])

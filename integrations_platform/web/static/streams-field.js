@@ -61,19 +61,24 @@ export class StreamsField {
       this.error);
   }
 
-  /** [{name, replication_key}] as the API takes them. */
+  /** [{name, replication_key, excluded_columns}] as the API takes them; a stream kept
+   * from the stored selection keeps the columns it leaves out. */
   value() {
-    const stored = new Map((this.initial || []).map((s) => [s.name, s.replication_key || null]));
+    const stored = new Map((this.initial || []).map((s) => [s.name, s]));
+    const stream = (name, key) => {
+      const out = key ? { name, replication_key: key } : { name };
+      const excluded = (stored.get(name) || {}).excluded_columns || [];
+      if (excluded.length) out.excluded_columns = excluded;
+      return out;
+    };
     if (this.dynamic) {
       return this.input.value.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
         const [name, key] = line.split(":").map((part) => part.trim());
-        return key ? { name, replication_key: key } : { name };
+        return stream(name, key);
       });
     }
-    return this.inputs.filter((input) => input.checked).map((input) => {
-      const key = stored.get(input.value);
-      return key ? { name: input.value, replication_key: key } : { name: input.value };
-    });
+    return this.inputs.filter((input) => input.checked).map((input) =>
+      stream(input.value, (stored.get(input.value) || {}).replication_key || null));
   }
 
   /** For the review: the names; for a typed list, with the incremental column. */

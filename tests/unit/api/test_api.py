@@ -37,6 +37,8 @@ from tests.unit.api.support import (
 
 BASE = "/api/v1/integrations"
 CONNECTORS = "/api/v1/connectors"
+# A stream of a source not discovered yet: no column known, none left out.
+UNDISCOVERED = {"excluded_columns": [], "columns": []}
 NOTIFICATIONS = "/api/v1/notifications"
 SF_CONFIG: dict[str, Any] = {
     "client_id": "sf-client-id",
@@ -102,6 +104,7 @@ PROTECTED: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", CONNECTORS, None),
     ("GET", f"{CONNECTORS}/salesforce", None),
     ("POST", f"{CONNECTORS}/salesforce/test", {"config": SF_CONFIG}),
+    ("POST", f"{CONNECTORS}/salesforce/discover", {"config": SF_CONFIG}),
     ("GET", BASE, None),
     ("POST", BASE, {"name": "other", "connector": "salesforce", "config": SF_CONFIG}),
     ("GET", f"{BASE}/crm", None),
@@ -110,6 +113,8 @@ PROTECTED: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", f"{BASE}/crm/enable", None),
     ("POST", f"{BASE}/crm/disable", None),
     ("POST", f"{BASE}/crm/test", None),
+    ("POST", f"{BASE}/crm/discover", None),
+    ("GET", f"{BASE}/crm/discovery", None),
     ("POST", f"{BASE}/crm/sync", None),
     ("GET", f"{BASE}/crm/runs", None),
     ("GET", f"{BASE}/crm/runs/some-run/logs", None),
@@ -432,8 +437,13 @@ def test_create_saves_and_answers_201_with_pending_definitions(client, platform)
     assert integration["description"] == "The CRM"
     assert integration["version"] == 1
     assert integration["streams"] == [
-        {"name": "Account", "replication_key": "SystemModstamp", "primary_key": ["Id"]},
-        {"name": "Contact", "replication_key": "Id", "primary_key": ["Id"]},
+        {
+            "name": "Account",
+            "replication_key": "SystemModstamp",
+            "primary_key": ["Id"],
+            **UNDISCOVERED,
+        },
+        {"name": "Contact", "replication_key": "Id", "primary_key": ["Id"], **UNDISCOVERED},
     ]
     assert integration["config"] == {"client_id": "sf-client-id", "api_type": "BULK"}
     assert integration["secrets"] == {"client_secret": "set", "refresh_token": "set"}
@@ -879,7 +889,12 @@ def test_list_and_get(client):
     assert shown["config"] == {k: v for k, v in POSTGRES_CONFIG.items() if k != "password"}
     assert shown["secrets"] == {"password": "set"}
     assert shown["streams"] == [
-        {"name": "public-orders", "replication_key": "updated_at", "primary_key": []}
+        {
+            "name": "public-orders",
+            "replication_key": "updated_at",
+            "primary_key": [],
+            **UNDISCOVERED,
+        }
     ]
     assert POSTGRES_CONFIG["password"] not in response.text
     error = error_body(client.get(f"{BASE}/nope"), 404, "IntegrationNotFoundError")
@@ -1373,6 +1388,12 @@ def test_no_route_ever_returns_the_secret(
     client.get(f"{BASE}/crm_wrong")
     client.post(f"{BASE}/crm/test")
     client.post(f"{BASE}/crm_wrong/test")
+    client.get(f"{BASE}/crm/discovery")  # never discovered: 404
+    client.post(f"{BASE}/crm/discover")
+    client.post(f"{BASE}/crm_wrong/discover")
+    client.get(f"{BASE}/crm/discovery")
+    client.post(f"{CONNECTORS}/salesforce/discover", json={"config": wrong_config})
+    client.post(f"{CONNECTORS}/salesforce/discover", json={"config": {**good_config, "x": canary}})
     client.patch(f"{BASE}/crm", json={"description": "CRM", "config": {"client_secret": ""}})
     client.patch(f"{BASE}/crm", json={"description": "stale", "version": 1})
     client.patch(f"{BASE}/crm", json={"config": {"client_secret": 5}}, headers={"If-Match": "W/1"})

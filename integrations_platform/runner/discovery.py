@@ -1,0 +1,188 @@
+"""Discover a source: run its tap's discovery through Meltano and read the catalog.
+
+``meltano invoke --dump=catalog <extractor>`` runs the tap with ``--discover`` in the
+environment a sync gets (the config in environment variables only, a per-run system
+directory removed afterwards) and prints the Singer catalog. The catalog is parsed into
+typed streams (:mod:`integrations_platform.discovery`); a failure gets the same typed
+reason, message and hint as a connection test, every string redacted.
+"""
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from integrations_platform.catalog import ConnectorSpec
+from integrations_platform.catalog.validation import validate_config
+from integrations_platform.databases import ensure_schema
+from integrations_platform.discovery import Discovery, describe, parse_catalog
+from integrations_platform.errors import ConfigurationError, PlatformError, SyncError
+from integrations_platform.integration import StreamSelection
+from integrations_platform.runner.connection_test.meltano import classify_failure
+from integrations_platform.runner.connection_test.result import ConnectionTestResult, _Builder
+from integrations_platform.runner.meltano import SyncRequest, env_var, prepare_sync
+from integrations_platform.runner.processes import make_sys_dir, start_meltano, stop_process_group
+from integrations_platform.settings import ENV_MELTANO_DATABASE_URI, Settings
+
+# A large org's discovery describes every object: give it time.
+DISCOVERY_TIMEOUT_S = 600.0
+_DISCOVERY_ID = "discovery"
+_START_DATE = "2000-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True)
+class DiscoveryResult:
+    """The outcome (``ok``, typed ``reason``, message, hint; redacted) and, when it
+    succeeded, what was discovered."""
+
+    outcome: ConnectionTestResult
+    discovery: Discovery | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the source was discovered."""
+        return self.outcome.ok and self.discovery is not None
+
+    def as_dict(self, *, streams: bool = True) -> dict[str, Any]:
+        """A JSON-ready copy: the outcome's fields, plus the discovery's when it succeeded."""
+        body = self.outcome.as_dict()
+        if self.discovery is not None:
+            body.update(self.discovery.as_dict(streams=streams))
+        return body
+
+
+def run_discovery(
+    connector: ConnectorSpec,
+    config: Mapping[str, Any],
+    settings: Settings,
+    environ: Mapping[str, str],
+    *,
+    timeout_s: float = DISCOVERY_TIMEOUT_S,
+) -> DiscoveryResult:
+    """Discover the source ``config`` (decrypted) gives access to.
+
+    Never raises for a problem of the config or the source: an invalid config, a refused
+    login, a crashing tap and a timeout are each a failed :class:`DiscoveryResult`.
+    """
+    started = time.monotonic()
+    builder = _Builder(started, connector.secret_values(config))
+    try:
+        validated = validate_config(connector, config)
+    except ConfigurationError as exc:
+        return DiscoveryResult(
+            builder.fail(
+                "configuration",
+                f"{exc.reason.rstrip('.')}.",
+                exc.instruction,
+                {"field_errors": exc.field_errors},
+            )
+        )
+    request = SyncRequest(
+        integration=_DISCOVERY_ID,
+        state_id=_DISCOVERY_ID,
+        connector=connector,
+        config=validated,
+        start_date=_START_DATE,
+        destination="jsonl",  # never started: `invoke` runs the extractor alone
+        streams=[StreamSelection("*")],
+    )
+    ensure_schema(settings.meltano_database_uri, variable=ENV_MELTANO_DATABASE_URI)
+    sys_dir = make_sys_dir(settings)
+    process: subprocess.Popen[str] | None = None
+    try:
+        try:
+            prepared = prepare_sync(request, settings, environ, sys_dir)
+        except PlatformError as exc:
+            return DiscoveryResult(builder.fail("configuration", exc.reason, exc.instruction))
+        builder.others.append(prepared.redactor)
+        env = dict(prepared.env)
+        # The catalog as the tap describes it, without a selection applied over it.
+        for setting in ("_select", "_metadata"):
+            env.pop(env_var(prepared.extractor, setting), None)
+        args = [prepared.args[0], "invoke", "--dump=catalog", prepared.extractor]
+        details: dict[str, Any] = {
+            "extractor": prepared.extractor,
+            "command": f"meltano invoke --dump=catalog {prepared.extractor}",
+        }
+        try:
+            process = start_meltano(args, settings, env, separate_stderr=True)
+        except SyncError as exc:
+            return DiscoveryResult(builder.fail("connector", f"{exc.reason}.", exc.instruction))
+        try:
+            catalog_text, logs = process.communicate(timeout=timeout_s)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            stop_process_group(process, grace_s=2.0)
+            try:
+                catalog_text, logs = process.communicate(timeout=5.0)
+            except subprocess.TimeoutExpired:  # a stray holds the pipe: give up on it
+                catalog_text, logs = "", ""
+        returncode = process.returncode
+    finally:
+        if process is not None and process.poll() is None:
+            stop_process_group(process, grace_s=2.0)
+        shutil.rmtree(sys_dir, ignore_errors=True)
+    details["exit_code"] = returncode
+    if timed_out or returncode != 0:
+        return DiscoveryResult(
+            classify_failure(
+                connector,
+                logs or "",
+                timed_out,
+                returncode,
+                timeout_s,
+                builder,
+                details,
+                action="discovery",
+            )
+        )
+    return _parsed(connector, catalog_text or "", started, builder, details)
+
+
+def _parsed(
+    connector: ConnectorSpec,
+    text: str,
+    started: float,
+    builder: _Builder,
+    details: dict[str, Any],
+) -> DiscoveryResult:
+    # A catalog holds names and types; one that contains a secret is not stored.
+    if builder.redact(text) != text:
+        return DiscoveryResult(
+            builder.fail(
+                "connector",
+                f"The {connector.label} extractor printed a config value in its catalog.",
+                "The catalog was not kept. Report this to the extractor's maintainers.",
+                details,
+            )
+        )
+    try:
+        catalog = json.loads(text)
+        streams = parse_catalog(catalog)
+    except (ValueError, ConfigurationError) as exc:
+        reason = exc.reason if isinstance(exc, ConfigurationError) else f"invalid JSON ({exc})"
+        return DiscoveryResult(
+            builder.fail(
+                "connector",
+                f"The {connector.label} extractor's discovery did not give a usable "
+                f"catalog: {reason}.",
+                f"See the {connector.label} documentation ({connector.docs_url}).",
+                details,
+            )
+        )
+    duration = time.monotonic() - started
+    discovery = Discovery(
+        streams=streams,
+        discovered_at=datetime.now(UTC),
+        duration_s=duration,
+        catalog=catalog,
+    )
+    outcome = builder.done(
+        True, "ok", f"Discovered {describe(streams)} in {connector.label}.", "", details
+    )
+    return DiscoveryResult(outcome, discovery)

@@ -1,0 +1,139 @@
+"""Stream and column selection checked against the source's discovery.
+
+Once a source is discovered, its catalog file's stream list is only a default: any
+discovered stream may be selected, with any of its valid replication keys (or none: a
+full-table sync), and any column that is not a key may be left out. Every problem is a
+field error named after the stream (``streams.Account.replication_key``).
+"""
+
+import difflib
+from collections.abc import Sequence
+
+from integrations_platform.catalog import ConnectorSpec
+from integrations_platform.discovery import DiscoveredStream, Discovery
+from integrations_platform.integration import StreamSelection
+
+
+def needs_discovery(connector: ConnectorSpec, selected: Sequence[StreamSelection]) -> bool:
+    """Whether checking ``selected`` needs the source's discovery: a stream the catalog
+    file does not list (for a connector with a fixed list), or columns left out."""
+    for selection in selected:
+        if selection.excluded_columns:
+            return True
+        if not connector.dynamic_streams and connector.stream(selection.name) is None:
+            return True
+    return False
+
+
+def synced_columns(
+    stream: DiscoveredStream, excluded: Sequence[str] = ()
+) -> tuple[tuple[str, str], ...]:
+    """``(name, type)`` of the columns a selection of ``stream`` syncs."""
+    return tuple(
+        (c.name, c.type)
+        for c in stream.columns
+        if c.name not in excluded and c.inclusion != "unsupported"
+    )
+
+
+def _unknown(names: Sequence[str], known: Sequence[str], what: str, where: str) -> str:
+    hints = []
+    for name in names:
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            hints.append(f"{name} (did you mean {close[0]}?)")
+        else:
+            hints.append(name)
+    return f"unknown {what}(s) {', '.join(hints)} in {where}"
+
+
+def check_against_discovery(
+    connector: ConnectorSpec,
+    errors: dict[str, str],
+    selected: Sequence[StreamSelection],
+    discovery: Discovery,
+) -> list[StreamSelection]:
+    """Check ``selected`` against ``discovery`` into ``errors``; returns the selections
+    to store, with keys and synced columns filled in from the discovery."""
+    names = [s.name for s in discovery.streams]
+    missing = [s.name for s in selected if discovery.stream(s.name) is None]
+    if missing:
+        errors["streams"] = (
+            _unknown(missing, names, "stream", f"the {connector.label} source")
+            + f" ({len(names)} discovered; refresh the discovery if the source changed)"
+        )
+    checked: list[StreamSelection] = []
+    for selection in selected:
+        stream = discovery.stream(selection.name)
+        if stream is None:
+            checked.append(selection)
+            continue
+        checked.append(_checked(connector, errors, selection, stream))
+    return checked
+
+
+def _checked(
+    connector: ConnectorSpec,
+    errors: dict[str, str],
+    selection: StreamSelection,
+    stream: DiscoveredStream,
+) -> StreamSelection:
+    field = f"streams.{stream.name}"
+    key = selection.replication_key
+    if key is not None and key not in stream.replication_keys:
+        errors[f"{field}.replication_key"] = (
+            f"{key} is not a valid replication key of {stream.name}; valid: "
+            f"{', '.join(stream.replication_keys)}"
+            if stream.replication_keys
+            else f"{stream.name} can only be synced whole (no replication key)"
+        )
+    if key is None:
+        spec = connector.stream(stream.name)
+        preferred = spec.replication_key if spec is not None else None
+        key = preferred if preferred in stream.replication_keys else stream.default_replication_key
+    excluded = list(dict.fromkeys(selection.excluded_columns))
+    column_names = [c.name for c in stream.columns]
+    unknown = [c for c in excluded if stream.column(c) is None]
+    if unknown:
+        errors[f"{field}.excluded_columns"] = _unknown(unknown, column_names, "column", stream.name)
+    primary_key = selection.primary_key or stream.primary_key
+    kept = {*primary_key, *([key] if key else [])}
+    kept |= {c.name for c in stream.columns if c.inclusion == "automatic"}
+    needed = [c for c in excluded if c in kept]
+    if needed:
+        errors[f"{field}.excluded_columns"] = (
+            f"{', '.join(needed)} cannot be left out of {stream.name}: the sync needs "
+            "its primary and replication keys"
+        )
+    return StreamSelection(
+        name=stream.name,
+        replication_key=key,
+        primary_key=tuple(primary_key),
+        excluded_columns=tuple(excluded),
+        columns=synced_columns(stream, excluded),
+    )
+
+
+def refreshed_columns(
+    selected: Sequence[StreamSelection], discovery: Discovery
+) -> tuple[StreamSelection, ...]:
+    """``selected`` with each stream's synced columns as ``discovery`` describes them (a
+    stream the source no longer has keeps what it had)."""
+    refreshed = []
+    for selection in selected:
+        stream = discovery.stream(selection.name)
+        if stream is None:
+            refreshed.append(selection)
+            continue
+        columns = synced_columns(stream, selection.excluded_columns)
+        primary_key = selection.primary_key or stream.primary_key
+        refreshed.append(
+            StreamSelection(
+                name=selection.name,
+                replication_key=selection.replication_key,
+                primary_key=tuple(primary_key),
+                excluded_columns=selection.excluded_columns,
+                columns=columns,
+            )
+        )
+    return tuple(refreshed)
