@@ -146,12 +146,16 @@ def install_plugins(settings: Settings, environ: Mapping[str, str]) -> None:
         )
 
 
-def demo_service(settings: Settings) -> IntegrationService:
+def demo_service(
+    settings: Settings, environ: Mapping[str, str] | None = None
+) -> IntegrationService:
     """The service over the embedded store, for the demo's set-up."""
     return IntegrationService(
         load_catalog(settings.catalog_dir),
         ConfigStore.open(settings.database_url),
         lambda: KeyRing.from_env(os.environ),
+        settings=settings,
+        environ=environ if environ is not None else os.environ,
     )
 
 
@@ -167,9 +171,15 @@ def demo_start(settings: Settings, today: date | None = None) -> datetime:
         return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
-def ensure_demo(settings: Settings, sandbox: SalesforceSandbox, start: datetime) -> None:
-    """Create the demo Salesforce integration against the sandbox, once."""
-    service = demo_service(settings)
+def ensure_demo(
+    settings: Settings,
+    sandbox: SalesforceSandbox,
+    start: datetime,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """Create the demo Salesforce integration against the sandbox, once, and discover
+    the sandbox's org for it (so that its syncs do not describe 300 objects each)."""
+    service = demo_service(settings, environ)
     try:
         service.get(DEMO_INTEGRATION)
         return
@@ -189,6 +199,8 @@ def ensure_demo(settings: Settings, sandbox: SalesforceSandbox, start: datetime)
         description="Demo: the local Salesforce sandbox, synced into JSON Lines files.",
     )
     click.echo(f"Created the demo integration '{DEMO_INTEGRATION}'.")
+    found = service.discover(DEMO_INTEGRATION)
+    click.echo(f"{DEMO_INTEGRATION}: {found.outcome.message}")
 
 
 def run_up(options: UpOptions) -> int:
@@ -218,11 +230,15 @@ def _run_up(options: UpOptions, settings: Settings, environ: dict[str, str]) -> 
     if options.demo:
         start = demo_start(settings)
         sandbox = SalesforceSandbox(
-            SandboxCredentials(), host=options.host, port=options.sandbox_port, start=start
+            SandboxCredentials(),
+            host=options.host,
+            port=options.sandbox_port,
+            start=start,
+            org="full",
         ).start()
         environ.setdefault(SANDBOX_LOGIN_ENV, sandbox.url)
-        click.echo(f"Salesforce sandbox: {sandbox.url}")
-        ensure_demo(settings, sandbox, start)
+        click.echo(f"Salesforce sandbox: {sandbox.url} ({len(sandbox.object_names)} objects)")
+        ensure_demo(settings, sandbox, start, environ)
 
     dagster_home, pool_limits = prepare_dagster_home(settings, environ)
     if pool_limits:

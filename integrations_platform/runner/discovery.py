@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from integrations_platform.errors import ConfigurationError, PlatformError, Sync
 from integrations_platform.integration import StreamSelection
 from integrations_platform.runner.connection_test.meltano import classify_failure
 from integrations_platform.runner.connection_test.result import ConnectionTestResult, _Builder
+from integrations_platform.runner.connection_test.salesforce import salesforce_unqueryable
 from integrations_platform.runner.meltano import SyncRequest, env_var, prepare_sync
 from integrations_platform.runner.processes import make_sys_dir, start_meltano, stop_process_group
 from integrations_platform.settings import ENV_MELTANO_DATABASE_URI, Settings
@@ -141,7 +142,40 @@ def run_discovery(
                 action="discovery",
             )
         )
-    return _parsed(connector, catalog_text or "", started, builder, details)
+    result = _parsed(connector, catalog_text or "", started, builder, details)
+    if result.discovery is not None and connector.connection_test == "salesforce_oauth":
+        result = _without_unqueryable(connector, validated, environ, result)
+    return result
+
+
+def _without_unqueryable(
+    connector: ConnectorSpec,
+    config: Mapping[str, Any],
+    environ: Mapping[str, str],
+    result: DiscoveryResult,
+) -> DiscoveryResult:
+    """Salesforce: the tap describes every object; leave out those the API cannot query."""
+    found = result.discovery
+    assert found is not None
+    unqueryable = salesforce_unqueryable(connector, config, environ)
+    if not unqueryable:
+        return result
+    catalog = {
+        **found.catalog,
+        "streams": [
+            e
+            for e in found.catalog.get("streams") or ()
+            if (e.get("tap_stream_id") or e.get("stream")) not in unqueryable
+        ],
+    }
+    streams = tuple(s for s in found.streams if s.name not in unqueryable)
+    message = result.outcome.message.replace(describe(found.streams), describe(streams))
+    outcome = replace(
+        result.outcome,
+        message=message,
+        details={**result.outcome.details, "not_queryable": sorted(unqueryable)},
+    )
+    return DiscoveryResult(outcome, replace(found, streams=streams, catalog=catalog))
 
 
 def _parsed(

@@ -34,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
         help="SystemModstamp of the first records (ISO 8601, default UTC)",
     )
     parser.add_argument("--page-size", type=int, default=200)
+    parser.add_argument(
+        "--org",
+        choices=("core", "full"),
+        default="full",
+        help="full: 300+ objects like a real org; core: the demo's three objects",
+    )
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -47,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         records_per_object=args.records_per_object,
         start=args.start,
         page_size=args.page_size,
+        org=args.org,
     ) as sandbox:
         print(f"Salesforce sandbox listening on {sandbox.url}", flush=True)
         # A timed wait keeps the main thread responsive to signals.

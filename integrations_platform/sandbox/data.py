@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,9 @@ class FieldSpec:
     reference_to: str | None = None
     relationship_name: str | None = None
     picklist: tuple[str, ...] = ()
+    custom: bool = False
+    # The compound field this one is part of (``BillingCity`` of ``BillingAddress``).
+    compound_of: str | None = None
 
     def describe(self) -> dict[str, Any]:
         """Return the field in Salesforce describe format."""
@@ -42,6 +46,8 @@ class FieldSpec:
             "date": "xsd:date",
             "boolean": "xsd:boolean",
             "currency": "xsd:double",
+            "address": "urn:address",
+            "anyType": "xsd:anyType",
         }
         return {
             "name": self.name,
@@ -60,7 +66,8 @@ class FieldSpec:
                 {"active": True, "defaultValue": False, "label": v, "value": v}
                 for v in self.picklist
             ],
-            "custom": False,
+            "custom": self.custom,
+            "compoundFieldName": self.compound_of,
             "calculated": False,
             "unique": False,
             "externalId": False,
@@ -81,6 +88,23 @@ class ObjectSpec:
     label_plural: str
     prefix: str
     fields: tuple[FieldSpec, ...]
+    custom: bool = False
+    queryable: bool = True
+
+    def with_fields(self, *fields: FieldSpec) -> ObjectSpec:
+        """This object with ``fields`` added (replacing fields of the same name)."""
+        names = {f.name for f in fields}
+        kept = tuple(f for f in self.fields if f.name not in names)
+        return replace(self, fields=kept + fields)
+
+    def with_prefix(self, prefix: str) -> ObjectSpec:
+        """This object with another key prefix."""
+        return replace(self, prefix=prefix)
+
+    @property
+    def stamped(self) -> bool:
+        """Whether records carry SystemModstamp (what time-window queries filter on)."""
+        return self.field("SystemModstamp") is not None
 
     def field(self, name: str) -> FieldSpec | None:
         """Look a field up case-insensitively, like SOQL does."""
@@ -105,10 +129,11 @@ class ObjectSpec:
             "label": self.name,
             "labelPlural": self.label_plural,
             "keyPrefix": self.prefix,
-            "custom": False,
+            "custom": self.custom,
             "customSetting": False,
             "deprecatedAndHidden": False,
             **dict.fromkeys(flags, True),
+            "queryable": self.queryable,
             "urls": {
                 "sobject": base,
                 "describe": f"{base}/describe",
@@ -121,6 +146,7 @@ class ObjectSpec:
         return {
             **self.summary(version),
             "fields": [f.describe() for f in self.fields],
+            "custom": self.custom,
             "childRelationships": [],
             "recordTypeInfos": [],
         }
@@ -138,7 +164,8 @@ _ACCOUNT_REF = FieldSpec(
     "AccountId", "reference", "Account ID", reference_to="Account", relationship_name="Account"
 )
 
-OBJECTS: dict[str, ObjectSpec] = {
+# The three objects the demo syncs (org.py builds the larger org around them).
+CORE_OBJECTS: dict[str, ObjectSpec] = {
     "Account": ObjectSpec("Account", "Accounts", "001", _COMMON),
     "Contact": ObjectSpec(
         "Contact",
@@ -167,9 +194,12 @@ OBJECTS: dict[str, ObjectSpec] = {
 }
 
 
-def find_object(name: str) -> ObjectSpec | None:
+def find_object(objects: Mapping[str, ObjectSpec], name: str) -> ObjectSpec | None:
     """Look an sObject up case-insensitively."""
-    return next((o for o in OBJECTS.values() if o.name.lower() == name.lower()), None)
+    found = objects.get(name)
+    if found is not None:
+        return found
+    return next((o for o in objects.values() if o.name.lower() == name.lower()), None)
 
 
 def format_datetime(value: datetime) -> str:
@@ -208,14 +238,27 @@ class Dataset:
         start: datetime = DEFAULT_START,
         interval: timedelta = DEFAULT_INTERVAL,
         seed: int = 42,
+        objects: Mapping[str, ObjectSpec] | None = None,
     ) -> None:
         self.seed = seed
-        self.records: dict[str, list[dict[str, Any]]] = {name: [] for name in OBJECTS}
+        self.objects: dict[str, ObjectSpec] = dict(objects or CORE_OBJECTS)
+        self.records: dict[str, list[dict[str, Any]]] = {name: [] for name in self.objects}
         start = start if start.tzinfo else start.replace(tzinfo=UTC)
-        # Accounts first so that Contacts and Opportunities can reference them.
-        for name in OBJECTS:
-            for i in range(records_per_object):
+        # Accounts first so that Contacts and Opportunities can reference them. The
+        # objects beyond the demo's hold a few records each.
+        for name, spec in self.objects.items():
+            if not spec.queryable:
+                continue
+            count = records_per_object if name in _RICH else min(records_per_object, 3)
+            for i in range(count):
                 self.add(name, start + i * interval)
+
+    def add_object(self, spec: ObjectSpec) -> None:
+        """Add an sObject (or replace one with new fields; its records keep their values)."""
+        self.objects[spec.name] = spec
+        rows = self.records.setdefault(spec.name, [])
+        for i, row in enumerate(rows):
+            rows[i] = {f.name: row.get(f.name) for f in spec.fields}
 
     def add(self, sobject: str, modstamp: datetime) -> dict[str, Any]:
         """Append one record of `sobject` last modified at `modstamp` and return it."""
@@ -225,17 +268,18 @@ class Dataset:
         modstamp = modstamp.astimezone(UTC).replace(microsecond=modstamp.microsecond // 1000 * 1000)
         stamp = format_datetime(modstamp)
         record: dict[str, Any] = {
-            "Id": make_id(OBJECTS[sobject].prefix, self.seed, n),
+            "Id": make_id(self.objects[sobject].prefix, self.seed, n),
             "IsDeleted": False,
             "CreatedDate": format_datetime(modstamp - timedelta(hours=rng.randint(0, 48))),
             "LastModifiedDate": stamp,
             "SystemModstamp": stamp,
         }
-        accounts = self.records["Account"]
+        accounts = self.records.get("Account") or []
         account = accounts[n % len(accounts)] if accounts else None
+        spec = self.objects[sobject]
         if sobject == "Account":
             record["Name"] = f"{rng.choice(_ADJ)} {rng.choice(_NOUN)} {n + 1}"
-        elif sobject == "Contact":
+        elif sobject in ("Contact", "Lead"):
             first, last = rng.choice(_FIRST), rng.choice(_LAST)
             record.update(
                 Name=f"{first} {last}",
@@ -243,8 +287,9 @@ class Dataset:
                 LastName=last,
                 Email=f"{first}.{last}{n + 1}@example.com".lower(),
                 AccountId=account and account["Id"],
+                Company=f"{rng.choice(_ADJ)} {rng.choice(_NOUN)}",
             )
-        else:
+        elif sobject == "Opportunity":
             close: date = modstamp.date() + timedelta(days=rng.randint(7, 90))
             record.update(
                 Name=f"{account['Name'] if account else 'Direct'} - {rng.choice(_PRODUCT)}",
@@ -253,7 +298,70 @@ class Dataset:
                 StageName=rng.choice(STAGES),
                 CloseDate=close.isoformat(),
             )
+        for field in spec.fields:
+            if field.name not in record:
+                record[field.name] = _value(field, rng, n, modstamp, account)
+        for field in spec.fields:  # a compound address holds its parts' values
+            if field.type == "address":
+                parts = {f.name: record[f.name] for f in spec.fields if f.compound_of == field.name}
+                record[field.name] = {
+                    key: next((v for k, v in parts.items() if k.endswith(suffix)), None)
+                    for key, suffix in _ADDRESS_PARTS
+                }
         # Keep describe order so responses look like Salesforce's.
-        record = {f.name: record.get(f.name) for f in OBJECTS[sobject].fields}
+        record = {f.name: record.get(f.name) for f in spec.fields}
         rows.append(record)
         return record
+
+
+# Objects whose records are as many as asked; the others hold a few.
+_RICH = ("Account", "Contact", "Opportunity", "Lead")
+_ADDRESS_PARTS = (
+    ("street", "Street"),
+    ("city", "City"),
+    ("postalCode", "PostalCode"),
+    ("country", "Country"),
+    ("state", "State"),
+    ("latitude", "Latitude"),
+    ("longitude", "Longitude"),
+    ("geocodeAccuracy", "GeocodeAccuracy"),
+)
+_CITIES = ("Lyon", "Leeds", "Porto", "Graz", "Ghent", "Turin", "Malmo", "Cork")
+
+
+def _value(
+    field: FieldSpec,
+    rng: random.Random,
+    n: int,
+    modstamp: datetime,
+    account: dict[str, Any] | None,
+) -> Any:
+    """A plausible value of a generated record's field."""
+    name = field.name
+    if field.type == "reference":
+        return account and account["Id"]
+    if field.type == "currency":
+        return round(rng.uniform(10, 50_000), 2)
+    if field.type == "picklist":
+        return rng.choice(field.picklist) if field.picklist else None
+    if field.type == "email":
+        return f"owner{n + 1}@example.com"
+    if field.type == "phone":
+        return f"+44 20 7946 {n % 10_000:04d}"
+    if field.type == "boolean":
+        return False
+    if field.type == "date":
+        return modstamp.date().isoformat()
+    if field.type == "datetime":
+        return format_datetime(modstamp)
+    if name.endswith("City"):
+        return rng.choice(_CITIES)
+    if name.endswith("PostalCode"):
+        return f"{rng.randint(1000, 99999)}"
+    if name.endswith("Country"):
+        return "GB"
+    if name.endswith("Street"):
+        return f"{rng.randint(1, 200)} High Street"
+    if field.type in ("address", "anyType"):
+        return None
+    return f"{field.label or name} {n + 1}"

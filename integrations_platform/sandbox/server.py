@@ -13,27 +13,33 @@ import hashlib
 import hmac
 import re
 import secrets
+import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .data import (
     DEFAULT_INTERVAL,
     DEFAULT_START,
-    OBJECTS,
     Dataset,
+    FieldSpec,
     ObjectSpec,
     find_object,
     make_id,
     parse_datetime,
 )
+from .org import build_org
 from .soql import ERRORS, ApiError, parse_query
+from .tls import server_context, write_self_signed
 from .transport import Response, SandboxHTTPServer
 
 _ORG_ID, _USER_ID = make_id("00D", 0, 1), make_id("005", 0, 1)
+_STAMP_FIELDS = ("Id", "IsDeleted", "Name", "CreatedDate", "LastModifiedDate", "SystemModstamp")
 
 
 @dataclass(frozen=True)
@@ -58,12 +64,18 @@ class SalesforceSandbox:
         page_size: int = 200,
         interval: timedelta = DEFAULT_INTERVAL,
         seed: int = 42,
+        org: str = "core",
+        https: bool = False,
     ) -> None:
         self.credentials = credentials or SandboxCredentials()
         self.page_size = page_size
         self._host, self._port = host, port
         self._lock = threading.RLock()
-        self._data = Dataset(records_per_object, start, interval, seed)
+        self._data = Dataset(records_per_object, start, interval, seed, build_org(org))
+        self._https = https
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._httpsd: SandboxHTTPServer | None = None
+        self._https_thread: threading.Thread | None = None
         self._tokens: set[str] = set()
         self._cursors: dict[str, tuple[str, list[dict[str, Any]]]] = {}
         self._log: list[tuple[str, str]] = []
@@ -88,16 +100,37 @@ class SalesforceSandbox:
             daemon=True,
         )
         self._thread.start()
+        if self._https:
+            self._start_https()
         return self
 
+    def _start_https(self) -> None:
+        self._tls_dir = tempfile.TemporaryDirectory(prefix="sandbox-tls-")
+        cert, key = write_self_signed(Path(self._tls_dir.name), self._host)
+        self._httpsd = SandboxHTTPServer((self._host, 0), self)
+        self._httpsd.socket = server_context(cert, key).wrap_socket(
+            self._httpsd.socket, server_side=True
+        )
+        self._https_thread = threading.Thread(
+            target=self._httpsd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="salesforce-sandbox-https",
+            daemon=True,
+        )
+        self._https_thread.start()
+
     def stop(self) -> None:
-        """Stop serving and release the port."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            if self._thread:
-                self._thread.join()
-            self._httpd = self._thread = None
+        """Stop serving and release the ports (and the certificate's folder)."""
+        for server, thread in ((self._httpd, self._thread), (self._httpsd, self._https_thread)):
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+                if thread:
+                    thread.join()
+        self._httpd = self._thread = self._httpsd = self._https_thread = None
+        if self._tls_dir is not None:
+            self._tls_dir.cleanup()
+            self._tls_dir = None
 
     def __enter__(self) -> SalesforceSandbox:
         return self.start()
@@ -116,6 +149,45 @@ class SalesforceSandbox:
     def url(self) -> str:
         """Base URL, used as both the login URL and the ``instance_url``."""
         return f"http://{self._host}:{self.port}"
+
+    @property
+    def https_url(self) -> str:
+        """The HTTPS listener's base URL (``https=True``); trust :attr:`ca_file` to use it."""
+        if self._httpsd is None:
+            raise RuntimeError("sandbox not started with https=True")
+        return f"https://{self._host}:{self._httpsd.server_address[1]}"
+
+    @property
+    def ca_file(self) -> Path:
+        """The self-signed certificate of the HTTPS listener (a client's trust bundle)."""
+        if self._tls_dir is None:
+            raise RuntimeError("sandbox not started with https=True")
+        return Path(self._tls_dir.name) / "cert.pem"
+
+    @property
+    def object_names(self) -> list[str]:
+        """Every sObject of the org, queryable or not."""
+        with self._lock:
+            return list(self._data.objects)
+
+    def add_object(self, name: str, fields: Sequence[FieldSpec] = (), custom: bool = True) -> None:
+        """Add an sObject while serving (Id, timestamps and ``fields``); a custom
+        object's name ends with ``__c``."""
+        with self._lock:
+            if find_object(self._data.objects, name) is not None:
+                raise ValueError(f"sObject {name!r} exists already")
+            base = self._data.objects["Account"].fields
+            stamps = tuple(f for f in base if f.name in _STAMP_FIELDS)
+            prefix = f"x{len(self._data.objects) % 1296:02x}"[:3]
+            self._data.add_object(
+                ObjectSpec(name, f"{name}s", prefix, stamps + tuple(fields), custom)
+            )
+
+    def add_field(self, sobject: str, field: FieldSpec) -> None:
+        """Add a field to an sObject while serving (existing records hold null)."""
+        with self._lock:
+            spec = self._object(sobject)
+            self._data.add_object(spec.with_fields(field))
 
     # -- data and test controls -------------------------------------------------------
     def records(self, sobject: str) -> list[dict[str, Any]]:
@@ -186,11 +258,11 @@ class SalesforceSandbox:
         if code is not None and code not in ERRORS:
             raise ValueError(f"unknown error code {code!r}; known: {sorted(ERRORS)}")
 
-    @staticmethod
-    def _object(sobject: str) -> ObjectSpec:
-        spec = find_object(sobject)
+    def _object(self, sobject: str) -> ObjectSpec:
+        with self._lock:
+            spec = find_object(self._data.objects, sobject)
         if spec is None:
-            raise ValueError(f"unknown sObject {sobject!r}; known: {sorted(OBJECTS)}")
+            raise ValueError(f"unknown sObject {sobject!r}; see `object_names`")
         return spec
 
     # -- request handling ----------------------------------------------------------
@@ -292,10 +364,10 @@ class SalesforceSandbox:
             return {
                 "encoding": "UTF-8",
                 "maxBatchSize": 200,
-                "sobjects": [o.summary(version) for o in OBJECTS.values()],
+                "sobjects": [o.summary(version) for o in self._objects().values()],
             }
         if m := re.fullmatch(r"sobjects/(\w+)/describe", rest):
-            if spec := find_object(m[1]):
+            if spec := find_object(self._objects(), m[1]):
                 return spec.describe(version)
             raise ApiError("NOT_FOUND", "The requested resource does not exist", 404)
         if rest == "limits":
@@ -317,6 +389,10 @@ class SalesforceSandbox:
         if m := re.fullmatch(r"query(?:All)?/(\w+)-(\d+)", rest):
             return self._page(version, m[1], int(m[2]))
         raise ApiError("NOT_FOUND", "The requested resource does not exist", 404)
+
+    def _objects(self) -> dict[str, ObjectSpec]:
+        with self._lock:
+            return dict(self._data.objects)
 
     def _page(self, version: str, cursor: str, offset: int) -> dict[str, Any]:
         with self._lock:
@@ -340,7 +416,7 @@ class SalesforceSandbox:
     ) -> tuple[str, list[dict[str, Any]]]:
         with self._lock:
             self._queries.append(soql)
-        query = parse_query(soql)
+        query = parse_query(soql, self._objects())
         name = query.spec.name
         with self._lock:
             failure = self._object_failures.get(name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +75,7 @@ class Query:
 
     def matches(self, row: dict[str, Any], include_deleted: bool) -> bool:
         """Whether ``row`` is selected (``queryAll`` includes deleted rows)."""
-        if not include_deleted and row["IsDeleted"]:
+        if not include_deleted and row.get("IsDeleted"):
             return False
         return all(_compare(f, row[f.name], op, v) for f, op, v in self.conditions)
 
@@ -91,13 +91,13 @@ class Query:
         return rows[: self.limit] if self.limit is not None else rows
 
 
-def parse_query(soql: str) -> Query:
+def parse_query(soql: str, objects: Mapping[str, ObjectSpec]) -> Query:
     """Parse and check ``soql``; raises :class:`ApiError` as Salesforce would."""
     query = _SOQL.fullmatch(soql)
     if query is None or (query["where"] and not _WHERE.fullmatch(query["where"])):
         raise ApiError("MALFORMED_QUERY", f"unexpected token in query: {soql.strip()}")
-    spec = find_object(query["object"])
-    if spec is None:
+    spec = find_object(objects, query["object"])
+    if spec is None or not spec.queryable:
         raise ApiError.injected("INVALID_TYPE", query["object"])
     names = [n.strip() for n in query["fields"].split(",")]
     if not all(re.fullmatch(r"\w+", n) for n in names):

@@ -298,3 +298,48 @@ def _limits_ok(
     return result.done(
         True, "ok", f"Connected to Salesforce at {instance_url}; {usage}.", "", details
     )
+
+
+def salesforce_unqueryable(
+    connector: ConnectorSpec,
+    config: Mapping[str, Any],
+    environ: Mapping[str, str],
+    timeout_s: float = 30.0,
+) -> set[str] | None:
+    """The org's objects the API cannot query (the global describe's ``queryable``), or
+    None when they cannot be told (a refused login, a network error): best effort, for
+    leaving them out of a discovery."""
+    values = effective_config(connector, config)
+    login_url = salesforce_login_url(values, environ)
+    try:
+        with httpx.Client(
+            headers={"Accept": "application/json", "User-Agent": "integrations-platform"},
+            timeout=timeout_s,
+        ) as client:
+            login = client.post(
+                f"{login_url}/services/oauth2/token",
+                data={
+                    "grant_type": "refresh_token",
+                    "client_id": str(values.get("client_id", "")),
+                    "client_secret": str(values.get("client_secret", "")),
+                    "refresh_token": str(values.get("refresh_token", "")),
+                },
+            )
+            token = _json(login) if login.status_code == 200 else None
+            if not isinstance(token, dict) or not isinstance(token.get("instance_url"), str):
+                return None
+            described = client.get(
+                f"{token['instance_url'].rstrip('/')}/services/data/"
+                f"v{SALESFORCE_API_VERSION}/sobjects",
+                headers={"Authorization": f"Bearer {token.get('access_token', '')}"},
+            )
+    except httpx.HTTPError:
+        return None
+    payload = _json(described) if described.status_code == 200 else None
+    if not isinstance(payload, dict) or not isinstance(payload.get("sobjects"), list):
+        return None
+    return {
+        str(o.get("name"))
+        for o in payload["sobjects"]
+        if isinstance(o, dict) and o.get("queryable") is False
+    }
