@@ -13,6 +13,7 @@ from integrations_platform.errors import ConfigurationError
 from integrations_platform.integration import StreamSelection
 from tests.conftest import START, salesforce_config
 from tests.integration.helpers import (
+    ORDERS,
     integration_assets,
     jsonl_rows,
     materialize,
@@ -83,7 +84,9 @@ def test_a_failed_discovery_exits_1_with_its_reason_and_keeps_the_stored_one(
 
 
 @pytest.mark.parametrize("platform", ["postgres"], indirect=True)
-def test_postgres_discovery_lists_tables_and_views_with_keys_and_candidates(platform, source_url):
+def test_postgres_discovery_lists_tables_and_views_with_keys_and_candidates(
+    platform, source_url, warehouse_url, dagster_home
+):
     engine = sa.create_engine(source_url)
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE VIEW public.big_orders AS SELECT * FROM public.orders"))
@@ -103,6 +106,32 @@ def test_postgres_discovery_lists_tables_and_views_with_keys_and_candidates(plat
     assert [c.name for c in streams["public-big_orders"].columns] == [
         c.name for c in orders.columns
     ]
+
+    # A selection leaving a column out, into the warehouse: the column never arrives.
+    platform.service.update(
+        "shop",
+        streams=[StreamSelection("public-orders", "updated_at", excluded_columns=("note",))],
+        destination="postgres",
+    )
+    with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
+        result_rows = rows_by_asset(materialize(platform, "shop", instance))
+    assert result_rows == {"public_orders": ORDERS}
+    engine = sa.create_engine(warehouse_url)
+    with engine.connect() as conn:
+        columns = set(
+            conn.execute(
+                sa.text(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'shop' AND table_name = 'orders'"
+                )
+            ).scalars()
+        )
+        loaded = conn.execute(sa.text("SELECT count(*) FROM shop.orders")).scalar()
+    engine.dispose()
+    assert {"id", "updated_at", "amount"} <= columns and "note" not in columns
+    assert loaded == ORDERS
+    spec = integration_assets(platform, "shop").specs_by_key[dg.AssetKey(["shop", "public_orders"])]
+    assert spec.metadata["dagster/table_name"] == "shop.orders"
 
     # A wrong port: the typed reason of a connection test, nothing stored.
     platform.service.update("shop", config={"port": 1})
