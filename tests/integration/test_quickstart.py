@@ -102,6 +102,20 @@ def test_up_serves_the_demo_with_a_running_schedule(running: Running):
     ]
 
 
+SCHEMA_QUERY = """
+{ assetNodes(assetKeys: [{path: ["demo_salesforce", "Account"]}]) {
+    metadataEntries {
+      label
+      ... on TableSchemaMetadataEntry { schema { columns { name type } } }
+      ... on TextMetadataEntry { text }
+    }
+    assetMaterializations {
+      metadataEntries { label ... on IntMetadataEntry { intValue } }
+    }
+} }
+"""
+
+
 def test_the_readmes_first_clicks_sync_the_demo_and_fill_its_partitions(running: Running, browser):
     """In real Chromium, the README's first clicks: the demo group, "Materialize all…",
     "Missing", "Launch backfill". One run syncs the three streams; the partition bars
@@ -145,6 +159,22 @@ def test_the_readmes_first_clicks_sync_the_demo_and_fill_its_partitions(running:
         output = running.home / "output" / "demo_salesforce"
         for stream in ("Account", "Contact", "Opportunity"):
             assert len((output / f"{stream}.jsonl").read_text().splitlines()) == 30
+
+        # Dagster's GraphQL API shows the discovered columns, the table and row counts.
+        [node] = running.graphql(SCHEMA_QUERY)["assetNodes"]
+        entries = {e["label"]: e for e in node["metadataEntries"]}
+        columns = entries["dagster/column_schema"]["schema"]["columns"]
+        assert {"Id": "string", "BillingAddress": "object"}.items() <= {
+            c["name"]: c["type"] for c in columns
+        }.items()
+        assert entries["dagster/table_name"]["text"] == "demo_salesforce/Account.jsonl"
+        counts = [
+            e["intValue"]
+            for m in node["assetMaterializations"]
+            for e in m["metadataEntries"]
+            if e["label"] == "dagster/row_count"
+        ]
+        assert len(counts) == DEMO_DAYS and sum(counts) == 30
 
         page.goto(group)
         # The asset graph renders after its queries; on a busy machine that takes a while.
