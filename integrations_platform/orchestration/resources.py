@@ -6,6 +6,7 @@ Only this resource (and the CLI/API service) ever decrypts. The key arrives thro
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,11 +14,18 @@ import dagster as dg
 from pydantic import Field
 
 from integrations_platform.catalog import Catalog, ConnectorSpec, load_catalog
-from integrations_platform.catalog.validation import format_datetime
 from integrations_platform.errors import PlatformError
+from integrations_platform.failures import classify_text
 from integrations_platform.integration import Integration, StreamSelection
 from integrations_platform.orchestration.constants import META_INTEGRATION, META_STREAM
 from integrations_platform.orchestration.coordinator import tag_run_at_start
+from integrations_platform.orchestration.partitions import (
+    ROW_COUNT,
+    log_partition,
+    materialized_by_earlier_attempts,
+    partition_windows,
+    record_covered_partitions,
+)
 from integrations_platform.runner.locks import integration_lock
 from integrations_platform.runner.logs import LogLine
 from integrations_platform.runner.meltano import SyncRequest, SyncResult, run_sync
@@ -131,7 +139,8 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             with integration_lock(settings.meltano_database_uri, integration.state_id, waiting):
                 if waited:
                     context.log.info(f"{LOCK_TAKEN} '{integration.name}' finished; syncing now")
-                for stream in selected:
+
+                def run(chosen: list[StreamSelection]) -> tuple[datetime, SyncResult]:
                     request = SyncRequest(
                         integration=integration.name,
                         state_id=integration.state_id,
@@ -139,19 +148,24 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         config=config,
                         start_date=integration.start_date,
                         destination=integration.destination,
-                        streams=[stream],
+                        streams=chosen,
                         full_refresh=full_refresh,
                         windows=windows,
                         catalog=discovered,
                     )
                     started = datetime.now(UTC)
-                    result = run_sync(request, settings, os.environ, _logger(context))
-                    if not result.ok:
+                    return started, run_sync(request, settings, os.environ, _logger(context))
+
+                def failure(chosen: list[StreamSelection], result: SyncResult) -> None:
+                    for stream in chosen:
                         failed[stream.name] = _failure_summary(result)
                         context.log.error(f"{stream.name}: failed")
-                        if not windows:
-                            clear_resume_marker(settings, os.environ, integration.state_id)
-                        continue
+                    if not windows:
+                        clear_resume_marker(settings, os.environ, integration.state_id)
+
+                def loaded(
+                    stream: StreamSelection, result: SyncResult, started: datetime
+                ) -> Iterator[dg.MaterializeResult[None]]:
                     if not windows:
                         # Before the stream's own materialization, which stays its latest.
                         record_covered_partitions(
@@ -166,10 +180,39 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         windows,
                         full_refresh,
                     )
+
+                pending, together = selected, None
+                if len(selected) > 1:
+                    # Every stream in one tap process; only if that fails for one stream's
+                    # sake, each on its own, so that the others' data is kept.
+                    started, result = run(selected)
+                    pending = []
+                    if result.ok:
+                        for stream in selected:
+                            yield from loaded(stream, result, started)
+                    elif whole_source_failure(result):
+                        failure(selected, result)
+                    else:
+                        so_far = ", ".join(f"{n}: {c}" for n, c in result.row_counts.items())
+                        context.log.warning(
+                            f"The run syncing {len(selected)} streams together failed "
+                            f"({_first_error(result)}; rows so far: {so_far or 'none'}); "
+                            "syncing each stream on its own"
+                        )
+                        if not windows:  # the tap would resume at the failed stream
+                            clear_resume_marker(settings, os.environ, integration.state_id)
+                        pending, together = selected, result
+                for stream in pending:
+                    started, result = run([stream])
+                    if result.ok:
+                        # Rows the failed run loaded before it stopped count too.
+                        yield from loaded(stream, _plus(together, result, stream.name), started)
+                    else:
+                        failure([stream], result)
         except PlatformError as exc:
             raise dg.Failure(description=str(exc)) from None
         finally:
-            del config
+            config.clear()  # the decrypted values, no longer needed
         if failed:
             details = "\n\n".join(f"{name}:\n{text}" for name, text in failed.items())
             raise dg.Failure(
@@ -259,110 +302,36 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return keyring.decrypt_integration(stored), connector, catalog_json
 
 
-def log_partition(
-    context: dg.AssetExecutionContext,
-    key: dg.AssetKey,
-    partition: str,
-    window: str,
-    names: Mapping[str, str],
-    **metadata: object,
-) -> None:
-    """Record ``partition`` of ``key`` as materialized, naming its integration and stream
-    (``names``) and its time window."""
-    context.log_event(
-        dg.AssetMaterialization(
-            asset_key=key,
-            partition=partition,
-            metadata={**names, **metadata, "window": window},  # type: ignore[dict-item]
-        )
-    )
-
-
-# Dagster's standard row count, shown in the asset's overview beside its table schema.
-ROW_COUNT = "dagster/row_count"
-
 # Logged when a sync that waited for another of its integration may start (tests read it).
 LOCK_TAKEN = "The other sync of"
 
 
-def record_covered_partitions(
-    context: dg.AssetExecutionContext,
-    integration: str,
-    key: dg.AssetKey,
-    stream: StreamSelection,
-    started: datetime,
-) -> list[str]:
-    """Record as materialized the partitions an incremental or full sync has covered.
-
-    Such a sync leaves the destination holding every record of the stream changed from
-    the integration's start date to the moment the sync started: the first sync (and a
-    full refresh, and the first after a reset) reads from the start date, and each later
-    one from the bookmark the previous one left. So every *complete* window that ends by
-    then is loaded; the current one is not yet complete and stays unmaterialized until
-    the sync after it ends. Returns the partition keys newly recorded.
-    """
-    partitions = context.assets_def.partitions_def
-    if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
-        return []
-    complete = partitions.get_partition_keys(current_time=started)
-    done = context.instance.get_materialized_partitions(key)
-    new = [k for k in complete if k not in done]
-    for partition in new:
-        window = partitions.time_window_for_partition_key(partition)
-        log_partition(
-            context,
-            key,
-            partition,
-            f"[{format_datetime(window.start)}, {format_datetime(window.end)})",
-            {META_INTEGRATION: integration, META_STREAM: stream.name},
-            covered_by="sync",
-        )
-    if new:
-        span = new[0] if len(new) == 1 else f"{new[0]}…{new[-1]}"
-        context.log.info(
-            f"{stream.name}: partition(s) {span} now loaded ({len(new)} complete window(s) "
-            f"up to {format_datetime(started)})"
-        )
-    return new
+# Failures that no stream escapes (the login, the config, the network, the destination):
+# syncing the streams one by one would only repeat them.
+_WHOLE_SOURCE = ("authentication", "configuration", "network", "timeout", "destination")
 
 
-def materialized_by_earlier_attempts(context: dg.AssetExecutionContext) -> set[str]:
-    """Streams already materialized by the runs a from-failure re-execution retries.
-
-    Dagster re-runs a failed multi-asset step whole; the streams that succeeded in an
-    earlier attempt of the same run group are not synced again.
-    """
-    run = context.run
-    if run.tags.get("dagster/is_resume_retry") != "true" or not run.parent_run_id:
-        return set()
-    done: set[str] = set()
-    run_id: str | None = run.parent_run_id
-    while run_id:
-        records = context.instance.get_records_for_run(
-            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-        ).records
-        for record in records:
-            materialization = record.asset_materialization
-            if materialization is not None and META_STREAM in materialization.metadata:
-                done.add(str(materialization.metadata[META_STREAM].value))
-        parent = context.instance.get_run_by_id(run_id)
-        resumed = parent is not None and parent.tags.get("dagster/is_resume_retry") == "true"
-        run_id = parent.parent_run_id if parent is not None and resumed else None
-    return done
+def whole_source_failure(result: SyncResult) -> bool:
+    """Whether a failed sync failed for every stream alike."""
+    return classify_text(*result.errors, *result.tail[-15:]) in _WHOLE_SOURCE
 
 
-def partition_windows(context: dg.AssetExecutionContext) -> list[tuple[str, str, str]]:
-    """``(partition key, start, end)`` for each partition of a partitioned run, else []."""
-    if not (context.has_partition_key or context.has_partition_key_range):
-        return []
-    partitions = context.assets_def.partitions_def
-    if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
-        return []
-    windows = []
-    for key in context.partition_keys:
-        window = partitions.time_window_for_partition_key(key)
-        windows.append((key, format_datetime(window.start), format_datetime(window.end)))
-    return windows
+def _plus(earlier: SyncResult | None, result: SyncResult, stream: str) -> SyncResult:
+    """``result`` with the rows ``earlier`` (a failed run of several streams) loaded for
+    ``stream`` added, in all and per window."""
+    if earlier is None:
+        return result
+    rows = dict(result.row_counts)
+    rows[stream] = rows.get(stream, 0) + earlier.row_counts.get(stream, 0)
+    windows = {name: dict(counts) for name, counts in result.window_counts.items()}
+    mine = windows.setdefault(stream, {})
+    for label, count in earlier.window_counts.get(stream, {}).items():
+        mine[label] = mine.get(label, 0) + count
+    return replace(result, row_counts=rows, window_counts=windows)
+
+
+def _first_error(result: SyncResult) -> str:
+    return (result.errors or result.tail[-1:] or [f"exit code {result.returncode}"])[0][:300]
 
 
 def _failure_summary(result: SyncResult) -> str:

@@ -287,3 +287,21 @@ def queued_dagster_home(tmp_path: Path) -> tuple[dict[str, str], Path, dict[str,
     environ["DAGSTER_HOME"] = str(tmp_path / "dagster")
     dagster_home, limits = prepare_dagster_home(Settings.from_env(environ), environ)
     return environ, dagster_home, limits
+
+
+def meltano_runs(platform, name: str) -> int:  # noqa: ANN001
+    """How many Meltano runs integration ``name`` made (its system database's records)."""
+    import sqlalchemy as sa
+
+    state_id = platform.service.get(name).state_id
+    engine = sa.create_engine(platform.settings.meltano_database_uri)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.text("SELECT count(*) FROM runs WHERE job_name = :s"), {"s": state_id}
+                ).scalar()
+                or 0
+            )
+    finally:
+        engine.dispose()

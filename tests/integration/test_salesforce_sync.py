@@ -8,6 +8,7 @@ from tests.integration.helpers import (
     assert_stores_where_configured,
     jsonl_rows,
     materialize,
+    meltano_runs,
     rows_by_asset,
 )
 
@@ -21,6 +22,7 @@ def test_sync_loads_every_row_then_only_new_ones(platform, sandbox, dagster_home
         first = materialize(platform, "crm", instance)
         expected = {s: len(sandbox.records(s)) for s in ("Account", "Contact", "Opportunity")}
         assert rows_by_asset(first) == expected
+        assert meltano_runs(platform, "crm") == 1  # the three streams in one tap process
         for stream, count in expected.items():
             ids = {r["Id"] for r in jsonl_rows(platform, "crm", stream)}
             assert ids == {r["Id"] for r in sandbox.records(stream)}
@@ -56,3 +58,15 @@ def test_one_stream_of_three_syncs_only_that_stream(platform, sandbox, dagster_h
     assert jsonl_rows(platform, "crm", "Opportunity") == []
     queried = [q for q in sandbox.queries if " FROM " in q.upper()]
     assert queried and all("FROM Contact" in q for q in queried)
+
+
+def test_a_refused_login_fails_every_stream_in_one_run(platform, sandbox, dagster_home):
+    config = salesforce_config(sandbox, refresh_token="not-the-refresh-token")
+    platform.service.add("salesforce", "crm", config, start_date=START)
+    with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
+        result = materialize(platform, "crm", instance, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "failed for Account, Contact, Opportunity" in failure.step_failure_data.error.message
+    # No stream escapes a refused login: no run per stream after the one that failed.
+    assert meltano_runs(platform, "crm") == 1

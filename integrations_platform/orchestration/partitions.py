@@ -1,0 +1,114 @@
+"""A sync's partitions: the windows a partitioned run loads, the windows an incremental
+sync has covered, and the streams an earlier attempt of a re-executed run loaded."""
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import dagster as dg
+
+from integrations_platform.catalog.validation import format_datetime
+from integrations_platform.integration import StreamSelection
+from integrations_platform.orchestration.constants import META_INTEGRATION, META_STREAM
+
+
+def log_partition(
+    context: dg.AssetExecutionContext,
+    key: dg.AssetKey,
+    partition: str,
+    window: str,
+    names: Mapping[str, str],
+    **metadata: object,
+) -> None:
+    """Record ``partition`` of ``key`` as materialized, naming its integration and stream
+    (``names``) and its time window."""
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=key,
+            partition=partition,
+            metadata={**names, **metadata, "window": window},  # type: ignore[dict-item]
+        )
+    )
+
+
+# Dagster's standard row count, shown in the asset's overview beside its table schema.
+ROW_COUNT = "dagster/row_count"
+
+
+def record_covered_partitions(
+    context: dg.AssetExecutionContext,
+    integration: str,
+    key: dg.AssetKey,
+    stream: StreamSelection,
+    started: datetime,
+) -> list[str]:
+    """Record as materialized the partitions an incremental or full sync has covered.
+
+    Such a sync leaves the destination holding every record of the stream changed from
+    the integration's start date to the moment the sync started: the first sync (and a
+    full refresh, and the first after a reset) reads from the start date, and each later
+    one from the bookmark the previous one left. So every *complete* window that ends by
+    then is loaded; the current one is not yet complete and stays unmaterialized until
+    the sync after it ends. Returns the partition keys newly recorded.
+    """
+    partitions = context.assets_def.partitions_def
+    if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
+        return []
+    complete = partitions.get_partition_keys(current_time=started)
+    done = context.instance.get_materialized_partitions(key)
+    new = [k for k in complete if k not in done]
+    for partition in new:
+        window = partitions.time_window_for_partition_key(partition)
+        log_partition(
+            context,
+            key,
+            partition,
+            f"[{format_datetime(window.start)}, {format_datetime(window.end)})",
+            {META_INTEGRATION: integration, META_STREAM: stream.name},
+            covered_by="sync",
+        )
+    if new:
+        span = new[0] if len(new) == 1 else f"{new[0]}…{new[-1]}"
+        context.log.info(
+            f"{stream.name}: partition(s) {span} now loaded ({len(new)} complete window(s) "
+            f"up to {format_datetime(started)})"
+        )
+    return new
+
+
+def materialized_by_earlier_attempts(context: dg.AssetExecutionContext) -> set[str]:
+    """Streams already materialized by the runs a from-failure re-execution retries.
+
+    Dagster re-runs a failed multi-asset step whole; the streams that succeeded in an
+    earlier attempt of the same run group are not synced again.
+    """
+    run = context.run
+    if run.tags.get("dagster/is_resume_retry") != "true" or not run.parent_run_id:
+        return set()
+    done: set[str] = set()
+    run_id: str | None = run.parent_run_id
+    while run_id:
+        records = context.instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+        for record in records:
+            materialization = record.asset_materialization
+            if materialization is not None and META_STREAM in materialization.metadata:
+                done.add(str(materialization.metadata[META_STREAM].value))
+        parent = context.instance.get_run_by_id(run_id)
+        resumed = parent is not None and parent.tags.get("dagster/is_resume_retry") == "true"
+        run_id = parent.parent_run_id if parent is not None and resumed else None
+    return done
+
+
+def partition_windows(context: dg.AssetExecutionContext) -> list[tuple[str, str, str]]:
+    """``(partition key, start, end)`` for each partition of a partitioned run, else []."""
+    if not (context.has_partition_key or context.has_partition_key_range):
+        return []
+    partitions = context.assets_def.partitions_def
+    if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
+        return []
+    windows = []
+    for key in context.partition_keys:
+        window = partitions.time_window_for_partition_key(key)
+        windows.append((key, format_datetime(window.start), format_datetime(window.end)))
+    return windows
