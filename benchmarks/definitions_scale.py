@@ -44,6 +44,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -108,11 +109,23 @@ def integration_name(i: int) -> str:
     return f"bench_{i:04d}"
 
 
-def stream_selection(j: int) -> StreamSelection:
-    """Stream ``public-table_<j>``, incremental on ``updated_at``, keyed by ``id``."""
+def stream_selection(j: int, columns: int = 0) -> StreamSelection:
+    """Stream ``public-table_<j>``, incremental on ``updated_at``, keyed by ``id``, with
+    ``columns`` discovered columns (what a discovery stores on a selection)."""
     return StreamSelection(
-        name=f"public-table_{j}", replication_key="updated_at", primary_key=("id",)
+        name=f"public-table_{j}",
+        replication_key="updated_at",
+        primary_key=("id",),
+        columns=column_pairs(columns),
     )
+
+
+def column_pairs(columns: int) -> tuple[tuple[str, str], ...]:
+    """``(name, type)`` of ``columns`` columns: id, updated_at, then col_2 ... ."""
+    kinds = ("integer", "string", "number", "boolean")
+    pairs = [("id", "integer"), ("updated_at", "string")]
+    pairs += [(f"col_{k}", kinds[k % len(kinds)]) for k in range(2, columns)]
+    return tuple(pairs[:columns])
 
 
 # -- baseline: plain Dagster, no platform code --------------------------------------------
@@ -128,10 +141,15 @@ class BaselineSyncResource(dg.ConfigurableResource):
             yield dg.MaterializeResult(asset_key=key, metadata={"rows": 0})
 
 
-def _baseline_assets(name: str, streams: int) -> dg.AssetsDefinition:
+def _baseline_assets(name: str, streams: int, columns: int = 0) -> dg.AssetsDefinition:
     specs = []
     for j in range(streams):
         stream = f"public-table_{j}"
+        schema: dict[str, Any] = {"dagster/table_name": f"{name}/{stream}.jsonl"}
+        if columns:
+            schema["dagster/column_schema"] = dg.TableSchema(
+                columns=[dg.TableColumn(c, t) for c, t in column_pairs(columns)]
+            )
         specs.append(
             dg.AssetSpec(
                 key=dg.AssetKey([name, f"public_table_{j}"]),
@@ -147,6 +165,7 @@ def _baseline_assets(name: str, streams: int) -> dg.AssetsDefinition:
                     "destination": DESTINATION,
                     "replication_key": "updated_at",
                     "primary_key": "id",
+                    **schema,
                 },
                 tags={"integrations/connector": CONNECTOR},
             )
@@ -188,13 +207,13 @@ def _baseline_schedule(name: str, keys: list[dg.AssetKey]) -> dg.ScheduleDefinit
     return _schedule
 
 
-def baseline_definitions(n: int, streams: int) -> dg.Definitions:
+def baseline_definitions(n: int, streams: int, columns: int = 0) -> dg.Definitions:
     """N integrations' worth of assets and schedules (each an incremental sync of its
     integration's assets through the implicit asset job), written with Dagster only."""
     assets, schedules = [], []
     for i in range(n):
         name = integration_name(i)
-        integration_assets = _baseline_assets(name, streams)
+        integration_assets = _baseline_assets(name, streams, columns)
         assets.append(integration_assets)
         schedules.append(_baseline_schedule(name, list(integration_assets.keys)))
     return dg.Definitions(
@@ -208,7 +227,7 @@ def baseline_definitions(n: int, streams: int) -> dg.Definitions:
 # -- platform inputs ------------------------------------------------------------------------
 
 
-def platform_snapshots(n: int, streams: int) -> list[Integration]:
+def platform_snapshots(n: int, streams: int, columns: int = 0) -> list[Integration]:
     """What the code server would have loaded from the store, built in memory."""
     return [
         Integration(
@@ -217,7 +236,7 @@ def platform_snapshots(n: int, streams: int) -> list[Integration]:
             connector=CONNECTOR,
             enabled=True,
             schedule=SCHEDULE,
-            streams=tuple(stream_selection(j) for j in range(streams)),
+            streams=tuple(stream_selection(j, columns) for j in range(streams)),
             start_date=START_DATE,
             destination=DESTINATION,
         )
@@ -225,7 +244,9 @@ def platform_snapshots(n: int, streams: int) -> list[Integration]:
     ]
 
 
-def populate_store(settings: Settings, catalog: Catalog, n: int, streams: int) -> float:
+def populate_store(
+    settings: Settings, catalog: Catalog, n: int, streams: int, columns: int = 0
+) -> float:
     """Add N integrations through the service (untimed setup); returns the seconds spent."""
     started = time.perf_counter()
     store = ConfigStore.open(settings.database_url)
@@ -247,6 +268,9 @@ def populate_store(settings: Settings, catalog: Catalog, n: int, streams: int) -
                 start_date=START_DATE,
                 destination=DESTINATION,
             )
+            if columns:  # as a discovery of each source would leave them
+                selected = tuple(stream_selection(j, columns) for j in range(streams))
+                store.update(integration_name(i), lambda cur, s=selected: replace(cur, streams=s))
     finally:
         store.close()
     return time.perf_counter() - started
@@ -293,10 +317,11 @@ class BaselineCodeServer:
     exactly like ``code_server_load`` loads the platform's module.
     """
 
-    def __init__(self, directory: Path, n: int, streams: int) -> None:
+    def __init__(self, directory: Path, n: int, streams: int, columns: int = 0) -> None:
         self.directory = directory
         self.n = n
         self.streams = streams
+        self.columns = columns
         directory.mkdir(parents=True, exist_ok=True)
 
     def __call__(self) -> dg.RepositoryDefinition:
@@ -304,7 +329,7 @@ class BaselineCodeServer:
         path = self.directory / f"{stem}.py"
         path.write_text(
             "from benchmarks.definitions_scale import baseline_definitions\n"
-            f"defs = baseline_definitions({self.n}, {self.streams})\n"
+            f"defs = baseline_definitions({self.n}, {self.streams}, {self.columns})\n"
         )
         previous = DefinitionsLoadContext._instance  # noqa: SLF001 - restored below
         try:
@@ -413,6 +438,12 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--n", type=int, default=1000, help="integrations (default 1000)")
     parser.add_argument("--streams", type=int, default=10, help="streams each (default 10)")
+    parser.add_argument(
+        "--columns",
+        type=int,
+        default=20,
+        help="discovered columns per stream, as dagster/column_schema (default 20; 0: none)",
+    )
     parser.add_argument("--reps", type=int, default=5, help="interleaved repetitions (default 5)")
     parser.add_argument(
         "--modes",
@@ -461,22 +492,24 @@ def _run(
 ) -> dict[str, Any]:
     settings = Settings.from_env()
     catalog = load_catalog(settings.catalog_dir)
-    snapshots = platform_snapshots(args.n, args.streams)
+    snapshots = platform_snapshots(args.n, args.streams, args.columns)
 
-    setup: dict[str, Any] = {}
+    setup: dict[str, Any] = {"columns_per_stream": args.columns}
     if "store" in variants or "code_server" in variants:
         log(f"[defs] storing {args.n} integrations through IntegrationService.add ...")
         setup["store_populate_s"] = round(
-            populate_store(settings, catalog, args.n, args.streams), 2
+            populate_store(settings, catalog, args.n, args.streams, args.columns), 2
         )
         setup["store_url"] = settings.database_url
 
     sides: dict[str, Callable[[], dg.Definitions | dg.RepositoryDefinition]] = {
-        "baseline": lambda: baseline_definitions(args.n, args.streams),
+        "baseline": lambda: baseline_definitions(args.n, args.streams, args.columns),
         "memory": lambda: build_definitions(catalog, snapshots),
         "store": lambda: (forget_last_build(), load_definitions(settings))[1],
         "code_server": lambda: (forget_last_build(), code_server_load())[1],
-        "baseline_code_server": BaselineCodeServer(tmp / "baseline-modules", args.n, args.streams),
+        "baseline_code_server": BaselineCodeServer(
+            tmp / "baseline-modules", args.n, args.streams, args.columns
+        ),
     }
     # Each platform variant is paired with a baseline run just before it; the code-server
     # load is paired with the baseline loaded by the same code-server machinery.
@@ -484,15 +517,15 @@ def _run(
 
     # Warm-up (untimed, N<=20): imports, Dagster's lazy caches, the store's pages.
     warm_n = min(args.n, 20)
-    warm_snaps = platform_snapshots(warm_n, args.streams)
+    warm_snaps = platform_snapshots(warm_n, args.streams, args.columns)
     for mode in modes:
-        build_and_snapshot(lambda: baseline_definitions(warm_n, args.streams), mode)
+        build_and_snapshot(lambda: baseline_definitions(warm_n, args.streams, args.columns), mode)
         build_and_snapshot(lambda: build_definitions(catalog, warm_snaps), mode)
     for variant in ("store", "code_server"):
         if variant in variants:
             sides[variant]()
     if "code_server" in variants:
-        BaselineCodeServer(tmp / "baseline-modules", warm_n, args.streams)()
+        BaselineCodeServer(tmp / "baseline-modules", warm_n, args.streams, args.columns)()
 
     samples: dict[tuple[str, str], list[dict[str, Any]]] = {}
     paired: dict[tuple[str, str], list[dict[str, Any]]] = {}
