@@ -17,7 +17,7 @@ from integrations_platform.integration import Integration, SealedConfig, StreamS
 from integrations_platform.runner.redaction import Redactor
 from integrations_platform.service.discovery import IntegrationDiscovery
 from integrations_platform.service.operations import IntegrationOperations
-from integrations_platform.service.selection import needs_discovery
+from integrations_platform.service.selection import is_pattern, needs_discovery
 from integrations_platform.service.validation import (
     check_name,
     check_orchestration,
@@ -276,7 +276,7 @@ class IntegrationService(IntegrationOperations, IntegrationDiscovery):
         if discovery is None:
             connector = self.catalog.get(integration.connector)
             return needs_discovery(connector, requested)
-        return any(discovery.stream(s.name) is None for s in requested)
+        return any(not is_pattern(s.name) and discovery.stream(s.name) is None for s in requested)
 
     def _discovery_for_check(
         self, connector: ConnectorSpec, config: dict[str, Any]

@@ -7,18 +7,26 @@ field error named after the stream (``streams.Account.replication_key``).
 """
 
 import difflib
+import fnmatch
 from collections.abc import Sequence
+from dataclasses import replace
 
 from integrations_platform.catalog import ConnectorSpec
 from integrations_platform.discovery import DiscoveredStream, Discovery
 from integrations_platform.integration import StreamSelection
 
 
+def is_pattern(name: str) -> bool:
+    """Whether a selected name is a pattern (``Project_*__c``, ``public-?``)."""
+    return any(c in name for c in "*?[")
+
+
 def needs_discovery(connector: ConnectorSpec, selected: Sequence[StreamSelection]) -> bool:
     """Whether checking ``selected`` needs the source's discovery: a stream the catalog
-    file does not list (for a connector with a fixed list), or columns left out."""
+    file does not list (for a connector with a fixed list), a pattern, or columns left
+    out."""
     for selection in selected:
-        if selection.excluded_columns:
+        if selection.excluded_columns or is_pattern(selection.name):
             return True
         if not connector.dynamic_streams and connector.stream(selection.name) is None:
             return True
@@ -56,6 +64,7 @@ def check_against_discovery(
     """Check ``selected`` against ``discovery`` into ``errors``; returns the selections
     to store, with keys and synced columns filled in from the discovery."""
     names = [s.name for s in discovery.streams]
+    selected = expand_patterns(errors, selected, names)
     missing = [s.name for s in selected if discovery.stream(s.name) is None]
     if missing:
         errors["streams"] = (
@@ -70,6 +79,28 @@ def check_against_discovery(
             continue
         checked.append(_checked(connector, errors, selection, stream))
     return checked
+
+
+def expand_patterns(
+    errors: dict[str, str], selected: Sequence[StreamSelection], names: Sequence[str]
+) -> list[StreamSelection]:
+    """Each pattern replaced by the discovered streams it matches (in name order, after
+    the streams named outright; a stream is selected once); a pattern that matches
+    nothing is an error."""
+    named = [s for s in selected if not is_pattern(s.name)]
+    chosen = {s.name for s in named}
+    expanded = list(named)
+    for selection in selected:
+        if not is_pattern(selection.name):
+            continue
+        matches = [n for n in names if fnmatch.fnmatchcase(n, selection.name)]
+        if not matches:
+            errors["streams"] = f"no discovered stream matches {selection.name}"
+        for name in matches:
+            if name not in chosen:
+                chosen.add(name)
+                expanded.append(replace(selection, name=name))
+    return expanded
 
 
 def _checked(

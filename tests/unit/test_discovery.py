@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from integrations_platform.catalog import load_catalog
 from integrations_platform.discovery import (
     Discovery,
     pack_catalog,
@@ -14,6 +15,8 @@ from integrations_platform.discovery import (
 )
 from integrations_platform.errors import ConfigurationError, NotDiscoveredError
 from integrations_platform.integration import StreamSelection
+from integrations_platform.service.selection import check_against_discovery
+from integrations_platform.settings import PROJECT_ROOT
 from integrations_platform.store.discoveries import (
     delete_discovery,
     load_discovery,
@@ -176,3 +179,27 @@ def test_the_catalog_a_sync_hands_the_tap_carries_the_selection():
     assert account[("properties", "Id")] == {"inclusion": "automatic", "selected": True}
     assert orders[()]["replication-method"] == "FULL_TABLE" and "replication-key" not in orders[()]
     assert catalog["streams"][0] is ACCOUNT and "selected" not in ACCOUNT["metadata"][0]["metadata"]
+
+
+def test_a_pattern_selects_every_discovered_stream_it_matches_once():
+    catalog = {
+        "streams": [dict(ACCOUNT, tap_stream_id=n) for n in ("Project_01__c", "Project_02__c")]
+        + [ACCOUNT, ORDERS]
+    }
+    discovery = Discovery(parse_catalog(catalog), datetime(2026, 1, 1, tzinfo=UTC), 1.0, catalog)
+    connector = load_catalog(PROJECT_ROOT / "connector_catalog").get("salesforce")
+    errors: dict[str, str] = {}
+    chosen = check_against_discovery(
+        connector,
+        errors,
+        [
+            StreamSelection("Project_02__c"),
+            StreamSelection("Project_*__c", excluded_columns=("Name",)),
+            StreamSelection("Nothing_*"),
+        ],
+        discovery,
+    )
+    assert [s.name for s in chosen] == ["Project_02__c", "Project_01__c"]
+    assert chosen[0].excluded_columns == () and chosen[1].excluded_columns == ("Name",)
+    assert chosen[1].replication_key == "SystemModstamp"
+    assert errors == {"streams": "no discovered stream matches Nothing_*"}
