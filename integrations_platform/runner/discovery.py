@@ -9,7 +9,6 @@ reason, message and hint as a connection test, every string redacted.
 
 import json
 import shutil
-import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -26,7 +25,7 @@ from integrations_platform.runner.connection_test.meltano import classify_failur
 from integrations_platform.runner.connection_test.result import ConnectionTestResult, _Builder
 from integrations_platform.runner.connection_test.salesforce import salesforce_unqueryable
 from integrations_platform.runner.meltano import SyncRequest, env_var, prepare_sync
-from integrations_platform.runner.processes import make_sys_dir, start_meltano, stop_process_group
+from integrations_platform.runner.processes import make_sys_dir, run_meltano
 from integrations_platform.settings import ENV_MELTANO_DATABASE_URI, Settings
 
 # A large org's discovery describes every object: give it time.
@@ -93,7 +92,6 @@ def run_discovery(
     )
     ensure_schema(settings.meltano_database_uri, variable=ENV_MELTANO_DATABASE_URI)
     sys_dir = make_sys_dir(settings)
-    process: subprocess.Popen[str] | None = None
     try:
         try:
             prepared = prepare_sync(request, settings, environ, sys_dir)
@@ -110,39 +108,26 @@ def run_discovery(
             "command": f"meltano invoke --dump=catalog {prepared.extractor}",
         }
         try:
-            process = start_meltano(args, settings, env, separate_stderr=True)
+            finished = run_meltano(args, settings, env, timeout_s, separate_stderr=True)
         except SyncError as exc:
             return DiscoveryResult(builder.fail("connector", f"{exc.reason}.", exc.instruction))
-        try:
-            catalog_text, logs = process.communicate(timeout=timeout_s)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            stop_process_group(process, grace_s=2.0)
-            try:
-                catalog_text, logs = process.communicate(timeout=5.0)
-            except subprocess.TimeoutExpired:  # a stray holds the pipe: give up on it
-                catalog_text, logs = "", ""
-        returncode = process.returncode
     finally:
-        if process is not None and process.poll() is None:
-            stop_process_group(process, grace_s=2.0)
         shutil.rmtree(sys_dir, ignore_errors=True)
-    details["exit_code"] = returncode
-    if timed_out or returncode != 0:
+    details["exit_code"] = finished.returncode
+    if finished.timed_out or finished.returncode != 0:
         return DiscoveryResult(
             classify_failure(
                 connector,
-                logs or "",
-                timed_out,
-                returncode,
+                finished.stderr,
+                finished.timed_out,
+                finished.returncode,
                 timeout_s,
                 builder,
                 details,
                 action="discovery",
             )
         )
-    result = _parsed(connector, catalog_text or "", started, builder, details)
+    result = _parsed(connector, finished.stdout, started, builder, details)
     if result.discovery is not None and connector.connection_test == "salesforce_oauth":
         result = _without_unqueryable(connector, validated, environ, result)
     return result

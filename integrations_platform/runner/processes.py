@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,41 @@ def stop_process_group(
             continue
         except ProcessLookupError:
             return
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What a Meltano command printed, and how it ended."""
+
+    stdout: str
+    stderr: str  # "" when merged into stdout
+    returncode: int | None
+    timed_out: bool
+
+
+def run_meltano(
+    args: Sequence[str],
+    settings: Settings,
+    env: Mapping[str, str],
+    timeout_s: float,
+    *,
+    separate_stderr: bool = False,
+) -> Finished:
+    """Run a Meltano command to its end or ``timeout_s``; its whole process group is
+    stopped after a timeout, and on the way out whatever happens."""
+    process = start_meltano(args, settings, env, separate_stderr=separate_stderr)
+    try:
+        try:
+            out, err = process.communicate(timeout=timeout_s)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            stop_process_group(process, grace_s=2.0)
+            try:
+                out, err = process.communicate(timeout=5.0)
+            except subprocess.TimeoutExpired:  # a stray holds the pipe: give up on it
+                out, err = "", ""
+    finally:
+        if process.poll() is None:
+            stop_process_group(process, grace_s=2.0)
+    return Finished(out or "", err or "", process.returncode, timed_out)

@@ -152,7 +152,7 @@ class ObjectSpec:
         }
 
 
-_COMMON = (
+COMMON_FIELDS = (
     FieldSpec("Id", "id", "Record ID", nillable=False),
     FieldSpec("IsDeleted", "boolean", "Deleted", nillable=False),
     FieldSpec("Name", "string"),
@@ -166,12 +166,12 @@ _ACCOUNT_REF = FieldSpec(
 
 # The three objects the demo syncs (org.py builds the larger org around them).
 CORE_OBJECTS: dict[str, ObjectSpec] = {
-    "Account": ObjectSpec("Account", "Accounts", "001", _COMMON),
+    "Account": ObjectSpec("Account", "Accounts", "001", COMMON_FIELDS),
     "Contact": ObjectSpec(
         "Contact",
         "Contacts",
         "003",
-        _COMMON
+        COMMON_FIELDS
         + (
             _ACCOUNT_REF,
             FieldSpec("FirstName", "string", "First Name"),
@@ -183,7 +183,7 @@ CORE_OBJECTS: dict[str, ObjectSpec] = {
         "Opportunity",
         "Opportunities",
         "006",
-        _COMMON
+        COMMON_FIELDS
         + (
             _ACCOUNT_REF,
             FieldSpec("Amount", "currency"),

@@ -7,21 +7,12 @@ timestamp at all (synced whole), and objects the API cannot query. Accounts and 
 carry compound address fields, as Salesforce's do.
 """
 
-from .data import CORE_OBJECTS, STAGES, FieldSpec, ObjectSpec
+from .data import COMMON_FIELDS, CORE_OBJECTS, STAGES, FieldSpec, ObjectSpec
 
 ORGS = ("core", "full")
 
-_ID = FieldSpec("Id", "id", "Record ID", nillable=False)
-_STAMPS = (
-    FieldSpec("IsDeleted", "boolean", "Deleted", nillable=False),
-    FieldSpec("Name", "string"),
-    FieldSpec("CreatedDate", "datetime", "Created Date", nillable=False),
-    FieldSpec("LastModifiedDate", "datetime", "Last Modified Date", nillable=False),
-    FieldSpec("SystemModstamp", "datetime", "System Modstamp", nillable=False),
-)
-_ACCOUNT_REF = FieldSpec(
-    "AccountId", "reference", "Account ID", reference_to="Account", relationship_name="Account"
-)
+_ID, _DELETED, *_REST = COMMON_FIELDS
+_STAMPS = (_DELETED, *_REST)
 
 
 def _address(prefix: str) -> tuple[FieldSpec, ...]:
@@ -194,6 +185,28 @@ def _custom_fields() -> tuple[FieldSpec, ...]:
     )
 
 
+def _related(parent: str, suffix: str, stamp: str, fields: tuple[str, ...]) -> ObjectSpec:
+    """``<parent>History`` (stamped by CreatedDate only) or ``<parent>Share`` (by
+    LastModifiedDate, no SystemModstamp)."""
+    kinds = {"OldValue": "anyType", "NewValue": "anyType"}
+    choices = {
+        "Field": ("Name", "Owner", "Status"),
+        "AccessLevel": ("Read", "Edit", "All"),
+        "RowCause": ("Owner", "Manual", "Rule"),
+    }
+    return ObjectSpec(
+        f"{parent}{suffix}",
+        f"{parent} {suffix}",
+        "",
+        (
+            _ID,
+            _DELETED,
+            FieldSpec(stamp.replace(" ", ""), "datetime", stamp, nillable=False),
+            *(FieldSpec(f, kinds.get(f, "picklist"), picklist=choices.get(f, ())) for f in fields),
+        ),
+    )
+
+
 def _prefix(index: int) -> str:
     """A key prefix no core object uses: ``a00``, ``a01``, ..."""
     alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -232,35 +245,10 @@ def build_org(org: str = "core") -> dict[str, ObjectSpec]:
     ]
     extra += [ObjectSpec(n, f"{n}s", "", _standard(n)) for n in _STANDARD]
     extra += [
-        ObjectSpec(
-            f"{n}History",
-            f"{n} History",
-            "",
-            (
-                _ID,
-                FieldSpec("IsDeleted", "boolean", "Deleted", nillable=False),
-                FieldSpec("CreatedDate", "datetime", "Created Date", nillable=False),
-                FieldSpec("Field", "picklist", picklist=("Name", "Owner", "Status")),
-                FieldSpec("OldValue", "anyType", "Old Value"),
-                FieldSpec("NewValue", "anyType", "New Value"),
-            ),
-        )
-        for n in _TRACKED
+        _related(n, "History", "Created Date", ("Field", "OldValue", "NewValue")) for n in _TRACKED
     ]
     extra += [
-        ObjectSpec(
-            f"{n}Share",
-            f"{n} Share",
-            "",
-            (
-                _ID,
-                FieldSpec("IsDeleted", "boolean", "Deleted", nillable=False),
-                FieldSpec("LastModifiedDate", "datetime", "Last Modified Date", nillable=False),
-                FieldSpec("AccessLevel", "picklist", picklist=("Read", "Edit", "All")),
-                FieldSpec("RowCause", "picklist", picklist=("Owner", "Manual", "Rule")),
-            ),
-        )
-        for n in _SHARED
+        _related(n, "Share", "Last Modified Date", ("AccessLevel", "RowCause")) for n in _SHARED
     ]
     extra += [ObjectSpec(n, f"{n}s", "", (_ID, FieldSpec("Name", "string"))) for n in _UNSTAMPED]
     extra += [

@@ -16,30 +16,28 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .controls import OrgControls
 from .data import (
     DEFAULT_INTERVAL,
     DEFAULT_START,
     Dataset,
-    FieldSpec,
     ObjectSpec,
     find_object,
     make_id,
     parse_datetime,
 )
 from .org import build_org
-from .soql import ERRORS, ApiError, parse_query
+from .soql import ApiError, parse_query
 from .tls import server_context, write_self_signed
 from .transport import Response, SandboxHTTPServer
 
 _ORG_ID, _USER_ID = make_id("00D", 0, 1), make_id("005", 0, 1)
-_STAMP_FIELDS = ("Id", "IsDeleted", "Name", "CreatedDate", "LastModifiedDate", "SystemModstamp")
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ class SandboxCredentials:
     refresh_token: str = "demo-refresh-token"
 
 
-class SalesforceSandbox:
+class SalesforceSandbox(OrgControls):
     """A threaded local Salesforce REST API with deterministic data and fault injection."""
 
     def __init__(
@@ -92,32 +90,16 @@ class SalesforceSandbox:
         if self._httpd is not None:
             raise RuntimeError("sandbox already started")
         self._httpd = SandboxHTTPServer((self._host, self._port), self)
-        self._httpd.sandbox = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="salesforce-sandbox",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = _serve(self._httpd, "salesforce-sandbox")
         if self._https:
-            self._start_https()
+            self._tls_dir = tempfile.TemporaryDirectory(prefix="sandbox-tls-")
+            cert, key = write_self_signed(Path(self._tls_dir.name), self._host)
+            self._httpsd = SandboxHTTPServer((self._host, 0), self)
+            self._httpsd.socket = server_context(cert, key).wrap_socket(
+                self._httpsd.socket, server_side=True
+            )
+            self._https_thread = _serve(self._httpsd, "salesforce-sandbox-https")
         return self
-
-    def _start_https(self) -> None:
-        self._tls_dir = tempfile.TemporaryDirectory(prefix="sandbox-tls-")
-        cert, key = write_self_signed(Path(self._tls_dir.name), self._host)
-        self._httpsd = SandboxHTTPServer((self._host, 0), self)
-        self._httpsd.socket = server_context(cert, key).wrap_socket(
-            self._httpsd.socket, server_side=True
-        )
-        self._https_thread = threading.Thread(
-            target=self._httpsd.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="salesforce-sandbox-https",
-            daemon=True,
-        )
-        self._https_thread.start()
 
     def stop(self) -> None:
         """Stop serving and release the ports (and the certificate's folder)."""
@@ -163,107 +145,6 @@ class SalesforceSandbox:
         if self._tls_dir is None:
             raise RuntimeError("sandbox not started with https=True")
         return Path(self._tls_dir.name) / "cert.pem"
-
-    @property
-    def object_names(self) -> list[str]:
-        """Every sObject of the org, queryable or not."""
-        with self._lock:
-            return list(self._data.objects)
-
-    def add_object(self, name: str, fields: Sequence[FieldSpec] = (), custom: bool = True) -> None:
-        """Add an sObject while serving (Id, timestamps and ``fields``); a custom
-        object's name ends with ``__c``."""
-        with self._lock:
-            if find_object(self._data.objects, name) is not None:
-                raise ValueError(f"sObject {name!r} exists already")
-            base = self._data.objects["Account"].fields
-            stamps = tuple(f for f in base if f.name in _STAMP_FIELDS)
-            prefix = f"x{len(self._data.objects) % 1296:02x}"[:3]
-            self._data.add_object(
-                ObjectSpec(name, f"{name}s", prefix, stamps + tuple(fields), custom)
-            )
-
-    def add_field(self, sobject: str, field: FieldSpec) -> None:
-        """Add a field to an sObject while serving (existing records hold null)."""
-        with self._lock:
-            spec = self._object(sobject)
-            self._data.add_object(spec.with_fields(field))
-
-    # -- data and test controls -------------------------------------------------------
-    def records(self, sobject: str) -> list[dict[str, Any]]:
-        """Copies of every record of `sobject`, in insertion order."""
-        name = self._object(sobject).name
-        with self._lock:
-            return [dict(r) for r in self._data.records[name]]
-
-    def records_between(self, sobject: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """Records with ``start <= SystemModstamp < end`` (naive datetimes are UTC)."""
-        start, end = (d if d.tzinfo else d.replace(tzinfo=UTC) for d in (start, end))
-        return [
-            r for r in self.records(sobject) if start <= parse_datetime(r["SystemModstamp"]) < end
-        ]
-
-    def add_records(
-        self, sobject: str, count: int, modstamp: datetime | None = None
-    ) -> list[dict[str, Any]]:
-        """Create `count` records last modified at `modstamp` (default: now, UTC)."""
-        name = self._object(sobject).name
-        if count < 0:
-            raise ValueError("count must be >= 0")
-        stamp = modstamp or datetime.now(UTC)
-        stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
-        with self._lock:
-            return [dict(self._data.add(name, stamp)) for _ in range(count)]
-
-    def fail_requests_with(self, error_code: str | None) -> None:
-        """Make every data API call fail with `error_code` (see `ERRORS`); None restores."""
-        self._check_code(error_code)
-        with self._lock:
-            self._failure = error_code
-
-    def fail_object(self, sobject: str, error_code: str | None) -> None:
-        """Make queries of one object fail with `error_code`; None restores."""
-        self._check_code(error_code)
-        name = self._object(sobject).name
-        with self._lock:
-            if error_code:
-                self._object_failures[name] = error_code
-            else:
-                self._object_failures.pop(name, None)
-
-    def set_api_usage(self, used: int, maximum: int = 15000) -> None:
-        """Set the daily API counter reported in ``Sforce-Limit-Info`` and ``limits``."""
-        with self._lock:
-            self._used, self._max = used, maximum
-
-    def expire_sessions(self) -> None:
-        """Invalidate every access token issued so far."""
-        with self._lock:
-            self._tokens.clear()
-
-    @property
-    def request_log(self) -> list[tuple[str, str]]:
-        """(method, path) of every request received, query strings excluded."""
-        with self._lock:
-            return list(self._log)
-
-    @property
-    def queries(self) -> list[str]:
-        """Every SOQL string received by ``query``/``queryAll``."""
-        with self._lock:
-            return list(self._queries)
-
-    @staticmethod
-    def _check_code(code: str | None) -> None:
-        if code is not None and code not in ERRORS:
-            raise ValueError(f"unknown error code {code!r}; known: {sorted(ERRORS)}")
-
-    def _object(self, sobject: str) -> ObjectSpec:
-        with self._lock:
-            spec = find_object(self._data.objects, sobject)
-        if spec is None:
-            raise ValueError(f"unknown sObject {sobject!r}; see `object_names`")
-        return spec
 
     # -- request handling ----------------------------------------------------------
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
@@ -431,6 +312,15 @@ class SalesforceSandbox:
             }
             for r in query.arrange(rows)
         ]
+
+
+def _serve(server: SandboxHTTPServer, name: str) -> threading.Thread:
+    """Serve ``server`` from a daemon thread."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def _same(given: str, expected: str) -> bool:

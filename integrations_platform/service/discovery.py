@@ -5,44 +5,23 @@ stored integration replaces its stored one only when it succeeds; a failed one (
 credentials, a timeout, a crashing tap) leaves the stored catalog as it was.
 """
 
-from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from integrations_platform.catalog import Catalog, ConnectorSpec
+from integrations_platform.catalog import ConnectorSpec
 from integrations_platform.discovery import Discovery
 from integrations_platform.errors import NotDiscoveredError
 from integrations_platform.integration import Integration
+from integrations_platform.service.operations import IntegrationOperations
 from integrations_platform.service.selection import refreshed_columns
-from integrations_platform.settings import Settings
-from integrations_platform.store import ConfigStore
 
 if TYPE_CHECKING:
     from integrations_platform.runner.discovery import DiscoveryResult
 
 
-class IntegrationDiscovery(ABC):
+class IntegrationDiscovery(IntegrationOperations):
     """Discover sources and read the stored discoveries (see the module docstring)."""
-
-    catalog: Catalog
-    store: ConfigStore
-    environ: Mapping[str, str]
-
-    @property
-    @abstractmethod
-    def settings(self) -> Settings:
-        """The platform's settings."""
-
-    @abstractmethod
-    def get(self, name: str) -> Integration:
-        """The stored integration."""
-
-    @abstractmethod
-    def config_to_test(
-        self, name: str, edits: Mapping[str, Any] | None = None
-    ) -> tuple[ConnectorSpec, dict[str, Any]]:
-        """The stored config, with ``edits`` merged as an update would."""
 
     def discover(self, name: str, *, timeout_s: float | None = None) -> "DiscoveryResult":
         """Run the source's discovery and, if it succeeds, store it as the integration's."""

@@ -16,7 +16,6 @@ from integrations_platform.errors import ConfigurationError, DecryptionError, Pl
 from integrations_platform.integration import Integration, SealedConfig, StreamSelection
 from integrations_platform.runner.redaction import Redactor
 from integrations_platform.service.discovery import IntegrationDiscovery
-from integrations_platform.service.operations import IntegrationOperations
 from integrations_platform.service.selection import is_pattern, needs_discovery
 from integrations_platform.service.validation import (
     check_name,
@@ -40,7 +39,7 @@ class KeyRotation:
     unreadable: tuple[str, ...] = ()
 
 
-class IntegrationService(IntegrationOperations, IntegrationDiscovery):
+class IntegrationService(IntegrationDiscovery):
     """Create, read, update and remove integrations; test, sync and reset them.
 
     The key ring is asked for only by operations that touch the encrypted config, so

@@ -3,7 +3,6 @@
 import json
 import re
 import shutil
-import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from integrations_platform.runner.connection_test.result import (
 )
 from integrations_platform.runner.logs import parse_line
 from integrations_platform.runner.meltano import SyncRequest, prepare_sync
-from integrations_platform.runner.processes import make_sys_dir, start_meltano, stop_process_group
+from integrations_platform.runner.processes import make_sys_dir, run_meltano
 from integrations_platform.settings import Settings
 
 # What the meltano strategy hands the tap: an early start date (so that an incremental
@@ -62,7 +61,6 @@ def _test_meltano(
         streams=streams,
     )
     sys_dir = make_sys_dir(settings)
-    process: subprocess.Popen[str] | None = None
     try:
         try:
             prepared = prepare_sync(request, settings, environ, sys_dir)
@@ -77,28 +75,23 @@ def _test_meltano(
             "command": f"meltano config test {prepared.extractor}",
             "streams": [s.name for s in streams],
         }
-        try:
-            process = start_meltano(args, settings, prepared.env)
-        except SyncError as exc:
-            return result.fail("connector", f"{exc.reason}.", exc.instruction, details)
         remaining = max(result.started + timeout_s - time.monotonic(), 0.1)
         try:
-            output, _ = process.communicate(timeout=remaining)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            stop_process_group(process, grace_s=2.0)
-            try:
-                output, _ = process.communicate(timeout=5.0)
-            except subprocess.TimeoutExpired:  # a stray holds the pipe: give up on it
-                output = ""
-        returncode = process.returncode
+            finished = run_meltano(args, settings, prepared.env, remaining)
+        except SyncError as exc:
+            return result.fail("connector", f"{exc.reason}.", exc.instruction, details)
     finally:
-        if process is not None and process.poll() is None:
-            stop_process_group(process, grace_s=2.0)
         shutil.rmtree(sys_dir, ignore_errors=True)
-    details["exit_code"] = returncode
-    return _classify(connector, output or "", timed_out, returncode, timeout_s, result, details)
+    details["exit_code"] = finished.returncode
+    return _classify(
+        connector,
+        finished.stdout,
+        finished.timed_out,
+        finished.returncode,
+        timeout_s,
+        result,
+        details,
+    )
 
 
 # Lines that say nothing about the problem: traceback frames and chaining...
