@@ -19,7 +19,7 @@ from integrations_platform.runner.connection_test.result import (
 )
 from integrations_platform.runner.logs import parse_line
 from integrations_platform.runner.meltano import SyncRequest, prepare_sync
-from integrations_platform.runner.processes import make_sys_dir, run_meltano
+from integrations_platform.runner.processes import Finished, make_sys_dir, run_meltano
 from integrations_platform.settings import Settings
 
 # What the meltano strategy hands the tap: an early start date (so that an incremental
@@ -83,15 +83,7 @@ def _test_meltano(
     finally:
         shutil.rmtree(sys_dir, ignore_errors=True)
     details["exit_code"] = finished.returncode
-    return _classify(
-        connector,
-        finished.stdout,
-        finished.timed_out,
-        finished.returncode,
-        timeout_s,
-        result,
-        details,
-    )
+    return _classify(connector, finished, timeout_s, result, details)
 
 
 # Lines that say nothing about the problem: traceback frames and chaining...
@@ -262,13 +254,12 @@ def _key_lines(lines: list[_OutputLine]) -> list[_OutputLine]:
 
 def _classify(
     connector: ConnectorSpec,
-    output: str,
-    timed_out: bool,
-    returncode: int | None,
+    finished: Finished,
     timeout_s: float,
     result: _Builder,
     details: dict[str, Any],
 ) -> ConnectionTestResult:
+    output, timed_out, returncode = finished.stdout, finished.timed_out, finished.returncode
     lines = _output_lines(output, result.redact)
     if not timed_out and returncode == 0:
         return result.done(

@@ -17,6 +17,7 @@ from integrations_platform.runner import connection_test as ct
 from integrations_platform.runner.connection_test import ConnectionTestResult
 from integrations_platform.runner.connection_test.meltano import _classify
 from integrations_platform.runner.connection_test.result import _Builder
+from integrations_platform.runner.processes import Finished
 from integrations_platform.sandbox import SalesforceSandbox, SandboxCredentials
 from integrations_platform.settings import PROJECT_ROOT, Settings
 
@@ -281,7 +282,7 @@ def meltano_output(*events: tuple[str, str, str]) -> str:
 
 def classify(output: str, returncode: int = 1, secrets: tuple[str, ...] = ()):
     builder = _Builder(time.monotonic(), list(secrets))
-    return _classify(POSTGRES, output, False, returncode, 30.0, builder, {})
+    return _classify(POSTGRES, Finished(output, "", returncode, False), 30.0, builder, {})
 
 
 TAP = "tap-postgres"
