@@ -154,7 +154,8 @@ class StreamPublic(BaseModel):
     excluded_columns: list[str] = Field(default_factory=list)
     columns: list[tuple[str, str]] = Field(
         default_factory=list,
-        description="(name, type) of each synced column, from the source's discovery.",
+        description="(name, type) of each synced column, from the source's discovery "
+        "(in one integration's view; the list leaves them out).",
     )
 
 

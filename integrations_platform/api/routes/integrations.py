@@ -76,8 +76,13 @@ def _public(
     view: IntegrationView,
     status_: IntegrationStatus | None = None,
     notifications: list[NotificationPublic] | None = None,
+    *,
+    columns: bool = True,
 ) -> IntegrationPublic:
     data = view.as_dict()
+    if not columns:  # the list: each stream's discovered columns are for one integration
+        for stream in data["streams"]:
+            stream.pop("columns", None)
     if view.config_error is not None:
         data["config_error"] = state.paths.scrub(view.config_error)
     dagster = state.settings.dagster_url
@@ -122,7 +127,9 @@ def _list_body(state: PlatformState) -> bytes:
     reader = state.status_reader_or_none()
     statuses = reader.statuses(integrations) if reader else {}
     notes = open_notifications(state, [v.name for v in views], integrations)  # one query
-    items = [_public(state, v, statuses.get(v.name), notes.get(v.name)) for v in views]
+    items = [
+        _public(state, v, statuses.get(v.name), notes.get(v.name), columns=False) for v in views
+    ]
     return _LIST_ADAPTER.dump_json(items)
 
 

@@ -35,6 +35,23 @@ def test_discover_store_and_read_back_then_a_failure_keeps_what_was_stored(
     assert stored["discovered_at"] == body["discovered_at"]
     assert stored["streams"] == body["streams"]
 
+    # A selection checked against it, field by field; the columns shown per integration.
+    bad = client.patch(
+        f"{BASE}/crm", json={"streams": [{"name": "Contact", "excluded_columns": ["Id"]}]}
+    )
+    assert bad.status_code == 422
+    assert "Id cannot be left out" in bad.json()["field_errors"]["streams.Contact.excluded_columns"]
+    good = client.patch(
+        f"{BASE}/crm", json={"streams": [{"name": "Contact", "excluded_columns": ["Email"]}]}
+    )
+    assert good.status_code == 200, good.text
+    [contact] = client.get(f"{BASE}/crm").json()["streams"]
+    assert contact["excluded_columns"] == ["Email"]
+    assert ["FirstName", "string"] in contact["columns"]
+    assert "Email" not in {name for name, _ in contact["columns"]}
+    [listed] = client.get(BASE).json()
+    assert listed["streams"][0]["columns"] == []  # the list leaves them out
+
     # A refused login: the typed reason, and the stored discovery as it was.
     patched = client.patch(f"{BASE}/crm", json={"config": {"refresh_token": "not-the-token-1"}})
     assert patched.status_code == 200, patched.text
