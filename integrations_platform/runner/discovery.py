@@ -23,7 +23,10 @@ from integrations_platform.errors import ConfigurationError, PlatformError, Sync
 from integrations_platform.integration import StreamSelection
 from integrations_platform.runner.connection_test.meltano import classify_failure
 from integrations_platform.runner.connection_test.result import ConnectionTestResult, _Builder
-from integrations_platform.runner.connection_test.salesforce import salesforce_unqueryable
+from integrations_platform.runner.connection_test.salesforce import (
+    _test_salesforce,
+    salesforce_unqueryable,
+)
 from integrations_platform.runner.meltano import SyncRequest, env_var, prepare_sync
 from integrations_platform.runner.processes import make_sys_dir, run_meltano
 from integrations_platform.settings import ENV_MELTANO_DATABASE_URI, Settings
@@ -81,6 +84,12 @@ def run_discovery(
                 {"field_errors": exc.field_errors},
             )
         )
+    if connector.connection_test == "salesforce_oauth":
+        # The native login first: a refused or unreachable login fails in a second,
+        # where the tap would retry with backoff before it gives up.
+        login = _test_salesforce(connector, validated, environ, min(timeout_s, 30.0), builder)
+        if not login.ok:
+            return DiscoveryResult(login)
     request = SyncRequest(
         integration=_DISCOVERY_ID,
         state_id=_DISCOVERY_ID,
