@@ -79,7 +79,6 @@ def test_a_failed_discovery_exits_1_with_its_reason_and_keeps_the_stored_one(
     assert platform.service.discovery("crm").discovered_at == first.discovery.discovered_at
 
 
-
 @pytest.mark.parametrize("platform", ["postgres"], indirect=True)
 def test_postgres_discovery_lists_tables_and_views_with_keys_and_candidates(
     platform, source_url, warehouse_url, dagster_home
