@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ from benchmarks._common import (
     print_table,
     write_results,
 )
+from integrations_platform.catalog import load_catalog
+from integrations_platform.catalog.validation import effective_config
 from integrations_platform.discovery import select_catalog
 from integrations_platform.integration import StreamSelection
 from integrations_platform.orchestration.definitions import build_definitions
@@ -58,6 +61,9 @@ DISCOVERY_TARGET = 1.2
 MANY_STREAMS_TARGET = 1.5
 LAUNCHER = REPO_ROOT / "meltano/.meltano/extractors/tap-salesforce-sandbox/venv/bin"
 CREDENTIALS = SandboxCredentials()
+# The org's records and the integration's start date: recent, so that a sync records
+# few covered partitions (docs/backfills.md).
+START = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=10)
 
 
 def grow(org: SalesforceSandbox, objects: int) -> None:
@@ -80,7 +86,10 @@ def config(org: SalesforceSandbox) -> dict[str, str]:
 def direct_discover(org: SalesforceSandbox, tmp: Path) -> float:
     """The tap's own discovery: ``tap-salesforce-sandbox --config FILE --discover``."""
     config_file = tmp / "tap-config.json"
-    config_file.write_text(json.dumps({**config(org), "start_date": "2000-01-01T00:00:00Z"}))
+    # The settings the platform hands the tap: the catalog's defaults (api_type, ...).
+    connector = load_catalog(Settings.from_env().catalog_dir).get("salesforce")
+    values = {**effective_config(connector, config(org)), "start_date": "2000-01-01T00:00:00Z"}
+    config_file.write_text(json.dumps(values))
     out = tmp / "direct-catalog.json"
     started = time.perf_counter()
     with out.open("w") as handle:
@@ -102,6 +111,12 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--streams", type=int, default=100, help="streams of the sync")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="delay of each sandbox answer, as a real org's network adds (default 0)",
+    )
+    parser.add_argument(
         "--per-stream",
         type=int,
         default=10,
@@ -118,7 +133,9 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         "INTEGRATIONS_ENCRYPTION_KEYS": generate_key(),
     }
     try:
-        with SalesforceSandbox(CREDENTIALS, org="full") as org:
+        with SalesforceSandbox(
+            CREDENTIALS, org="full", latency_s=args.latency_ms / 1000, start=START
+        ) as org:
             env["INTEGRATIONS_SALESFORCE_LOGIN_URL"] = org.url
             with patched_environ(env, on_change=get_settings.cache_clear):
                 results = _run(args, org, tmp)
@@ -133,7 +150,9 @@ def _run(args: argparse.Namespace, org: SalesforceSandbox, tmp: Path) -> dict[st
     grow(org, args.objects)
     settings = Settings.from_env()
     service = IntegrationService.from_settings(settings, os.environ)
-    service.add("salesforce", "bench", config(org), streams=["Account"])
+    service.add(
+        "salesforce", "bench", config(org), streams=["Account"], start_date=START.date().isoformat()
+    )
     log(f"[discovery] org of {len(org.object_names)} objects; warm-up ...")
     direct_discover(org, tmp)
     assert service.discover("bench").ok
@@ -152,6 +171,7 @@ def _run(args: argparse.Namespace, org: SalesforceSandbox, tmp: Path) -> dict[st
     assert found.discovery is not None
     results: dict[str, Any] = {
         "environment": environment(),
+        "latency_ms": args.latency_ms,
         "objects": len(org.object_names),
         "discovered_streams": len(found.discovery.streams),
         "comparisons": {
@@ -160,7 +180,9 @@ def _run(args: argparse.Namespace, org: SalesforceSandbox, tmp: Path) -> dict[st
     }
 
     # Many streams: custom objects, 3 records each.
-    names = sorted(n for n in org.object_names if n.endswith("__c"))[: args.streams]
+    # The org's own custom objects (three records each), not the ones grown above.
+    custom = (n for n in org.object_names if n.endswith("__c") and not n.startswith("Bench_"))
+    names = sorted(custom)[: args.streams]
     service.update("bench", streams=[StreamSelection(n) for n in names])
     stored = service.get("bench")
     catalog = select_catalog(service.discovery("bench").catalog, stored.streams)
@@ -279,7 +301,8 @@ def per_stream(
 
 def report(results: dict[str, Any]) -> None:
     print_table(
-        f"discovery ({results['objects']} objects) and a sync of {results['streams']} streams",
+        f"discovery ({results['objects']} objects, {results['latency_ms']:g} ms a request) "
+        f"and a sync of {results['streams']} streams",
         results["comparisons"],
     )
     before = results.get("one_run_per_stream")

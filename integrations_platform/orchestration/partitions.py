@@ -34,6 +34,10 @@ def log_partition(
 ROW_COUNT = "dagster/row_count"
 
 
+# The covered partitions one sync records per stream, newest first (~2–4 s on SQLite).
+MAX_COVERED_PER_SYNC = 400
+
+
 def record_covered_partitions(
     context: dg.AssetExecutionContext,
     integration: str,
@@ -56,6 +60,16 @@ def record_covered_partitions(
     complete = partitions.get_partition_keys(current_time=started)
     done = context.instance.get_materialized_partitions(key)
     new = [k for k in complete if k not in done]
+    if len(new) > MAX_COVERED_PER_SYNC:
+        # One event each: years of days would take minutes. The newest are recorded
+        # (what Dagster's partition dialog shows first); each later sync adds as many.
+        context.log.warning(
+            f"{stream.name}: {len(new) - MAX_COVERED_PER_SYNC} older complete window(s) "
+            f"({new[0]}…{new[-MAX_COVERED_PER_SYNC - 1]}) are loaded but not marked yet: "
+            f"Dagster records one event per partition, and a sync marks at most "
+            f"{MAX_COVERED_PER_SYNC}; the next syncs mark the rest"
+        )
+        new = new[-MAX_COVERED_PER_SYNC:]
     for partition in new:
         window = partitions.time_window_for_partition_key(partition)
         log_partition(

@@ -5,6 +5,7 @@ Only this resource (and the CLI/API service) ever decrypts. The key arrives thro
 """
 
 import os
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -125,6 +126,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 f"synced by the earlier attempt; syncing {', '.join(s.name for s in selected)}"
             )
         failed: dict[str, str] = {}
+        summary: list[str] = []  # "<stream>: <n> rows", logged once (one event) at the end
 
         waited: list[float] = []
 
@@ -154,7 +156,11 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         catalog=discovered,
                     )
                     started = datetime.now(UTC)
-                    return started, run_sync(request, settings, os.environ, _logger(context))
+                    log = _RunLog(context)
+                    try:
+                        return started, run_sync(request, settings, os.environ, log)
+                    finally:
+                        log.flush()
 
                 def failure(chosen: list[StreamSelection], result: SyncResult) -> None:
                     for stream in chosen:
@@ -179,6 +185,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         result,
                         windows,
                         full_refresh,
+                        summary,
                     )
 
                 pending, together = selected, None
@@ -213,6 +220,8 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             raise dg.Failure(description=str(exc)) from None
         finally:
             config.clear()  # the decrypted values, no longer needed
+            if summary:
+                context.log.info("\n".join(summary))
         if failed:
             details = "\n\n".join(f"{name}:\n{text}" for name, text in failed.items())
             raise dg.Failure(
@@ -233,11 +242,14 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         result: SyncResult,
         windows: Sequence[tuple[str, str, str]],
         full_refresh: bool,
+        summary: list[str],
     ) -> Iterator[dg.MaterializeResult[None]]:
+        """The stream's materialization (or its partitions'); its row count goes to
+        ``summary``, which the sync logs once for all its streams."""
         duration = dg.MetadataValue.float(round(result.duration_s, 3))
         if not windows:
             rows = result.row_counts.get(stream.name, 0)
-            context.log.info(f"{stream.name}: {rows} rows")
+            summary.append(f"{stream.name}: {rows} rows")
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={
@@ -274,7 +286,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             if stream.replication_key
             else result.row_counts.get(stream.name, 0)
         )
-        context.log.info(f"{stream.name}: {total} rows in {len(windows)} partition(s)")
+        summary.append(f"{stream.name}: {total} rows in {len(windows)} partition(s)")
 
     def _load_config(
         self, settings: Settings, catalog: Catalog, integration: Integration
@@ -340,18 +352,36 @@ def _failure_summary(result: SyncResult) -> str:
     return f"Meltano exited with {result.returncode}.\nErrors:\n{errors}\nLast lines:\n{tail}"
 
 
-def _logger(context: dg.AssetExecutionContext):  # type: ignore[no-untyped-def]
-    log = context.log
+class _RunLog:
+    """Meltano's lines into Dagster's run log. Dagster stores each log event on its own
+    (a few milliseconds each), and a sync of many streams prints hundreds of routine
+    lines: those go out together, at most one event a second (and before anything
+    else is logged); a warning or an error is an event of its own, at once."""
 
-    def emit(line: LogLine) -> None:
+    def __init__(self, context: dg.AssetExecutionContext, every_s: float = 1.0) -> None:
+        self.log = context.log
+        self.every_s = every_s
+        self.pending: list[tuple[str, str]] = []
+        self.flushed = 0.0
+
+    def __call__(self, line: LogLine) -> None:
         text = line.format()
-        if line.level == "error":
-            log.error(text)
-        elif line.level == "warning":
-            log.warning(text)
-        elif line.level == "debug":
-            log.debug(text)
-        else:
-            log.info(text)
+        if line.level in ("error", "warning"):
+            self.flush()
+            (self.log.error if line.level == "error" else self.log.warning)(text)
+            return
+        self.pending.append((line.level, text))
+        if time.monotonic() - self.flushed >= self.every_s:
+            self.flush()
 
-    return emit
+    def flush(self) -> None:
+        """Log what is pending: one event per run of lines of the same level."""
+        group: list[str] = []
+        for index, (level, text) in enumerate(self.pending):
+            group.append(text)
+            last = index + 1 == len(self.pending) or self.pending[index + 1][0] != level
+            if last:
+                (self.log.debug if level == "debug" else self.log.info)("\n".join(group))
+                group = []
+        self.pending = []
+        self.flushed = time.monotonic()

@@ -217,16 +217,21 @@ class StatusReader:
             return None
         lines = []
         for entry in self.instance.all_logs(run_id):
-            lines.append(
-                {
-                    "timestamp": _ts(entry.timestamp),
-                    "level": _level_name(entry.level),
-                    "step": entry.step_key,
-                    "message": entry.message
-                    or (entry.dagster_event.message if entry.dagster_event else "")
-                    or "",
-                }
-            )
+            message = (
+                entry.user_message
+                if entry.dagster_event is None
+                else entry.message or entry.dagster_event.message or ""
+            ) or ""
+            # A sync logs Meltano's routine lines several to an event: one line each here.
+            for text in message.split("\n") if entry.dagster_event is None else [message]:
+                lines.append(
+                    {
+                        "timestamp": _ts(entry.timestamp),
+                        "level": _level_name(entry.level),
+                        "step": entry.step_key,
+                        "message": text,
+                    }
+                )
         return lines
 
 

@@ -64,6 +64,7 @@ class SalesforceSandbox(OrgControls):
         seed: int = 42,
         org: str = "core",
         https: bool = False,
+        latency_s: float = 0.0,
     ) -> None:
         self.credentials = credentials or SandboxCredentials()
         self.page_size = page_size
@@ -71,6 +72,8 @@ class SalesforceSandbox(OrgControls):
         self._lock = threading.RLock()
         self._data = Dataset(records_per_object, start, interval, seed, build_org(org))
         self._https = https
+        # Salesforce is across a network: each answer can be made to take this long.
+        self.latency_s = latency_s
         self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
         self._httpsd: SandboxHTTPServer | None = None
         self._https_thread: threading.Thread | None = None
@@ -153,6 +156,8 @@ class SalesforceSandbox(OrgControls):
         path, params = parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()}
         with self._lock:
             self._log.append((method, path))
+        if self.latency_s:
+            time.sleep(self.latency_s)
         if path == "/services/oauth2/token" and method == "POST":
             return self._token(body)
         if m := re.fullmatch(r"/sandbox/records/(\w+)", path):

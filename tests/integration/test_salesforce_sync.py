@@ -1,9 +1,12 @@
 """Real tap-salesforce against the sandbox, materialized through real Dagster."""
 
+from datetime import timedelta
+
 import dagster as dg
 import pytest
 
-from tests.conftest import START, salesforce_config
+from integrations_platform.orchestration.partitions import MAX_COVERED_PER_SYNC
+from tests.conftest import DATA_START, START, salesforce_config
 from tests.integration.helpers import (
     assert_stores_where_configured,
     jsonl_rows,
@@ -70,3 +73,22 @@ def test_a_refused_login_fails_every_stream_in_one_run(platform, sandbox, dagste
     assert "failed for Account, Contact, Opportunity" in failure.step_failure_data.error.message
     # No stream escapes a refused login: no run per stream after the one that failed.
     assert meltano_runs(platform, "crm") == 1
+
+
+def test_a_start_date_long_ago_marks_its_covered_days_a_bounded_number_per_sync(
+    platform, sandbox, dagster_home
+):
+    long_ago = (DATA_START - timedelta(days=MAX_COVERED_PER_SYNC + 20)).date().isoformat()
+    platform.service.add(
+        "salesforce", "crm", salesforce_config(sandbox), streams=["Account"], start_date=long_ago
+    )
+    key = dg.AssetKey(["crm", "Account"])
+    with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
+        first = materialize(platform, "crm", instance)
+        marked = instance.get_materialized_partitions(key)
+        assert len(marked) == MAX_COVERED_PER_SYNC
+        warnings = [e.user_message for e in instance.all_logs(first.run_id) if e.level == 30]
+        assert any("older complete window(s)" in w and long_ago in w for w in warnings)
+        materialize(platform, "crm", instance)  # the next sync marks the rest
+        days = dg.DailyPartitionsDefinition(long_ago, timezone="UTC").get_partition_keys()
+        assert instance.get_materialized_partitions(key) == set(days)
