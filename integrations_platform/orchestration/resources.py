@@ -38,7 +38,7 @@ from integrations_platform.settings import (
     Settings,
 )
 from integrations_platform.store import ConfigStore, KeyRing
-from integrations_platform.store.discoveries import load_discovery
+from integrations_platform.store.discoveries import stored_catalog
 
 
 # Generic only in the value a resource factory yields; a ConfigurableResource is its own.
@@ -296,7 +296,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         store = ConfigStore.open(settings.database_url, migrate=False)
         try:
             stored = store.get(integration.name)
-            discovery = load_discovery(store, stored.id)
+            discovered = stored_catalog(store, stored.id)
         finally:
             store.close()
         if stored.id != integration.id:
@@ -310,8 +310,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             if self.encryption_keys.strip()
             else KeyRing.from_settings(os.environ, settings.key_file)
         )
-        catalog_json = dict(discovery.catalog) if discovery is not None else None
-        return keyring.decrypt_integration(stored), connector, catalog_json
+        return keyring.decrypt_integration(stored), connector, discovered
 
 
 # Logged when a sync that waited for another of its integration may start (tests read it).

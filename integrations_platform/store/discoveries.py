@@ -1,8 +1,9 @@
 """The last discovery of each integration's source, kept beside the integration."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Float, Integer, LargeBinary, String, delete
+from sqlalchemy import Float, Integer, LargeBinary, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations_platform.discovery import Discovery, pack_catalog, parse_catalog, unpack_catalog
@@ -48,6 +49,16 @@ def load_discovery(store: ConfigStore, integration_id: str) -> Discovery | None:
             duration_s=row.duration_s,
             catalog=catalog,
         )
+
+
+def stored_catalog(store: ConfigStore, integration_id: str) -> dict[str, Any] | None:
+    """Only the stored Singer catalog (what a sync hands the tap), not parsed into
+    streams; None if the source was never discovered."""
+    with store.session() as session:
+        blob = session.scalar(
+            select(DiscoveryRecord.catalog).where(DiscoveryRecord.integration_id == integration_id)
+        )
+    return unpack_catalog(blob) if blob is not None else None
 
 
 def delete_discovery(store: ConfigStore, integration_id: str) -> None:

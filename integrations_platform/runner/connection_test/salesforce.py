@@ -29,6 +29,25 @@ def salesforce_login_url(config: Mapping[str, Any], environ: Mapping[str, str]) 
     return SALESFORCE_SANDBOX_LOGIN_URL if config.get("is_sandbox") else SALESFORCE_LOGIN_URL
 
 
+_HEADERS = {"Accept": "application/json", "User-Agent": "integrations-platform"}
+
+
+def _token_request(
+    client: httpx.Client, token_url: str, values: Mapping[str, Any], timeout_s: float
+) -> httpx.Response:
+    """The OAuth refresh-token grant."""
+    return client.post(
+        token_url,
+        data={
+            "grant_type": "refresh_token",
+            "client_id": str(values.get("client_id", "")),
+            "client_secret": str(values.get("client_secret", "")),
+            "refresh_token": str(values.get("refresh_token", "")),
+        },
+        timeout=timeout_s,
+    )
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url.strip())
     return f"{parts.scheme.lower()}://{(parts.netloc or '').lower()}"
@@ -104,21 +123,9 @@ def _test_salesforce(
     def remaining() -> float:
         return max(deadline - time.monotonic(), 0.05)
 
-    with httpx.Client(
-        headers={"Accept": "application/json", "User-Agent": "integrations-platform"},
-        follow_redirects=False,
-    ) as client:
+    with httpx.Client(headers=_HEADERS, follow_redirects=False) as client:
         try:
-            response = client.post(
-                token_url,
-                data={
-                    "grant_type": "refresh_token",
-                    "client_id": str(values.get("client_id", "")),
-                    "client_secret": str(values.get("client_secret", "")),
-                    "refresh_token": str(values.get("refresh_token", "")),
-                },
-                timeout=remaining(),
-            )
+            response = _token_request(client, token_url, values, remaining())
         except httpx.TransportError as exc:
             return _transport_failure(result, exc, token_url, "the Salesforce login", timeout_s)
         payload = _json(response)
@@ -312,19 +319,8 @@ def salesforce_unqueryable(
     values = effective_config(connector, config)
     login_url = salesforce_login_url(values, environ)
     try:
-        with httpx.Client(
-            headers={"Accept": "application/json", "User-Agent": "integrations-platform"},
-            timeout=timeout_s,
-        ) as client:
-            login = client.post(
-                f"{login_url}/services/oauth2/token",
-                data={
-                    "grant_type": "refresh_token",
-                    "client_id": str(values.get("client_id", "")),
-                    "client_secret": str(values.get("client_secret", "")),
-                    "refresh_token": str(values.get("refresh_token", "")),
-                },
-            )
+        with httpx.Client(headers=_HEADERS, timeout=timeout_s) as client:
+            login = _token_request(client, f"{login_url}/services/oauth2/token", values, timeout_s)
             token = _json(login) if login.status_code == 200 else None
             if not isinstance(token, dict) or not isinstance(token.get("instance_url"), str):
                 return None
