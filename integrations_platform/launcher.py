@@ -37,6 +37,7 @@ from integrations_platform.settings import (
 )
 from integrations_platform.store import ConfigStore, KeyRing, generate_key
 from integrations_platform.supervisor import Supervisor
+from integrations_platform.web.build import build_page
 
 DEMO_INTEGRATION = "demo_salesforce"
 # How many days before the first `up` the demo's data (and start date) begins.
@@ -225,6 +226,7 @@ def _run_up(options: UpOptions, settings: Settings, environ: dict[str, str]) -> 
     ensure_key(settings, environ)
     os.environ[ENV_ENCRYPTION_KEYS] = environ[ENV_ENCRYPTION_KEYS]
     install_plugins(settings, environ)
+    build_page(log=click.echo)
 
     sandbox: SalesforceSandbox | None = None
     if options.demo:

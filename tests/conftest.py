@@ -39,6 +39,14 @@ DATA_START = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0
 START = DATA_START.date().isoformat()
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Build the page (its static export) before any test, when it is missing or stale:
+    the API's page tests and the browser tests serve it, as `integrations up` does."""
+    from integrations_platform.web.build import build_page
+
+    build_page(log=lambda message: print(message, flush=True))
+
+
 def day(n: int) -> str:
     """The ISO date ``n`` days after the test data's first day (``day(0) == START``)."""
     return (DATA_START + timedelta(days=n)).date().isoformat()

@@ -13,6 +13,7 @@ from integrations_platform.cli import (
     integrations,
     keys,
     notifications,
+    page,
     syncs,
 )
 from integrations_platform.doctor import doctor_command
@@ -49,6 +50,7 @@ for _command in (
     syncs.state,
     syncs.reset,
     notifications.notifications_cmd,
+    page.page_cmd,
     doctor_command,
 ):
     main.add_command(_command)

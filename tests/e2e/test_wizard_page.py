@@ -161,6 +161,20 @@ def test_add_sync_edit_and_delete_a_salesforce_integration(
     )
     screenshot(page, artifacts, "installed-synced")
 
+    # The run view: the runs of the integration, and the redacted log of one.
+    row.get_by_role("button", name="Runs of crm_e2e").click()
+    runs = page.get_by_role("dialog", name="Runs of crm_e2e")
+    expect(runs.locator('[data-run-status="SUCCESS"]')).to_have_count(1)
+    runs.get_by_role("button", name=re.compile("^Show log")).click()
+    log = runs.locator("#run-log")
+    expect(log).to_contain_text("Account")
+    assert stack.client_secret not in log.inner_text()
+    assert stack.refresh_token not in log.inner_text()
+    screenshot(page, artifacts, "run-log")
+    assert_accessible(page, "run view")
+    page.keyboard.press("Escape")
+    expect(runs).to_be_hidden()
+
     # Edit without re-entering the secrets: blank means keep.
     row.get_by_role("button", name="Edit crm_e2e").click()
     wizard = page.get_by_role("dialog", name="Edit crm_e2e")
@@ -609,3 +623,63 @@ def test_an_unreadable_integration_is_repaired_from_its_edit_form(
     assert repaired["id"] == before["id"] and repaired["config_error"] is None
     assert repaired["secrets"] == {"client_secret": "set", "refresh_token": "set"}
     assert stack.api("POST", "/api/v1/integrations/damaged/test").json()["ok"] is True
+
+
+def test_dark_mode_follows_the_system_and_stays_accessible(
+    page: Page, stack: Stack, artifacts
+) -> None:
+    stack.delete_all()
+    stack.create("dark_crm")
+    page.emulate_media(color_scheme="dark")
+    sign_in(page, stack.api_url, stack.token)
+    background = page.evaluate("getComputedStyle(document.querySelector('.panel')).backgroundColor")
+    red, green, blue = (int(x) for x in re.findall(r"\d+", background)[:3])
+    assert red + green + blue < 150, background  # a dark surface
+    screenshot(page, artifacts, "dark-installed")
+    assert_accessible(page, "dark mode: installed list and marketplace")
+    page.get_by_role("button", name="Add Salesforce").click()
+    wizard = page.get_by_role("dialog", name="Add a Salesforce integration")
+    expect(wizard).to_be_visible()
+    wizard.get_by_role("button", name="Next", exact=True).click()  # every field says Required.
+    screenshot(page, artifacts, "dark-wizard-errors")
+    assert_accessible(page, "dark mode: wizard with errors")
+
+
+def test_a_thousand_integrations_render_only_the_rows_in_view(page: Page, stack: Stack) -> None:
+    stack.delete_all()
+    from integrations_platform.catalog import load_catalog
+    from integrations_platform.service import IntegrationService
+    from integrations_platform.settings import Settings
+    from integrations_platform.store import ConfigStore, KeyRing
+
+    # Stored through the service directly (no reload per integration), as a large
+    # deployment would have them.
+    settings = Settings.from_env(stack.env)
+    store = ConfigStore.open(settings.database_url)
+    service = IntegrationService(
+        load_catalog(settings.catalog_dir), store, lambda: KeyRing.from_env(stack.env)
+    )
+    config = {
+        "client_id": CLIENT_ID,
+        "client_secret": stack.client_secret,
+        "refresh_token": stack.refresh_token,
+    }
+    try:
+        for i in range(1000):
+            service.add("salesforce", f"many_{i:04d}", config, start_date=START)
+    finally:
+        store.close()
+    try:
+        sign_in(page, stack.api_url, stack.token)
+        rows = page.locator("#installed-rows tr[data-name]")
+        expect(rows.first).to_be_visible()
+        assert 0 < rows.count() < 100  # only the rows in view (and a few more)
+        assert page.get_by_role("table").first.get_attribute("aria-rowcount") == "1001"
+        page.get_by_label("Select all integrations").check()
+        expect(page.locator("#bulk-count")).to_have_text("1000 integrations selected")
+        # Scrolling brings the last one in.
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        expect(page.locator('tr[data-name="many_0999"]')).to_be_visible()
+        expect(page.get_by_label("Select many_0999")).to_be_checked()
+    finally:
+        stack.delete_all()

@@ -187,6 +187,9 @@ def test_the_dockerfile_copies_what_exists_and_names_the_real_lock_and_extra() -
     runs = " ".join(rest for keyword, rest in instructions if keyword == "RUN")
     assert 'pip install -c requirements.lock -e ".[docker]"' in runs
     assert "meltano install" in runs
+    assert "integrations page build" in runs  # the page is built into the image
+    ignored = (RECIPE / "Dockerfile.dockerignore").read_text(encoding="utf-8").split()
+    assert "integrations_platform/web/frontend/node_modules" in ignored
     pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "dagster-docker==0.29.27" in pyproject["project"]["optional-dependencies"]["docker"]
     lock = (PROJECT_ROOT / "requirements.lock").read_text(encoding="utf-8")

@@ -50,57 +50,93 @@ class _Tags(HTMLParser):
 # -- the page ---------------------------------------------------------------------------
 
 
+def _policy(response: Any) -> dict[str, str]:
+    return dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["content-security-policy"].split(";")
+    )
+
+
 def test_the_page_is_served_without_a_token_with_a_strict_policy(make_client):
     client = make_client(authenticated=False)
     response = client.get("/")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert response.headers["cache-control"] == "no-store"
-    policy = dict(
-        part.strip().split(" ", 1)
-        for part in response.headers["content-security-policy"].split(";")
-    )
+    policy = _policy(response)
     assert policy["default-src"] == "'none'"
-    assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
+    assert policy["script-src"] == "'self'"
     assert policy["connect-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
-    assert "<title>Integrations</title>" in response.text
+    assert "<title" in response.text and "Integrations</title>" in response.text
 
     redirect = client.get("/ui", follow_redirects=False)
     assert redirect.status_code == 307 and redirect.headers["location"] == "/"
 
 
+def test_styles_are_only_from_the_page_or_carry_this_responses_nonce(client):
+    first, second = client.get("/"), client.get("/")
+    nonces = []
+    for response in (first, second):
+        style = _policy(response)["style-src"].split()
+        assert style[0] == "'self'" and "'unsafe-inline'" not in style
+        (nonce,) = re.findall(r"'nonce-([A-Za-z0-9_-]{20,})'", " ".join(style))
+        assert f'<meta name="csp-nonce" content="{nonce}"/>' in response.text
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]  # one per response, never reused
+
+
 def test_the_page_has_no_inline_script_or_style(client):
     page = _Tags()
     page.feed(client.get("/").text)
-    assert page.inline == []
+    executable = [
+        text
+        for (tag, attrs), text in zip(
+            [t for t in page.tags if t[0] in ("script", "style") and "src" not in t[1]],
+            page.inline,
+            strict=False,
+        )
+        if tag == "style" or attrs.get("type") != "application/json"
+    ]
+    assert executable == []
     scripts = [attrs for tag, attrs in page.tags if tag == "script"]
-    assert scripts == [{"type": "module", "src": "/ui/static/app.js"}]
+    data = [a for a in scripts if "src" not in a]
+    assert data == [{"id": "__NEXT_DATA__", "type": "application/json"}]  # data, never run
+    sources = [a["src"] for a in scripts if "src" in a]
+    assert sources and all(s.startswith("/ui/static/_next/static/") for s in sources)
     for tag, attrs in page.tags:
         assert "style" not in attrs, tag
         assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
-    html_sinks = re.compile(r"\.(inner|outer)HTML\s*=|insertAdjacentHTML|document\.write|eval\(")
-    for name in STATIC_DIR.glob("*.js"):
-        assert not html_sinks.search(name.read_text()), name  # text goes in as text only
 
 
-def test_every_module_the_page_imports_is_served(make_client):
+def test_every_file_the_page_loads_is_served_with_its_type(make_client):
     client = make_client(authenticated=False)
-    pending, seen = ["app.js"], set()
-    while pending:
-        name = pending.pop()
-        seen.add(name)
-        response = client.get(f"/ui/static/{name}")
-        assert response.status_code == 200, name
-        assert response.headers["content-type"] == "text/javascript; charset=utf-8"
-        assert response.headers["cache-control"] == "no-store"
-        for imported in re.findall(r'from "\./([\w.-]+\.js)"', response.text):
-            if imported not in seen:
-                pending.append(imported)
-    assert seen == {p.name for p in STATIC_DIR.glob("*.js")}
-    css = client.get("/ui/static/styles.css")
-    assert css.status_code == 200 and css.headers["content-type"] == "text/css; charset=utf-8"
+    page = _Tags()
+    page.feed(client.get("/").text)
+    urls = [a["src"] for t, a in page.tags if t == "script" and a.get("src")]
+    urls += [a["href"] for t, a in page.tags if t == "link" and a.get("rel") == "stylesheet"]
+    assert any(u.endswith(".css") for u in urls)
+    for url in urls:
+        response = client.get(url or "")
+        assert response.status_code == 200, url
+        expected = "text/css" if (url or "").endswith(".css") else "text/javascript"
+        assert response.headers["content-type"].startswith(expected), url
+        # Content-hashed and free of data: cached for good, under the same strict policy.
+        assert "immutable" in response.headers["cache-control"], url
+        assert _policy(response)["default-src"] == "'none'"
+    html_sinks = re.compile(r"document\.write\(|\beval\(")
+    for name in STATIC_DIR.rglob("*.js"):
+        assert not html_sinks.search(name.read_text()), name
+
+
+def test_without_a_built_page_the_root_says_how_to_build_it(client, monkeypatch, tmp_path):
+    from integrations_platform.web import routes
+
+    monkeypatch.setattr(routes, "STATIC_DIR", tmp_path)
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "integrations page build" in response.text
 
 
 @pytest.mark.parametrize(
@@ -108,14 +144,14 @@ def test_every_module_the_page_imports_is_served(make_client):
     [
         "/ui/static/nope.js",
         "/ui/static/",
-        "/ui/static/%2e%2e/routes.py",
+        "/ui/static/%2e%2e/package.json",
         # An existing file of a served type, outside the folder.
-        "/ui/static/%2e%2e/%2e%2e/%2e%2e/connector_catalog/logos/salesforce.svg",
-        "/ui/static/..%2f..%2f..%2fconnector_catalog/logos/salesforce.svg",
+        "/ui/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/connector_catalog/logos/salesforce.svg",
+        "/ui/static/..%2f..%2f..%2f..%2fconnector_catalog/logos/salesforce.svg",
     ],
 )
 def test_nothing_outside_the_static_files_is_served(client, path):
-    assert (STATIC_DIR / "../../../connector_catalog/logos/salesforce.svg").resolve().is_file()
+    assert (STATIC_DIR / "../../../../connector_catalog/logos/salesforce.svg").resolve().is_file()
     response = client.get(path)
     assert response.status_code == 404, path
     assert "<svg" not in response.text

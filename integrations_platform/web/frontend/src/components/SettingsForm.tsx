@@ -1,0 +1,310 @@
+// The wizard's settings form, generated from the connector's JSON Schema by
+// react-jsonschema-form, with the page's own templates and widgets: labels, help, the
+// message at each field, secrets write-only ("set — leave blank to keep"), advanced
+// options collapsed, and the streams field.
+
+import Form from "@rjsf/core";
+import type {
+  FieldProps,
+  FieldTemplateProps,
+  ObjectFieldTemplateProps,
+  RegistryFieldsType,
+  RegistryWidgetsType,
+  RJSFSchema,
+  UiSchema,
+  WidgetProps,
+} from "@rjsf/utils";
+import { validator } from "@/lib/validator";
+import { createContext, useContext, useMemo, useState, type ChangeEvent, type KeyboardEvent, type ReactNode } from "react";
+import { createPortal } from "react-dom";
+
+import { fieldId, ID_PREFIX, isSecret, type FormValues, type WizardSchema } from "@/lib/settings";
+import type { ConnectorDetail, Integration, SettingSchema } from "@/lib/types";
+
+import { StreamsField } from "./StreamsField";
+
+/** What the templates and widgets need beyond rjsf's own props. */
+export interface FormView {
+  connector: ConnectorDetail;
+  integration: Integration | null;
+  /** The message shown at a field, by key ("config.client_id"), or nothing. */
+  messages: Record<string, string>;
+  /** The field a notification points at (highlighted). */
+  attention: string | null;
+  advancedOpen: boolean;
+  setAdvancedOpen: (open: boolean) => void;
+  onBlurKey: (key: string) => void;
+}
+
+const ViewContext = createContext<FormView | null>(null);
+
+function useView(): FormView {
+  const view = useContext(ViewContext);
+  if (!view) throw new Error("The settings form's templates are used outside the form");
+  return view;
+}
+
+/** The key of a field from its id: "field-config-client_id" → "config.client_id". */
+export function keyOf(connector: ConnectorDetail, id: string): string | null {
+  const keys = ["name", "streams", "start_date", "schedule", "destination", ...Object.keys(connector.form_schema.properties).map((k) => `config.${k}`)];
+  return keys.find((key) => fieldId(key) === id) ?? null;
+}
+
+function keyOfPath(path: (string | number)[]): string {
+  return path.map(String).join(".");
+}
+
+function describedBy(id: string, help: boolean, hint: boolean): string {
+  return [help ? `${id}-help` : null, hint ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(" ");
+}
+
+function secretIsSet(view: FormView, key: string): boolean {
+  return key.startsWith("config.") && view.integration?.secrets?.[key.slice(7)] === "set";
+}
+
+// -- templates -----------------------------------------------------------------------
+
+function FieldTemplate(props: FieldTemplateProps) {
+  const view = useView();
+  const { id, label, required, schema, children, hidden, fieldPathId } = props;
+  if (hidden) return null;
+  const key = keyOfPath(fieldPathId.path);
+  if (schema.type === "object" || key === "streams") return children;
+  const setting = schema as SettingSchema;
+  const message = view.messages[key];
+  const secretSet = isSecret(setting) && secretIsSet(view, key);
+  const hint = secretSet ? "Set — leave blank to keep the stored value." : setting.type === "array" ? "One value per line." : null;
+  const marker = required ? <span className="required" aria-hidden="true"> *</span> : null;
+  const classes = ["field", message ? "invalid" : "", view.attention === key ? "attention" : "", setting.type === "boolean" ? "field-checkbox" : ""];
+  const help = setting.description ? <p id={`${id}-help`} className="help">{setting.description}</p> : null;
+  const hintText = hint ? <p id={`${id}-hint`} className="hint">{hint}</p> : null;
+  const error = <p id={`${id}-error`} className="error" hidden={!message}>{message}</p>;
+  if (setting.type === "boolean") {
+    return (
+      <div className={classes.filter(Boolean).join(" ")} data-field={key}>
+        <div className="checkbox-row">{children}<label htmlFor={id}>{label}{marker}</label></div>
+        {help}{hintText}{error}
+      </div>
+    );
+  }
+  return (
+    <div className={classes.filter(Boolean).join(" ")} data-field={key}>
+      <label htmlFor={id}>{label}{marker}</label>
+      {help}{hintText}{children}{error}
+    </div>
+  );
+}
+
+function AdvancedSlot({ children }: { children: ReactNode }) {
+  const slot = useContext(SlotContext);
+  return slot ? createPortal(children, slot) : null;
+}
+
+const SlotContext = createContext<HTMLElement | null>(null);
+
+function ObjectFieldTemplate(props: ObjectFieldTemplateProps) {
+  const view = useView();
+  const byName = new Map(props.properties.map((p) => [p.name, p.content]));
+  if (props.fieldPathId.path.length > 0) {
+    // The connector's settings: the required ones first, advanced ones in the advanced section.
+    const schema = view.connector.form_schema;
+    const required = new Set(schema.required || []);
+    const names = props.properties.map((p) => p.name);
+    const advanced = names.filter((n) => schema.properties[n]?.["x-advanced"]);
+    const main = names.filter((n) => !schema.properties[n]?.["x-advanced"]);
+    const ordered = [...main.filter((n) => required.has(n)), ...main.filter((n) => !required.has(n))];
+    return (
+      <>
+        <fieldset className="group">
+          <legend>{props.title}</legend>
+          {ordered.map((n) => <div key={n}>{byName.get(n)}</div>)}
+        </fieldset>
+        <AdvancedSlot>{advanced.map((n) => <div key={n}>{byName.get(n)}</div>)}</AdvancedSlot>
+      </>
+    );
+  }
+  return <RootSections byName={byName} />;
+}
+
+function RootSections({ byName }: { byName: Map<string, ReactNode> }) {
+  const view = useView();
+  const [slot, setSlot] = useState<HTMLElement | null>(null);
+  return (
+    <SlotContext.Provider value={slot}>
+      <div className="form-sections">
+        <fieldset className="group"><legend>Integration</legend>{byName.get("name")}</fieldset>
+        {byName.get("config")}
+        <fieldset className="group"><legend>What to sync</legend>{byName.get("streams")}{byName.get("start_date")}</fieldset>
+        <details className="advanced" open={view.advancedOpen}
+          onToggle={(event) => view.setAdvancedOpen((event.currentTarget as HTMLDetailsElement).open)}>
+          <summary>Advanced options</summary>
+          <div ref={setSlot} />
+          {byName.get("schedule")}
+          {byName.get("destination")}
+        </details>
+      </div>
+    </SlotContext.Provider>
+  );
+}
+
+// -- widgets -------------------------------------------------------------------------
+
+function useFieldAria(props: WidgetProps) {
+  const view = useView();
+  const key = keyOf(view.connector, props.id) ?? props.name;
+  const setting = props.schema as SettingSchema;
+  const message = view.messages[key];
+  const secretSet = isSecret(setting) && secretIsSet(view, key);
+  const hint = secretSet || setting.type === "array";
+  return {
+    key,
+    view,
+    attrs: {
+      id: props.id,
+      name: key,
+      "data-key": key,
+      "aria-describedby": describedBy(props.id, Boolean(setting.description), hint),
+      "aria-required": props.required ? ("true" as const) : undefined,
+      "aria-invalid": message ? ("true" as const) : undefined,
+      disabled: props.disabled || props.readonly,
+      onBlur: () => view.onBlurKey(key),
+    },
+  };
+}
+
+/** Text, numbers (as text: what was typed stays visible and is checked), dates, URLs and secrets. */
+function InputWidget(props: WidgetProps) {
+  const { attrs } = useFieldAria(props);
+  const setting = props.schema as SettingSchema;
+  const secret = isSecret(setting);
+  const numeric = setting.type === "integer" || setting.type === "number";
+  const type = secret ? "password" : setting.format === "date" ? "date" : setting.format === "uri" ? "url" : "text";
+  const onChange = (event: ChangeEvent<HTMLInputElement>) => {
+    const raw = event.target.value;
+    if (raw.trim() === "") props.onChange(undefined);
+    else if (numeric) {
+      const text = raw.trim();
+      const number = Number(text);
+      props.onChange(/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text) && Number.isFinite(number) ? number : raw);
+    } else props.onChange(secret ? raw : raw);
+  };
+  return (
+    <input {...attrs} type={type} spellCheck={false}
+      autoComplete={secret ? "new-password" : "off"}
+      inputMode={numeric ? (setting.type === "integer" ? "numeric" : "decimal") : undefined}
+      placeholder={setting.placeholder}
+      value={props.value === undefined || props.value === null ? "" : String(props.value)}
+      onChange={onChange} />
+  );
+}
+
+function SelectWidget(props: WidgetProps) {
+  const { attrs } = useFieldAria(props);
+  const setting = props.schema as SettingSchema;
+  const labels = setting["x-enum-labels"] || [];
+  return (
+    <select {...attrs} value={props.value ?? ""} onChange={(event) => props.onChange(event.target.value === "" ? undefined : event.target.value)}>
+      {props.required ? null : <option value="">(default)</option>}
+      {(setting.enum || []).map((value, index) => <option key={value} value={value}>{labels[index] || value}</option>)}
+    </select>
+  );
+}
+
+function CheckboxWidget(props: WidgetProps) {
+  const { attrs } = useFieldAria(props);
+  return <input {...attrs} type="checkbox" checked={Boolean(props.value)} onChange={(event) => props.onChange(event.target.checked)} />;
+}
+
+/** A list of strings, one per line. */
+function LinesWidget(props: WidgetProps) {
+  const { attrs } = useFieldAria(props);
+  const [text, setText] = useState<string>(Array.isArray(props.value) ? (props.value as string[]).join("\n") : "");
+  return (
+    <textarea {...attrs} rows={3} spellCheck={false} value={text}
+      onChange={(event) => {
+        setText(event.target.value);
+        const items = event.target.value.split(/[\n,]/).map((item) => item.trim()).filter(Boolean);
+        props.onChange(items.length ? items : undefined);
+      }} />
+  );
+}
+
+function StreamsFieldAdapter(props: FieldProps) {
+  const view = useView();
+  return (
+    <StreamsField connector={view.connector} initial={view.integration?.streams ?? null}
+      value={(props.formData as FormValues["streams"]) || []}
+      message={view.messages.streams}
+      onChange={(streams) => props.onChange(streams, props.fieldPathId.path)}
+      onBlur={() => view.onBlurKey("streams")} />
+  );
+}
+
+const WIDGETS: RegistryWidgetsType = {
+  TextWidget: InputWidget,
+  PasswordWidget: InputWidget,
+  DateWidget: InputWidget,
+  URLWidget: InputWidget,
+  EmailWidget: InputWidget,
+  UpDownWidget: InputWidget,
+  SelectWidget,
+  CheckboxWidget,
+  lines: LinesWidget,
+};
+const FIELDS: RegistryFieldsType = { streams: StreamsFieldAdapter };
+const TEMPLATES = { FieldTemplate, ObjectFieldTemplate };
+
+/** The uiSchema: lists as text areas, the name fixed when editing, the streams field. */
+export function wizardUiSchema(connector: ConnectorDetail, editing: boolean): UiSchema {
+  const config: UiSchema = {};
+  for (const [name, prop] of Object.entries(connector.form_schema.properties)) {
+    if (prop.type === "array") config[name] = { "ui:widget": "lines" };
+    else if (prop.type === "integer" || prop.type === "number") config[name] = { "ui:widget": "TextWidget" };
+  }
+  return {
+    "ui:submitButtonOptions": { norender: true },
+    name: editing ? { "ui:disabled": true } : {},
+    config,
+    streams: { "ui:field": "streams" },
+  };
+}
+
+interface Props extends FormView {
+  schema: WizardSchema;
+  values: FormValues;
+  onChange: (values: FormValues) => void;
+  onEnter: () => void;
+}
+
+export function SettingsForm({ schema, values, onChange, onEnter, ...view }: Props) {
+  const uiSchema = useMemo(() => wizardUiSchema(view.connector, view.integration !== null), [view.connector, view.integration]);
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const target = event.target as HTMLInputElement;
+    if (event.key !== "Enter" || event.nativeEvent.isComposing || target.tagName !== "INPUT") return;
+    if (["checkbox", "radio", "button", "submit"].includes(target.type)) return;
+    event.preventDefault();
+    onEnter();
+  };
+  return (
+    <ViewContext.Provider value={view}>
+      <div onKeyDown={onKeyDown}>
+      <Form id="wizard-form" schema={schema as unknown as RJSFSchema} uiSchema={uiSchema} formData={values}
+        validator={validator} widgets={WIDGETS} fields={FIELDS} templates={TEMPLATES}
+        idPrefix={ID_PREFIX} idSeparator="-" noHtml5Validate showErrorList={false}
+        onChange={(event) => onChange(event.formData as FormValues)}
+        onSubmit={() => onEnter()} />
+      </div>
+    </ViewContext.Provider>
+  );
+}
+
+/** The messages of the schema's checks for `values`, by field key. */
+export function checkValues(schema: WizardSchema, values: FormValues, message: (error: import("@rjsf/utils").RJSFValidationError) => [string, string]): Record<string, string> {
+  const { errors } = validator.validateFormData(values, schema as unknown as RJSFSchema);
+  const out: Record<string, string> = {};
+  for (const error of errors) {
+    const [key, text] = message(error);
+    if (!(key in out)) out[key] = text;
+  }
+  return out;
+}

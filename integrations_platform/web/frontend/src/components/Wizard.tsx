@@ -1,0 +1,466 @@
+// The setup wizard: a modal dialog (Radix Dialog) in four labelled steps — connector,
+// settings, test, review and save — also used to edit an integration. Keyboard-only
+// usable: focus moves to each step's heading, Tab stays inside, Escape asks before
+// discarding edits.
+
+import * as Dialog from "@radix-ui/react-dialog";
+import type { RJSFValidationError } from "@rjsf/utils";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+
+import { ApiError, saveIntegration, testSettings } from "@/lib/api";
+import { connectorDetail } from "@/lib/catalog";
+import { capitalise } from "@/lib/format";
+import {
+  configToSend,
+  createBody,
+  errorPath,
+  fieldId,
+  fieldLabel,
+  fieldMessage,
+  fieldOrder,
+  initialValues,
+  reviewRows,
+  schemaAt,
+  serverErrorKey,
+  updateBody,
+  wizardSchema,
+  type FormValues,
+} from "@/lib/settings";
+import type { ConnectorDetail, ConnectorSummary, Integration } from "@/lib/types";
+
+import { useConfirm } from "./Confirm";
+import { SettingsForm, checkValues } from "./SettingsForm";
+import { useToast } from "./Toasts";
+import { ConnectorChoices, ReviewList, TestResult, type TestView } from "./WizardParts";
+
+export type WizardOpening =
+  | { mode: "create"; connector: ConnectorDetail | null }
+  | { mode: "edit"; integration: Integration; etag: string; connector: ConnectorDetail; field: string | null };
+
+interface Props {
+  opening: WizardOpening;
+  connectors: ConnectorSummary[];
+  onClosed: () => void;
+  onSaved: (name: string) => void;
+  /** Tells the page whether closing would lose edits. */
+  onDirty: (dirty: boolean) => void;
+}
+
+const STEPS = ["Connector", "Settings", "Test connection", "Review and save"];
+const ADVANCED_KEYS = new Set(["schedule", "destination"]);
+
+type Summary = { text: string; error: boolean } | null;
+type FocusTarget = { heading: number } | { field: string } | null;
+
+export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Props) {
+  const confirm = useConfirm();
+  const toast = useToast();
+  const integration = opening.mode === "edit" ? opening.integration : null;
+  const firstStep = opening.mode === "edit" ? 2 : 1;
+  const [connector, setConnector] = useState<ConnectorDetail | null>(opening.connector);
+  const [chosen, setChosen] = useState<string | null>(opening.connector?.id ?? null);
+  const [filter, setFilter] = useState("");
+  const [connectorError, setConnectorError] = useState<string | null>(null);
+  const [step, setStep] = useState(opening.connector ? 2 : 1);
+  const [values, setValues] = useState<FormValues>(() => (opening.connector ? initialValues(opening.connector, integration) : {}));
+  const [touched, setTouched] = useState<Set<string>>(new Set());
+  const [submitted, setSubmitted] = useState(false);
+  const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
+  // The edit form opened from a notification: that field, highlighted (and focused on
+  // opening); a config that cannot be read asks for everything again.
+  const [attention] = useState<string | null>(() => (opening.mode === "edit" ? attentionKey(opening) : null));
+  const [summary, setSummary] = useState<Summary>(() => openingSummary(opening));
+  // Opened at an advanced setting (a notification's action): the section starts open.
+  const [advancedOpen, setAdvancedOpen] = useState(() => {
+    const key = opening.mode === "edit" ? attentionKey(opening) : null;
+    return Boolean(key && (ADVANCED_KEYS.has(key) || opening.connector?.form_schema.properties[key.slice(7)]?.["x-advanced"]));
+  });
+  const [testing, setTesting] = useState(false);
+  const [testView, setTestView] = useState<TestView | null>(null);
+  const [lastTest, setLastTest] = useState<{ ok: boolean; reason: string } | null>(null);
+  const [saveError, setSaveError] = useState<Summary>(null);
+  const [busy, setBusy] = useState(false);
+  const [dirty, setDirty] = useState(false);
+  const [focusTarget, setFocusTarget] = useState<FocusTarget>(null);
+  const opened = useRef(false);
+
+  const schema = useMemo(() => (connector ? wizardSchema(connector, integration) : null), [connector, integration]);
+  const order = useMemo(() => (connector ? fieldOrder(connector) : []), [connector]);
+
+  useEffect(() => onDirty(dirty), [dirty, onDirty]);
+
+  // -- focus -------------------------------------------------------------------------
+
+  const focusField = useCallback((key: string) => {
+    if (key.startsWith("config.") && connector?.form_schema.properties[key.slice(7)]?.["x-advanced"]) setAdvancedOpen(true);
+    if (ADVANCED_KEYS.has(key)) setAdvancedOpen(true);
+    setFocusTarget({ field: key });
+  }, [connector]);
+
+  useEffect(() => {
+    if (!focusTarget || !opened.current) return;
+    const element = "heading" in focusTarget
+      ? document.getElementById(`step-${focusTarget.heading}-title`)
+      : document.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusTarget.field)}"]`);
+    element?.focus();
+    setFocusTarget(null);
+  }, [focusTarget, step, advancedOpen]);
+
+  const goTo = (next: number, focus: FocusTarget = { heading: next }) => {
+    setStep(next);
+    setFocusTarget(focus);
+  };
+
+  // -- validation --------------------------------------------------------------------
+
+  const clientErrors = useMemo(() => {
+    if (!schema) return {};
+    return checkValues(schema, values, (error: RJSFValidationError) => {
+      const path = errorPath(error.property);
+      const key = path.startsWith("streams") ? "streams" : path;
+      return [key, fieldMessage(error, schemaAt(schema, key))];
+    });
+  }, [schema, values]);
+
+  const messages = useMemo(() => {
+    const out: Record<string, string> = {};
+    for (const key of order) {
+      if (key === "name" && opening.mode === "edit") continue;
+      const shown = serverErrors[key] || ((submitted || touched.has(key)) ? clientErrors[key] : undefined);
+      if (shown) out[key] = shown;
+    }
+    return out;
+  }, [order, serverErrors, clientErrors, submitted, touched, opening.mode]);
+
+  const onChange = (next: FormValues) => {
+    const changed = order.filter((key) => {
+      const [top, sub] = key.split(".");
+      const before = sub ? values.config?.[sub] : values[top as keyof FormValues];
+      const after = sub ? next.config?.[sub] : next[top as keyof FormValues];
+      return JSON.stringify(before) !== JSON.stringify(after);
+    });
+    setValues(next);
+    if (!changed.length) return;
+    setDirty(true);
+    setTouched((all) => new Set([...all, ...changed]));
+    setServerErrors((all) => Object.fromEntries(Object.entries(all).filter(([key]) => !changed.includes(key))));
+    // A test result speaks for the settings it tested, not for the edited ones.
+    setLastTest(null);
+    setTestView(null);
+    setSummary(null);
+  };
+
+  const showServerErrors = (fieldErrors: Record<string, string>): [string[], string[]] => {
+    const shown: Record<string, string> = {};
+    const unmatched: string[] = [];
+    for (const [key, message] of Object.entries(fieldErrors)) {
+      const field = connector ? serverErrorKey(connector, key) : null;
+      if (field) shown[field] = capitalise(message);
+      else unmatched.push(`${key}: ${message}`);
+    }
+    setServerErrors(shown);
+    const keys = order.filter((key) => key in shown);
+    if (keys.some((key) => ADVANCED_KEYS.has(key) || connector?.form_schema.properties[key.slice(7)]?.["x-advanced"])) setAdvancedOpen(true);
+    return [keys, unmatched];
+  };
+
+  // -- steps -------------------------------------------------------------------------
+
+  const loadConnector = async (id: string): Promise<boolean> => {
+    try {
+      const detail = await connectorDetail(id);
+      if (!connector || connector.id !== detail.id) {
+        setConnector(detail);
+        setValues(initialValues(detail, integration));
+        setTouched(new Set());
+        setSubmitted(false);
+        setServerErrors({});
+        setTestView(null);
+        setLastTest(null);
+      }
+      return true;
+    } catch (error) {
+      setConnectorError(error instanceof ApiError ? error.summary : String(error));
+      return false;
+    }
+  };
+
+  const next = async () => {
+    if (busy) return;
+    if (step === 1) {
+      if (!chosen) {
+        setConnectorError("Choose a connector.");
+        document.querySelector<HTMLElement>("#wizard input[name=connector]")?.focus();
+        return;
+      }
+      setBusy(true);
+      const loaded = await loadConnector(chosen).finally(() => setBusy(false));
+      if (loaded) goTo(2);
+    } else if (step === 2 && schema) {
+      setSubmitted(true);
+      const invalid = order.filter((key) => !(key === "name" && opening.mode === "edit") && (clientErrors[key] || serverErrors[key]));
+      if (invalid.length) {
+        const labels = invalid.map((key) => fieldLabel(schema, key));
+        setSummary({ text: `Fix the highlighted ${labels.length === 1 ? "field" : "fields"}: ${labels.join(", ")}.`, error: true });
+        focusField(invalid[0] as string);
+        return;
+      }
+      setSummary(null);
+      goTo(3);
+    } else if (step === 3) {
+      goTo(4);
+    }
+  };
+
+  const back = () => {
+    if (!busy && step > firstStep) goTo(step - 1);
+  };
+
+  const runTest = async () => {
+    if (busy || !connector) return;
+    setBusy(true);
+    setTesting(true);
+    setTestView(null);
+    try {
+      const config = configToSend(connector, integration, values);
+      const outcome = await testSettings(integration ? { name: integration.name } : { connectorId: connector.id }, config);
+      setLastTest({ ok: outcome.ok, reason: outcome.reason });
+      setTestView({ kind: "outcome", outcome });
+    } catch (error) {
+      setLastTest(null);
+      if (error instanceof ApiError && error.status === 422 && schema) {
+        const [keys, unmatched] = showServerErrors(error.fieldErrors);
+        setTestView({ kind: "invalid", labels: [...keys.map((key) => fieldLabel(schema, key)), ...unmatched] });
+      } else {
+        setTestView({ kind: "error", error });
+      }
+    } finally {
+      setTesting(false);
+      setBusy(false);
+    }
+  };
+
+  const save = async () => {
+    if (busy || !connector || !schema) return;
+    setBusy(true);
+    setSaveError(null);
+    try {
+      const saved = await saveIntegration(
+        opening.mode === "edit" ? { name: opening.integration.name, etag: opening.etag } : null,
+        opening.mode === "edit" ? updateBody(connector, opening.integration, values) : createBody(connector, values),
+      );
+      const name = saved.integration.name;
+      const later = saved.definitions === "pending" ? " Dagster could not be reached: its assets appear when it is back." : "";
+      close();
+      toast(`Saved '${name}'.${later}`, { kind: "success" });
+      onSaved(name);
+    } catch (failure) {
+      showSaveError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const showSaveError = (failure: unknown) => {
+    if (!(failure instanceof ApiError)) {
+      setSaveError({ text: String(failure), error: true });
+      return;
+    }
+    const taken = failure.error === "IntegrationExistsError";
+    const fieldErrors = taken ? { name: `${failure.detail}: choose another name` } : failure.fieldErrors;
+    if ((failure.status === 422 || taken) && schema) {
+      const [keys, unmatched] = showServerErrors(fieldErrors);
+      if (keys.length) {
+        const labels = keys.map((key) => fieldLabel(schema, key)).join(", ");
+        const extra = unmatched.length ? ` (${unmatched.join("; ")})` : "";
+        setStep(2);
+        setSummary({ text: `The server refused ${keys.length === 1 ? "a setting" : "some settings"}: ${labels}.${extra}`, error: true });
+        focusField(keys[0] as string);
+        return;
+      }
+    }
+    setSaveError({
+      text: failure.error === "ConcurrentUpdateError"
+        ? `${failure.summary} Close the wizard and edit it again to see the current settings.`
+        : failure.summary,
+      error: true,
+    });
+  };
+
+  // -- closing -----------------------------------------------------------------------
+
+  // The page puts the focus back on the opener once the dialog is gone.
+  const close = () => onClosed();
+
+  const requestClose = async () => {
+    if (dirty) {
+      const discard = await confirm({
+        title: "Discard your changes?",
+        message: "The settings you entered in this wizard are not saved.",
+        confirmLabel: "Discard changes",
+        cancelLabel: "Keep editing",
+      });
+      if (!discard) return;
+    }
+    close();
+  };
+
+  // -- rendering ---------------------------------------------------------------------
+
+  const title = opening.mode === "edit"
+    ? `Edit ${opening.integration.name}`
+    : connector ? `Add a ${connector.label} integration` : "Add an integration";
+  const subtitle = opening.mode === "edit"
+    ? opening.integration.config_error
+      ? `${opening.connector.label} integration. Its stored settings cannot be read: enter them all again.`
+      : `${opening.connector.label} integration. Secrets are never shown: leave them blank to keep them.`
+    : "Four steps: connector, settings, test, review.";
+  const reviewNote = step === 4 && (!lastTest || !lastTest.ok)
+    ? (lastTest
+      ? "The connection test failed: you can save anyway and fix the settings later, or go back."
+      : "The connection was not tested: you can save anyway, or go back and test it.")
+    : null;
+  const saveMessage = saveError ?? (reviewNote ? { text: reviewNote, error: false } : null);
+
+  return (
+    <Dialog.Root open onOpenChange={(open) => { if (!open) void requestClose(); }}>
+      <Dialog.Portal>
+        <Dialog.Overlay className="overlay" />
+        <Dialog.Content id="wizard" className="modal wizard" aria-labelledby="wizard-title" aria-describedby="wizard-subtitle"
+          onOpenAutoFocus={(event) => {
+            event.preventDefault();
+            opened.current = true;
+            // Focused here, as the dialog opens (not a render later).
+            const field = opening.mode === "edit" && !opening.integration.config_error ? attentionKey(opening) : null;
+            const target = field
+              ? document.querySelector<HTMLElement>(`#wizard [data-key="${CSS.escape(field)}"]`)
+              : document.getElementById(`step-${step}-title`);
+            target?.focus();
+          }}
+          onCloseAutoFocus={(event) => event.preventDefault()}
+          onEscapeKeyDown={(event) => { event.preventDefault(); void requestClose(); }}
+          onInteractOutside={(event) => event.preventDefault()}>
+          <div className="wizard-head">
+            <div>
+              <Dialog.Title id="wizard-title" className="text-xl font-semibold">{title}</Dialog.Title>
+              <Dialog.Description id="wizard-subtitle" className="muted">{subtitle}</Dialog.Description>
+            </div>
+            <button type="button" id="wizard-close" className="icon-button" aria-label="Close" onClick={() => void requestClose()}>
+              <span aria-hidden="true">×</span>
+            </button>
+          </div>
+          <ol id="wizard-steps" className="steps" aria-label="Steps">
+            {STEPS.map((label, index) => {
+              const n = index + 1;
+              return (
+                <li key={label} data-step={n} className={n === step ? "current" : n < step ? "done" : undefined}
+                  aria-current={n === step ? "step" : undefined}>
+                  <span className="step-num" aria-hidden="true">{n}</span> <span className="sr-only">Step {n}:</span> {label}
+                </li>
+              );
+            })}
+          </ol>
+          <div className="wizard-body">
+            <section data-panel="1" aria-labelledby="step-1-title" hidden={step !== 1}>
+              <h3 id="step-1-title" className="step-title" tabIndex={-1}>Step 1 of 4: Choose a connector</h3>
+              <div className="field">
+                <label htmlFor="wizard-connector-search">Filter connectors</label>
+                <input type="search" id="wizard-connector-search" autoComplete="off" spellCheck={false} value={filter}
+                  onChange={(event) => setFilter(event.target.value)} />
+              </div>
+              <fieldset className="choices">
+                <legend>Connector</legend>
+                <div id="wizard-connectors" className="choice-list">
+                  <ConnectorChoices connectors={connectors} filter={filter} selected={chosen}
+                    onSelect={(id) => { setChosen(id); setConnectorError(null); }} />
+                </div>
+              </fieldset>
+              <p id="wizard-connector-error" className="error" hidden={!connectorError}>{connectorError}</p>
+            </section>
+            <section data-panel="2" aria-labelledby="step-2-title" hidden={step !== 2}>
+              <h3 id="step-2-title" className="step-title" tabIndex={-1}>Step 2 of 4: Settings</h3>
+              <p className="muted" id="wizard-form-intro">
+                Fields marked <span aria-hidden="true">*</span><span className="sr-only">required</span> are required.
+              </p>
+              <p id="wizard-form-summary" className={`error-summary${summary && !summary.error ? " note" : ""}`} role="alert" hidden={!summary}>
+                {summary?.text}
+              </p>
+              {connector && schema ? (
+                <SettingsForm key={connector.id} schema={schema} values={values} onChange={onChange} onEnter={() => void next()}
+                  connector={connector} integration={integration} messages={messages} attention={attention}
+                  advancedOpen={advancedOpen} setAdvancedOpen={setAdvancedOpen}
+                  onBlurKey={(key) => setTouched((all) => (all.has(key) ? all : new Set([...all, key])))} />
+              ) : null}
+            </section>
+            <section data-panel="3" aria-labelledby="step-3-title" hidden={step !== 3}>
+              <h3 id="step-3-title" className="step-title" tabIndex={-1}>Step 3 of 4: Test the connection</h3>
+              <p className="muted">The platform logs in with these settings and reads from the source; nothing is saved.</p>
+              <button type="button" id="wizard-test" className="primary" aria-disabled={testing ? true : undefined} onClick={() => void runTest()}>
+                Test connection
+              </button>
+              <div id="test-status" className="test-status" role="status" aria-live="polite" aria-busy={testing ? true : undefined}>
+                <div id="test-progress" className="progress" hidden={!testing}>
+                  <progress aria-label="Testing the connection" />
+                  <span>Testing the connection…</span>
+                </div>
+                <div id="test-result">
+                  {testView ? <TestResult view={testView} onChangeSettings={() => {
+                    if (testView.kind === "invalid") {
+                      const first = order.find((key) => key in serverErrors);
+                      setStep(2);
+                      if (first) focusField(first);
+                      else setFocusTarget({ heading: 2 });
+                    } else goTo(2);
+                  }} /> : null}
+                </div>
+              </div>
+            </section>
+            <section data-panel="4" aria-labelledby="step-4-title" hidden={step !== 4}>
+              <h3 id="step-4-title" className="step-title" tabIndex={-1}>Step 4 of 4: Review and save</h3>
+              {step === 4 && connector ? <ReviewList rows={reviewRows(connector, integration, values)} test={lastTest} /> : <dl id="wizard-review" className="review" />}
+              <p id="wizard-save-error" className={`error-summary${saveMessage && !saveMessage.error ? " note" : ""}`} role="alert" hidden={!saveMessage}>
+                {saveMessage?.text}
+              </p>
+            </section>
+          </div>
+          <div className="wizard-foot">
+            <button type="button" id="wizard-cancel" onClick={() => void requestClose()}>Cancel</button>
+            <span className="spacer" />
+            <button type="button" id="wizard-back" hidden={step <= firstStep} onClick={back}>Back</button>
+            <button type="button" id="wizard-next" className="primary" hidden={step === 4} onClick={() => void next()}>
+              {step === 3 ? "Next: review" : "Next"}
+            </button>
+            <button type="button" id="wizard-save" className="primary" hidden={step !== 4} aria-disabled={busy ? true : undefined} onClick={() => void save()}>
+              Save
+            </button>
+          </div>
+        </Dialog.Content>
+      </Dialog.Portal>
+    </Dialog.Root>
+  );
+}
+
+/** What the settings step says first: why the stored config must be entered again, or
+ * which setting a notification points at. */
+function openingSummary(opening: WizardOpening): Summary {
+  if (opening.mode !== "edit") return null;
+  if (opening.integration.config_error) {
+    return {
+      text: `The stored settings cannot be read (${opening.integration.config_error}) `
+        + "Enter every setting and secret again to repair it; its history and bookmarks are kept.",
+      error: false,
+    };
+  }
+  const key = attentionKey(opening);
+  if (!key) return null;
+  return { text: `Re-enter ${fieldLabel(wizardSchema(opening.connector, opening.integration), key)}: the latest notification points at it.`, error: false };
+}
+
+/** The form key a notification's field names, when the connector has it. */
+function attentionKey(opening: Extract<WizardOpening, { mode: "edit" }>): string | null {
+  if (!opening.field) return null;
+  const key = opening.field in opening.connector.form_schema.properties ? `config.${opening.field}` : opening.field;
+  return fieldOrder(opening.connector).includes(key) ? key : null;
+}
+
+export { fieldId };

@@ -1,0 +1,337 @@
+// The wizard's settings form as data: one JSON Schema for the whole integration (its
+// name, the connector's settings under `config`, streams, start date, schedule and
+// destination), the request bodies built from what was entered, the review rows, and
+// the messages shown at a field — as pure functions, so that they are tested alone.
+
+import type { RJSFValidationError } from "@rjsf/utils";
+
+import { capitalise } from "./format";
+import type { ConnectorDetail, FormSchema, Integration, JsonValue, SettingSchema, StreamSelection } from "./types";
+
+export const NAME_PATTERN = "^[a-z][a-z0-9_]{0,62}$";
+export const CRON_PATTERN = "^\\s*\\S+(\\s+\\S+){4}\\s*$";
+export const DESTINATIONS: [string, string][] = [
+  ["jsonl", "JSON Lines files on the platform's machine"],
+  ["postgres", "PostgreSQL warehouse"],
+];
+/** Every field's id is this prefix, then its path joined by "-": field-config-client_id. */
+export const ID_PREFIX = "field";
+
+export interface FormValues {
+  name?: string;
+  config?: Record<string, JsonValue | undefined>;
+  streams?: StreamSelection[];
+  start_date?: string;
+  schedule?: string;
+  destination?: string;
+}
+
+export interface WizardSchema {
+  type: "object";
+  required: string[];
+  properties: Record<string, SettingSchema | (FormSchema & { title: string; required: string[] })>;
+}
+
+/** Whether a connector setting is a secret (never shown, never pre-filled). */
+export function isSecret(schema: SettingSchema): boolean {
+  return Boolean(schema["x-secret"] || schema.writeOnly);
+}
+
+/** The connector's settings in display order (x-order, then as declared). */
+export function orderedSettings(schema: FormSchema): [string, SettingSchema][] {
+  return Object.entries(schema.properties || {})
+    .map(([name, prop], index) => ({ name, prop, order: prop["x-order"] ?? 1000 + index }))
+    .sort((a, b) => a.order - b.order)
+    .map(({ name, prop }) => [name, prop]);
+}
+
+/** The field id of a key: "config.client_id" → "field-config-client_id". */
+export function fieldId(key: string): string {
+  return `${ID_PREFIX}-${key.replace(/[^A-Za-z0-9_-]/g, "-")}`;
+}
+
+/** The JSON Schema of the whole form; on edit, a secret already set is not required. */
+export function wizardSchema(connector: ConnectorDetail, integration: Integration | null): WizardSchema {
+  const editing = integration !== null;
+  const secretsSet = integration?.secrets || {};
+  const connectorRequired = (connector.form_schema.required || []).filter((name) => {
+    const prop = connector.form_schema.properties[name];
+    return !(prop && isSecret(prop) && secretsSet[name] === "set");
+  });
+  const config: Record<string, SettingSchema> = {};
+  for (const [name, prop] of orderedSettings(connector.form_schema)) config[name] = prop;
+  return {
+    type: "object",
+    required: ["name", "streams", "schedule", "destination"],
+    properties: {
+      name: {
+        type: "string",
+        title: "Integration name",
+        pattern: NAME_PATTERN,
+        "x-pattern-message": "Use lower-case letters, digits and underscores, starting with a letter (at most 63).",
+        description: editing
+          ? "The name cannot change: it is the integration's Dagster asset group."
+          : "Lower-case letters, digits and underscores, e.g. crm. It names the Dagster asset group.",
+      },
+      config: { type: "object", title: `${connector.label} connection`, properties: config, required: connectorRequired },
+      streams: { type: "array", title: "Streams", minItems: 1 },
+      start_date: {
+        type: "string",
+        format: "date",
+        title: "Start date",
+        description: "Sync records changed since this day (UTC). Default: the first day of this month.",
+      },
+      schedule: {
+        type: "string",
+        title: "Schedule",
+        pattern: CRON_PATTERN,
+        "x-pattern-message": "A cron expression has five fields, e.g. 0 * * * * (every hour).",
+        description: "When Dagster syncs it: a cron expression in UTC, e.g. 0 * * * * for every hour.",
+      },
+      destination: {
+        type: "string",
+        title: "Destination",
+        enum: DESTINATIONS.map(([value]) => value),
+        "x-enum-labels": DESTINATIONS.map(([, label]) => label),
+        description: "Where the synced records go; PostgreSQL needs INTEGRATIONS_WAREHOUSE_URL on the server.",
+      },
+    },
+  };
+}
+
+/** The streams a new integration starts with: the connector's defaults. */
+export function defaultStreams(connector: ConnectorDetail): StreamSelection[] {
+  if (connector.dynamic_streams && connector.stream_specs.length === 0) return [];
+  return connector.stream_specs.filter((s) => s.selected_by_default).map((s) => ({ name: s.name }));
+}
+
+/** What the form starts with: the stored values (never a secret), else the defaults. */
+export function initialValues(connector: ConnectorDetail, integration: Integration | null): FormValues {
+  const config: Record<string, JsonValue | undefined> = {};
+  const stored = integration?.config || {};
+  for (const [name, prop] of orderedSettings(connector.form_schema)) {
+    if (isSecret(prop)) continue;
+    const value = stored[name] ?? prop.default;
+    if (value !== undefined && value !== null) config[name] = value;
+  }
+  if (!integration) {
+    return { name: undefined, config, streams: defaultStreams(connector), schedule: connector.default_schedule, destination: "jsonl" };
+  }
+  return {
+    name: integration.name,
+    config,
+    streams: integration.streams,
+    start_date: integration.start_date.slice(0, 10),
+    schedule: integration.schedule,
+    destination: integration.destination,
+  };
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null && !(typeof value === "string" && value.trim() === "")
+    && !(Array.isArray(value) && value.length === 0);
+}
+
+/** The connector config to send: on create, what differs from the defaults; on edit,
+ * what changed (null: back to the default), and only the secrets typed in. */
+export function configToSend(connector: ConnectorDetail, integration: Integration | null, values: FormValues): Record<string, JsonValue> {
+  const stored = integration?.config || {};
+  const entered = values.config || {};
+  const out: Record<string, JsonValue> = {};
+  for (const [name, prop] of orderedSettings(connector.form_schema)) {
+    const value = entered[name];
+    if (isSecret(prop)) {
+      if (present(value)) out[name] = value as JsonValue;
+      continue;
+    }
+    if (integration) {
+      const before = stored[name];
+      const effectiveBefore = before === undefined ? prop.default : before;
+      if (!present(value)) {
+        if (before !== undefined && before !== null) out[name] = null;
+      } else if (!same(value, effectiveBefore)) {
+        out[name] = value as JsonValue;
+      }
+    } else if (present(value) && !same(value, prop.default)) {
+      out[name] = value as JsonValue;
+    }
+  }
+  return out;
+}
+
+function streamKey(streams: StreamSelection[] | undefined): string {
+  return (streams || []).map((s) => `${s.name}:${s.replication_key || ""}`).sort().join("|");
+}
+
+/** The body of POST /api/v1/integrations. */
+export function createBody(connector: ConnectorDetail, values: FormValues): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    name: values.name || "",
+    connector: connector.id,
+    config: configToSend(connector, null, values),
+    streams: values.streams || [],
+    schedule: values.schedule,
+    destination: values.destination,
+  };
+  if (values.start_date) body.start_date = values.start_date;
+  return body;
+}
+
+/** The body of PATCH /api/v1/integrations/{name}: only what changed. */
+export function updateBody(connector: ConnectorDetail, integration: Integration, values: FormValues): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  const config = configToSend(connector, integration, values);
+  if (Object.keys(config).length) body.config = config;
+  if (streamKey(values.streams) !== streamKey(integration.streams)) body.streams = values.streams || [];
+  if (values.schedule && values.schedule !== integration.schedule) body.schedule = values.schedule;
+  if (values.destination && values.destination !== integration.destination) body.destination = values.destination;
+  if (values.start_date && values.start_date !== integration.start_date.slice(0, 10)) body.start_date = values.start_date;
+  return body;
+}
+
+export interface ReviewRow {
+  label: string;
+  text: string;
+  secret?: boolean;
+}
+
+/** The streams in words; for a typed list, with the incremental column. */
+export function describeStreams(connector: ConnectorDetail, streams: StreamSelection[] | undefined): string {
+  const dynamic = connector.dynamic_streams && connector.stream_specs.length === 0;
+  return (streams || []).map((s) => (dynamic && s.replication_key ? `${s.name} (by ${s.replication_key})` : s.name)).join(", ");
+}
+
+/** What the review step lists; secrets only as "set" / "not set". */
+export function reviewRows(connector: ConnectorDetail, integration: Integration | null, values: FormValues): ReviewRow[] {
+  const rows: ReviewRow[] = [
+    { label: "Connector", text: connector.label },
+    { label: "Integration name", text: values.name || "" },
+  ];
+  const entered = values.config || {};
+  for (const [name, prop] of orderedSettings(connector.form_schema)) {
+    const value = entered[name];
+    const label = prop.title || name;
+    let text: string;
+    if (isSecret(prop)) {
+      text = present(value) || integration?.secrets?.[name] === "set" ? "set" : "not set";
+    } else if (prop.type === "boolean") {
+      text = value ? "Yes" : "No";
+    } else if (!present(value)) {
+      text = prop.default !== undefined && prop.default !== null ? `${String(prop.default)} (default)` : "—";
+    } else {
+      text = Array.isArray(value) ? value.join(", ") : String(value);
+    }
+    rows.push({ label, text, secret: isSecret(prop) });
+  }
+  rows.push({ label: "Streams", text: describeStreams(connector, values.streams) });
+  rows.push({ label: "Start date", text: values.start_date || "First day of this month" });
+  rows.push({ label: "Schedule", text: values.schedule || "" });
+  const destination = DESTINATIONS.find(([value]) => value === values.destination);
+  rows.push({ label: "Destination", text: destination ? destination[1] : values.destination || "" });
+  return rows;
+}
+
+// -- messages at a field -------------------------------------------------------------
+
+/** The path of a validation error's property: ".config.client_id" → "config.client_id". */
+export function errorPath(property: string | undefined): string {
+  return (property || "")
+    .replace(/\['([^']+)'\]/g, ".$1")
+    .replace(/\[(\d+)\]/g, ".$1")
+    .replace(/^\./, "");
+}
+
+/** The schema of the field at `path` ("config.lookback_window"). */
+export function schemaAt(schema: WizardSchema, path: string): SettingSchema | undefined {
+  const [first, ...rest] = path.split(".");
+  const top = schema.properties[first || ""];
+  if (!top) return undefined;
+  if (rest.length === 0) return top as SettingSchema;
+  const props = (top as FormSchema).properties;
+  return props ? props[rest.join(".")] : undefined;
+}
+
+/** One validation error in the words of the page: what is wrong, and what to enter. */
+export function fieldMessage(error: RJSFValidationError, schema: SettingSchema | undefined): string {
+  const params = (error.params || {}) as Record<string, unknown>;
+  switch (error.name) {
+    case "required":
+      return "Required.";
+    case "type":
+      if (params.type === "integer") return "Enter a whole number.";
+      if (params.type === "number") return "Enter a number.";
+      return `Enter a ${String(params.type)}.`;
+    case "minimum":
+    case "exclusiveMinimum":
+      return `Must be at least ${String(params.limit)}.`;
+    case "maximum":
+    case "exclusiveMaximum":
+      return `Must be at most ${String(params.limit)}.`;
+    case "enum":
+      return `Choose one of ${(schema?.enum || []).join(", ")}.`;
+    case "minLength":
+      return `Enter at least ${String(params.limit)} characters.`;
+    case "maxLength":
+      return `Enter at most ${String(params.limit)} characters.`;
+    case "minItems":
+      return "Choose at least one stream.";
+    case "pattern":
+      return schema?.["x-pattern-message"] || "This does not have the expected format.";
+    case "format":
+      switch (params.format) {
+        case "uri":
+          return "Enter a web address such as https://example.my.salesforce.com.";
+        case "date":
+          return "Enter a date as YYYY-MM-DD, e.g. 2024-01-01.";
+        case "date-time":
+          return "Enter a date and time such as 2024-01-01T00:00:00Z.";
+        case "email":
+          return "Enter an email address.";
+        default:
+          return "This does not have the expected format.";
+      }
+    default:
+      return capitalise(error.message || "This value is not valid");
+  }
+}
+
+/** The form's keys a server error key may name: "client_id" / "config.client_id" →
+ * "config.client_id"; "streams.0.name" → "streams"; "name" → "name". */
+export function serverErrorKey(connector: ConnectorDetail, key: string): string | null {
+  const settings = new Set(Object.keys(connector.form_schema.properties || {}));
+  if (settings.has(key)) return `config.${key}`;
+  const known = new Set(["name", "streams", "start_date", "schedule", "destination", ...[...settings].map((s) => `config.${s}`)]);
+  const parts = key.split(".");
+  for (let length = parts.length; length > 0; length -= 1) {
+    const prefix = parts.slice(0, length).join(".");
+    if (known.has(prefix)) return prefix;
+  }
+  return null;
+}
+
+/** The form's keys in the order the fields are shown (server errors are listed so). */
+export function fieldOrder(connector: ConnectorDetail): string[] {
+  const settings = orderedSettings(connector.form_schema);
+  const required = new Set(connector.form_schema.required || []);
+  const main = settings.filter(([, p]) => !p["x-advanced"]);
+  const advanced = settings.filter(([, p]) => p["x-advanced"]);
+  return [
+    "name",
+    ...main.filter(([n]) => required.has(n)).map(([n]) => `config.${n}`),
+    ...main.filter(([n]) => !required.has(n)).map(([n]) => `config.${n}`),
+    "streams",
+    "start_date",
+    ...advanced.map(([n]) => `config.${n}`),
+    "schedule",
+    "destination",
+  ];
+}
+
+/** A field's label, for summaries. */
+export function fieldLabel(schema: WizardSchema, key: string): string {
+  return schemaAt(schema, key)?.title || key;
+}

@@ -1,0 +1,142 @@
+// What the config API returns (the parts the page reads).
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** One property of a connector's settings schema, with the platform's own keywords. */
+export interface SettingSchema {
+  type?: "string" | "integer" | "number" | "boolean" | "array" | "object";
+  title?: string;
+  description?: string;
+  default?: JsonValue;
+  enum?: string[];
+  format?: string;
+  pattern?: string;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  minItems?: number;
+  writeOnly?: boolean;
+  items?: SettingSchema;
+  "x-secret"?: boolean;
+  "x-advanced"?: boolean;
+  "x-order"?: number;
+  "x-enum-labels"?: string[];
+  "x-pattern-message"?: string;
+  placeholder?: string;
+}
+
+export interface FormSchema {
+  type: "object";
+  properties: Record<string, SettingSchema>;
+  required?: string[];
+}
+
+export interface ConnectorSummary {
+  id: string;
+  label: string;
+  category: string;
+  description: string;
+  streams: string[];
+  logo_url: string;
+  docs_url?: string | null;
+}
+
+export interface StreamSpec {
+  name: string;
+  description?: string | null;
+  selected_by_default: boolean;
+}
+
+export interface ConnectorDetail extends ConnectorSummary {
+  form_schema: FormSchema;
+  stream_specs: StreamSpec[];
+  dynamic_streams: boolean;
+  stream_name_help?: string;
+  default_schedule: string;
+}
+
+export interface StreamSelection {
+  name: string;
+  replication_key?: string | null;
+  excluded_columns?: string[];
+}
+
+export interface RunSummary {
+  run_id: string;
+  status: string;
+  started_at: string | null;
+  ended_at: string | null;
+  duration_s?: number | null;
+  row_counts?: Record<string, number>;
+  url: string;
+}
+
+export interface IntegrationStatus {
+  last_run?: RunSummary | null;
+  next_run_at?: string | null;
+  row_counts?: Record<string, number>;
+}
+
+export interface NotificationSummary {
+  id: string;
+  title: string;
+}
+
+export interface Integration {
+  id?: string;
+  name: string;
+  connector: string;
+  enabled: boolean;
+  version: number;
+  config: Record<string, JsonValue>;
+  secrets: Record<string, "set" | "not set">;
+  config_error?: string | null;
+  streams: StreamSelection[];
+  start_date: string;
+  schedule: string;
+  destination: string;
+  status?: IntegrationStatus | null;
+  notifications?: NotificationSummary[];
+  links?: { dagster?: string };
+}
+
+export interface Notification {
+  id: string;
+  integration: string;
+  kind: string;
+  severity: "critical" | "error" | "warning" | "info" | string;
+  title: string;
+  action: string;
+  message?: string | null;
+  count: number;
+  last_seen_at: string;
+  settings_field?: string | null;
+  settings_url?: string | null;
+  run_url?: string | null;
+}
+
+export interface TestOutcome {
+  ok: boolean;
+  reason: string;
+  message: string;
+  hint?: string | null;
+  duration_s: number;
+  details?: { warning?: string } | null;
+}
+
+export interface LogLine {
+  timestamp: string | null;
+  level: string;
+  step: string | null;
+  message: string;
+}
+
+export interface SavedIntegration {
+  integration: Integration;
+  definitions?: string;
+}
+
+export interface BulkResult {
+  results: { name: string; ok: boolean; error?: string | null }[];
+}

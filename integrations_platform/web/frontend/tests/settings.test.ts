@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  configToSend,
+  createBody,
+  fieldMessage,
+  initialValues,
+  reviewRows,
+  schemaAt,
+  serverErrorKey,
+  updateBody,
+  wizardSchema,
+} from "@/lib/settings";
+import { validator } from "@/lib/validator";
+
+import { SALESFORCE, STORED } from "./fixtures";
+
+describe("the wizard's schema", () => {
+  it("requires a secret on create, not when one is stored", () => {
+    expect(wizardSchema(SALESFORCE, null).properties.config).toMatchObject({ required: ["client_id", "client_secret"] });
+    expect(wizardSchema(SALESFORCE, STORED).properties.config).toMatchObject({ required: ["client_id"] });
+  });
+
+  it("never starts with a secret, and starts with stored values", () => {
+    const values = initialValues(SALESFORCE, STORED);
+    expect(values.config).toEqual({ client_id: "cid", api_type: "BULK" });
+    expect(values.start_date).toBe("2024-01-01");
+    expect(initialValues(SALESFORCE, null).streams).toEqual([{ name: "Account" }, { name: "Contact" }]);
+  });
+});
+
+describe("what is sent", () => {
+  it("on create: what differs from the defaults, secrets only when typed", () => {
+    const body = createBody(SALESFORCE, {
+      name: "crm",
+      config: { client_id: "cid", client_secret: "s3cret-value", api_type: "REST", lookback_window: 0 },
+      streams: [{ name: "Account" }],
+      schedule: "0 * * * *",
+      destination: "jsonl",
+    });
+    expect(body.config).toEqual({ client_id: "cid", client_secret: "s3cret-value", lookback_window: 0 });
+    expect(body).not.toHaveProperty("start_date");
+  });
+
+  it("on edit: a blank secret keeps the stored one; a cleared setting goes back to its default", () => {
+    const config = configToSend(SALESFORCE, STORED, { config: { client_id: "cid", client_secret: "", api_type: undefined } });
+    expect(config).toEqual({ api_type: null });
+  });
+
+  it("on edit: only what changed, streams keeping their stored columns", () => {
+    const values = initialValues(SALESFORCE, STORED);
+    expect(updateBody(SALESFORCE, STORED, values)).toEqual({});
+    const body = updateBody(SALESFORCE, STORED, { ...values, schedule: "0 7 * * *", config: { ...values.config, client_secret: "new-secret-1" } });
+    expect(body).toEqual({ schedule: "0 7 * * *", config: { client_secret: "new-secret-1" } });
+  });
+
+  it("reviews secrets only as set or not set", () => {
+    const rows = reviewRows(SALESFORCE, null, { name: "crm", config: { client_id: "cid", client_secret: "abcdefgh-canary" } });
+    const secret = rows.find((r) => r.label === "Client Secret");
+    expect(secret).toEqual({ label: "Client Secret", text: "set", secret: true });
+    expect(JSON.stringify(rows)).not.toContain("abcdefgh-canary");
+    expect(rows.find((r) => r.label === "API type")?.text).toBe("REST (default)");
+  });
+});
+
+describe("messages at a field", () => {
+  const schema = wizardSchema(SALESFORCE, null);
+  const messages = (values: object) => Object.fromEntries(
+    validator.validateFormData(values, schema as never).errors.map((error) => {
+      const key = (error.property || "").replace(/^\./, "");
+      return [key, fieldMessage(error, schemaAt(schema, key))];
+    }),
+  );
+
+  it("says what to enter, from the schema", () => {
+    const found = messages({
+      name: "Not A Name",
+      config: { lookback_window: "abc", instance_url: "acme.example" },
+      streams: [],
+      schedule: "* *",
+      destination: "jsonl",
+      start_date: "2024-13-01",
+    });
+    expect(found).toMatchObject({
+      name: "Use lower-case letters, digits and underscores, starting with a letter (at most 63).",
+      "config.client_id": "Required.",
+      "config.lookback_window": "Enter a whole number.",
+      "config.instance_url": "Enter a web address such as https://example.my.salesforce.com.",
+      streams: "Choose at least one stream.",
+      schedule: "A cron expression has five fields, e.g. 0 * * * * (every hour).",
+      start_date: "Enter a date as YYYY-MM-DD, e.g. 2024-01-01.",
+    });
+    expect(messages({ name: "ok", config: { client_id: "c", client_secret: "s", lookback_window: -5 }, streams: [{ name: "A" }], schedule: "0 * * * *", destination: "jsonl" }))
+      .toEqual({ "config.lookback_window": "Must be at least 0." });
+  });
+
+  it("places the server's field errors", () => {
+    expect(serverErrorKey(SALESFORCE, "client_id")).toBe("config.client_id");
+    expect(serverErrorKey(SALESFORCE, "config.lookback_window")).toBe("config.lookback_window");
+    expect(serverErrorKey(SALESFORCE, "streams.0.name")).toBe("streams");
+    expect(serverErrorKey(SALESFORCE, "nonsense")).toBeNull();
+  });
+});
