@@ -170,21 +170,25 @@ def load_definitions(
     loading = definitions_load_context()
     context = loading.Context.get()
     pin: str | None = None
+    loaded: list[Integration] | None = None
     if context.load_type == loading.LoadType.RECONSTRUCTION:
         pinned = context.reconstruction_metadata.get(RECONSTRUCTION_KEY)
         pin = pinned if isinstance(pinned, str) else None
     if pin is None:
-        pin = dump_integrations(load_integrations_for_orchestration(settings))
+        # Read once: the pin is written from these, and they are built as they are (not
+        # parsed back from the pin).
+        loaded = load_integrations_for_orchestration(settings)
+        pin = dump_integrations(loaded)
     # Pinned for the run workers, which reconstruct these definitions from it.
     context.add_to_pending_reconstruction_metadata(RECONSTRUCTION_KEY, pin)
     if translator is not None or meltano is not None:
         return build_definitions(
             load_catalog(settings.catalog_dir),
-            load_integrations(pin),
+            loaded if loaded is not None else load_integrations(pin),
             translator or load_translator(settings.translator),
             meltano,
         )
-    return _build_once(pin, settings.catalog_dir, settings.translator)
+    return _build_once(pin, settings.catalog_dir, settings.translator, loaded)
 
 
 # A code server calls the definitions function twice when it starts: once to load, once
@@ -193,14 +197,21 @@ _last_build: tuple[tuple[str, str, str | None], dg.Definitions] | None = None
 _build_lock = threading.Lock()
 
 
-def _build_once(pin: str, catalog_dir: Path, translator: str | None) -> dg.Definitions:
+def _build_once(
+    pin: str,
+    catalog_dir: Path,
+    translator: str | None,
+    loaded: list[Integration] | None = None,
+) -> dg.Definitions:
     global _last_build
     key = (pin, str(catalog_dir), translator)
     with _build_lock:
         if _last_build is not None and _last_build[0] == key:
             return _last_build[1]
         built = build_definitions(
-            load_catalog(catalog_dir), load_integrations(pin), load_translator(translator)
+            load_catalog(catalog_dir),
+            loaded if loaded is not None else load_integrations(pin),
+            load_translator(translator),
         )
         _last_build = (key, built)
         return built

@@ -56,7 +56,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, meltano_plugins: Path) -> It
         client_secret=f"canary-{uuid.uuid4().hex}",
         refresh_token=f"canary-{uuid.uuid4().hex}",
     )
-    sandbox = SalesforceSandbox(credentials, start=DATA_START).start()
+    # The realistic org (319 objects): the wizard's streams step lists what it discovers.
+    sandbox = SalesforceSandbox(credentials, start=DATA_START, org="full").start()
     api_port, dagster_port = free_port(), free_port()
     api_url, dagster_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{dagster_port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INTEGRATIONS_", "DAGSTER_"))}

@@ -79,9 +79,6 @@ def test_add_sync_edit_and_delete_a_salesforce_integration(
     wizard.get_by_label("Client ID").fill(CLIENT_ID)
     wizard.get_by_label("Client Secret").fill(stack.client_secret)
     wizard.get_by_label("Refresh Token").fill("not-the-refresh-token")
-    for stream in ("Contact", "Opportunity"):
-        wizard.get_by_role("checkbox", name=stream).uncheck()
-    wizard.get_by_label("Start date").fill(START)
     screenshot(page, artifacts, "wizard-2-settings")
     assert_accessible(page, "wizard step 2")
     wizard.get_by_role("button", name="Next", exact=True).click()
@@ -118,7 +115,19 @@ def test_add_sync_edit_and_delete_a_salesforce_integration(
     screenshot(page, artifacts, "wizard-3-test-passed")
     assert_accessible(page, "wizard step 3")
 
-    # Step 4: review, secrets only as "set".
+    # Step 4: the source's streams (discovered), what to sync and when.
+    wizard.get_by_role("button", name="Next: streams").click()
+    expect(wizard_step(page)).to_contain_text("Streams")
+    expect(wizard.locator("#discovery-status")).to_contain_text("streams found", timeout=60_000)
+    for stream in ("Contact", "Opportunity"):
+        wizard.get_by_label("Filter streams").fill(stream)
+        wizard.get_by_role("checkbox", name=stream, exact=True).uncheck()
+    wizard.get_by_label("Filter streams").fill("")
+    wizard.get_by_label("Start date").fill(START)
+    screenshot(page, artifacts, "wizard-4-streams")
+    assert_accessible(page, "wizard step 4")
+
+    # Step 5: review, secrets only as "set".
     wizard.get_by_role("button", name="Next: review").click()
     expect(wizard_step(page)).to_contain_text("Review and save")
     review = wizard.locator("#wizard-review")
@@ -132,8 +141,8 @@ def test_add_sync_edit_and_delete_a_salesforce_integration(
     assert rows["Client Secret"] == "set" and rows["Refresh Token"] == "set"
     assert rows["Client ID"] == CLIENT_ID and rows["Streams"] == "Account"
     assert rows["Connection test"] == "passed"
-    screenshot(page, artifacts, "wizard-4-review")
-    assert_accessible(page, "wizard step 4")
+    screenshot(page, artifacts, "wizard-5-review")
+    assert_accessible(page, "wizard step 5")
     wizard.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#wizard")).to_be_hidden()
     expect(page.locator("#toasts")).to_contain_text("Saved 'crm_e2e'.")
@@ -185,12 +194,15 @@ def test_add_sync_edit_and_delete_a_salesforce_integration(
         expect(wizard.locator(f"#field-config-{key}-hint")).to_have_text(
             "Set — leave blank to keep the stored value."
         )
-    wizard.get_by_role("checkbox", name="Contact").check()
     screenshot(page, artifacts, "wizard-edit")
     wizard.get_by_role("button", name="Next", exact=True).click()
     wizard.get_by_role("button", name="Test connection").click()
     result, review = wizard.locator("#test-result .result"), wizard.locator("#wizard-review")
     expect(result).to_have_attribute("data-ok", "true")
+    wizard.get_by_role("button", name="Next: streams").click()
+    # Never discovered (its streams are the catalog's): the connector's list, and the offer.
+    expect(wizard.locator("#discovery-status")).to_contain_text("Refresh schema reads them")
+    wizard.get_by_role("checkbox", name="Contact", exact=True).check()
     wizard.get_by_role("button", name="Next: review").click()
     expect(wizard.locator("#wizard-review")).to_contain_text("Client Secret")
     rows = dict(
@@ -344,6 +356,25 @@ def test_the_wizard_is_usable_with_the_keyboard_only(page: Page, stack: Stack, a
     assert active_element(page)["inWizard"]
     tab_until(page, "el.id === 'wizard-next'")
     page.keyboard.press("Enter")
+    expect(wizard_step(page)).to_contain_text("Streams")
+    assert active_element(page)["id"] == "step-4-title"
+    expect(wizard.locator("#discovery-status")).to_contain_text("streams found", timeout=60_000)
+    # The list of 300+ streams is one Tab stop; the arrow keys move in it, Space selects.
+    tab_until(page, "el.name === 'streams'")
+    first = active_element(page)["id"]
+    page.keyboard.press("ArrowDown")
+    second = active_element(page)
+    assert second["name"] == "streams" and second["id"] != first
+    count = wizard.locator("#field-streams-count")
+    before = count.inner_text()
+    page.keyboard.press("End")
+    assert active_element(page)["name"] == "streams"
+    page.keyboard.press("Space")
+    expect(count).not_to_have_text(before)
+    page.keyboard.press("Space")
+    expect(count).to_have_text(before)
+    tab_until(page, "el.id === 'wizard-next'")
+    page.keyboard.press("Enter")
     expect(wizard_step(page)).to_contain_text("Review and save")
     tab_until(page, "el.id === 'wizard-save'")
     page.keyboard.press("Enter")
@@ -430,14 +461,16 @@ def test_checks_as_you_type_and_the_servers_field_errors_at_their_field(
     wizard.get_by_label("Client ID").fill(CLIENT_ID)
     wizard.get_by_label("Client Secret").fill(stack.client_secret)
     wizard.get_by_label("Refresh Token").fill(stack.refresh_token)
+    wizard.get_by_role("button", name="Next", exact=True).click()
+    wizard.get_by_role("button", name="Next: streams").click()
     start = wizard.get_by_label("Start date")
     start.fill("1900-01-01")
+    wizard.get_by_text("Custom schedule (cron)").click()
     schedule = wizard.get_by_label("Schedule")
     schedule.fill("61 * * * *")
-    wizard.get_by_role("button", name="Next", exact=True).click()
     wizard.get_by_role("button", name="Next: review").click()
     wizard.get_by_role("button", name="Save", exact=True).click()
-    expect(wizard_step(page)).to_contain_text("Settings")
+    expect(wizard_step(page)).to_contain_text("Streams")
     start_error = wizard.locator("#field-start_date-error")
     expect(start_error).to_have_text("Must be between 1970 and 2200.")
     expect(start).to_have_attribute("aria-invalid", "true")
@@ -445,7 +478,7 @@ def test_checks_as_you_type_and_the_servers_field_errors_at_their_field(
     expect(wizard.locator("#field-schedule-error")).to_have_text(
         "Not a valid cron expression (e.g. '0 * * * *')."
     )
-    expect(schedule).to_be_visible()  # the advanced options opened to show it
+    expect(schedule).to_be_visible()  # the custom schedule section opened to show it
     expect(wizard.locator("#wizard-form-summary")).to_have_text(
         "The server refused some settings: Start date, Schedule."
     )
@@ -456,7 +489,6 @@ def test_checks_as_you_type_and_the_servers_field_errors_at_their_field(
     # Fixed; then the name is taken (409), shown at the name.
     start.fill("2024-01-01")
     schedule.fill("0 6 * * *")
-    wizard.get_by_role("button", name="Next", exact=True).click()
     wizard.get_by_role("button", name="Next: review").click()
     wizard.get_by_role("button", name="Save", exact=True).click()
     expect(wizard.locator("#field-name-error")).to_have_text(
@@ -465,6 +497,7 @@ def test_checks_as_you_type_and_the_servers_field_errors_at_their_field(
     assert active_element(page)["id"] == "field-name"
     name.fill("taken_name_2")
     wizard.get_by_role("button", name="Next", exact=True).click()
+    wizard.get_by_role("button", name="Next: streams").click()
     wizard.get_by_role("button", name="Next: review").click()
     wizard.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#wizard")).to_be_hidden()
@@ -559,6 +592,7 @@ def _fix_the_token_from_its_notification(
     wizard.get_by_role("button", name="Next", exact=True).click()
     wizard.get_by_role("button", name="Test connection").click()
     expect(wizard.locator("#test-result .result")).to_have_attribute("data-ok", "true")
+    wizard.get_by_role("button", name="Next: streams").click()
     wizard.get_by_role("button", name="Next: review").click()
     wizard.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#wizard")).to_be_hidden()
@@ -615,6 +649,7 @@ def test_an_unreadable_integration_is_repaired_from_its_edit_form(
     wizard.get_by_role("button", name="Next", exact=True).click()
     wizard.get_by_role("button", name="Test connection").click()
     expect(wizard.locator("#test-result .result")).to_have_attribute("data-ok", "true")
+    wizard.get_by_role("button", name="Next: streams").click()
     wizard.get_by_role("button", name="Next: review").click()
     wizard.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#wizard")).to_be_hidden()
@@ -683,3 +718,95 @@ def test_a_thousand_integrations_render_only_the_rows_in_view(page: Page, stack:
         expect(page.get_by_label("Select many_0999")).to_be_checked()
     finally:
         stack.delete_all()
+
+
+def test_the_streams_step_picks_from_hundreds_of_discovered_objects(
+    page: Page, stack: Stack, artifacts
+) -> None:
+    from integrations_platform.sandbox.data import FieldSpec
+
+    stack.delete_all()
+    sign_in(page, stack.api_url, stack.token)
+    page.get_by_role("button", name="Add Salesforce").click()
+    wizard = page.get_by_role("dialog", name="Add a Salesforce integration")
+    wizard.get_by_label("Integration name").fill("whole_org")
+    wizard.get_by_label("Client ID").fill(CLIENT_ID)
+    wizard.get_by_label("Client Secret").fill(stack.client_secret)
+    wizard.get_by_label("Refresh Token").fill(stack.refresh_token)
+    wizard.get_by_role("button", name="Next", exact=True).click()
+    wizard.get_by_role("button", name="Next: streams").click()
+
+    # Discovered with the typed (unsaved) settings: the org's queryable objects.
+    status = wizard.locator("#discovery-status")
+    expect(status).to_contain_text("streams found", timeout=60_000)
+    found = int(re.search(r"(\d+) streams found", status.inner_text()).group(1))  # type: ignore[union-attr]
+    assert found >= 300
+    count = wizard.locator("#field-streams-count")
+    wizard.get_by_role("button", name="Select none of those shown").click()
+    expect(count).to_have_text(f"0 of {found} selected; {found} shown.")
+    # Only the rows in view are in the page.
+    assert wizard.locator(".discovered-row").count() < 40
+
+    search = wizard.get_by_label("Filter streams")
+    for name in ("Lead", "Project_01__c", "Account"):
+        search.fill(name)
+        wizard.get_by_role("checkbox", name=name, exact=True).check()
+    expect(count).to_contain_text(f"3 of {found} selected")
+    # Account without its phone number; its keys cannot be left out.
+    wizard.get_by_role("button", name="Columns of Account").click()
+    columns = wizard.get_by_role("group", name="Columns of Account")
+    expect(columns.get_by_role("checkbox", name=re.compile("^Id "))).to_be_disabled()
+    columns.get_by_role("checkbox", name=re.compile("^Phone ")).uncheck()
+    columns.get_by_role("button", name=re.compile("^Done with the columns")).click()
+    expect(wizard.get_by_role("button", name="Columns of Account")).to_contain_text("1 left out")
+    expect(wizard.get_by_label("Sync mode of Account")).to_have_value("SystemModstamp")
+    search.fill("")
+    wizard.get_by_label("Frequency").select_option(label="Every 6 hours")
+    wizard.get_by_label("Start date").fill(START)
+    screenshot(page, artifacts, "wizard-4-discovered-streams")
+    assert_accessible(page, "wizard streams step (discovered)")
+
+    wizard.get_by_role("button", name="Next: review").click()
+    review = wizard.locator("#wizard-review")
+    rows = dict(
+        zip(
+            review.locator("dt").all_inner_texts(),
+            review.locator("dd").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert set(rows["Streams"].split(", ")) == {
+        "Account (without Phone)",
+        "Lead",
+        "Project_01__c",
+    }
+    assert rows["Schedule"] == "Every 6 hours (0 */6 * * *)"
+    wizard.get_by_role("button", name="Save", exact=True).click()
+    # The server checks the selection against a discovery of its own before saving.
+    expect(page.locator("#wizard")).to_be_hidden(timeout=60_000)
+    saved = stack.api("GET", "/api/v1/integrations/whole_org").json()
+    streams = {s["name"]: s for s in saved["streams"]}
+    assert set(streams) == {"Account", "Lead", "Project_01__c"}
+    assert streams["Account"]["excluded_columns"] == ["Phone"]
+    assert saved["schedule"] == "0 */6 * * *"
+
+    # A field added in the org: editing offers "Refresh schema", which shows it.
+    stack.sandbox.add_field("Lead", FieldSpec("Rating__c", "string", "Rating", custom=True))
+    page.locator('tr[data-name="whole_org"]').get_by_role("button", name="Edit whole_org").click()
+    wizard = page.get_by_role("dialog", name="Edit whole_org")
+    wizard.get_by_role("button", name="Next", exact=True).click()
+    wizard.get_by_role("button", name="Next: streams").click()
+    status = wizard.locator("#discovery-status")
+    expect(status).to_contain_text("streams found", timeout=60_000)
+    expect(wizard.get_by_role("button", name="Columns of Account")).to_contain_text("1 left out")
+    wizard.get_by_label("Filter streams").fill("Lead")
+    wizard.get_by_role("button", name="Columns of Lead").click()
+    lead_columns = wizard.get_by_role("group", name="Columns of Lead")
+    expect(lead_columns.get_by_role("checkbox", name=re.compile("^Rating__c"))).to_have_count(0)
+    wizard.get_by_role("button", name="Refresh schema").click()
+    expect(lead_columns.get_by_role("checkbox", name=re.compile("^Rating__c"))).to_be_checked(
+        timeout=60_000
+    )
+    screenshot(page, artifacts, "wizard-edit-refreshed-schema")
+    assert_accessible(page, "wizard streams step after a refresh")
+    wizard.get_by_role("button", name="Cancel").click()

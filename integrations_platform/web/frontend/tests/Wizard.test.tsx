@@ -10,7 +10,7 @@ import { ToastProvider } from "@/components/Toasts";
 import { Wizard, type WizardOpening } from "@/components/Wizard";
 import { rememberToken } from "@/lib/api";
 
-import { SALESFORCE, STORED } from "./fixtures";
+import { DISCOVERED, SALESFORCE, STORED } from "./fixtures";
 
 interface Call {
   method: string;
@@ -108,6 +108,12 @@ describe("testing and saving", () => {
     expect(result.dataset.reason).toBe("authentication");
     expect(result.textContent).toContain("Connection failed — reason: authentication");
     expect(calls.at(-1)?.body).toEqual({ config: { client_secret: "a-new-secret-value" } });
+    // The streams step lists the stored discovery.
+    answers["GET /api/v1/integrations/crm/discovery"] = () => [200, { discovered_at: "2026-12-01T00:00:00Z", duration_s: 1, stream_count: 2, streams: DISCOVERED }];
+    await user.click(within(dialog).getByRole("button", { name: "Next: streams" }));
+    await waitFor(() => expect(dialog.querySelector("#discovery-status")?.textContent).toContain("2 streams found"));
+    expect((within(dialog).getByRole("checkbox", { name: "Account" }) as HTMLInputElement).checked).toBe(true);
+    expect((within(dialog).getByRole("checkbox", { name: "Lead" }) as HTMLInputElement).checked).toBe(false);
     await user.click(within(dialog).getByRole("button", { name: "Next: review" }));
     const review = dialog.querySelector("#wizard-review") as HTMLElement;
     expect(review.textContent).toContain("Client Secretset");
@@ -131,10 +137,15 @@ describe("testing and saving", () => {
     // Enter in the form (its submit) goes on, as the Next button does.
     fireEvent.submit(dialog.querySelector("#wizard-form") as HTMLFormElement);
     await waitFor(() => expect(dialog.querySelector('[aria-current="step"]')?.textContent).toContain("Test connection"));
+    // Discovery fails (this stand-in has no such route): the connector's own list is offered.
+    await user.click(within(dialog).getByRole("button", { name: "Next: streams" }));
+    await waitFor(() => expect(dialog.querySelector("#discovery-status")?.textContent).toContain("could not be read"));
+    expect(within(dialog).getByRole("checkbox", { name: "Account" })).toBeTruthy();
     await user.click(within(dialog).getByRole("button", { name: "Next: review" }));
     await user.click(within(dialog).getByRole("button", { name: "Save" }));
     await waitFor(() => expect(dialog.querySelector("#field-schedule-error")?.textContent).toBe("Not a valid cron expression (e.g. '0 * * * *')."));
-    expect(dialog.querySelector("details.advanced")?.hasAttribute("open")).toBe(true);
+    expect(dialog.querySelector("#field-schedule")?.closest("details")?.hasAttribute("open")).toBe(true);
+    expect(dialog.querySelector('[aria-current="step"]')?.textContent).toContain("Streams");
     expect(dialog.querySelector("#wizard-form-summary")?.textContent).toBe("The server refused a setting: Schedule.");
     await waitFor(() => expect(document.activeElement?.id).toBe("field-schedule"));
   });

@@ -1,6 +1,6 @@
 // A connector and an integration as the API returns them.
 
-import type { ConnectorDetail, Integration } from "@/lib/types";
+import type { ConnectorDetail, DiscoveredStream, Integration } from "@/lib/types";
 
 export const SALESFORCE: ConnectorDetail = {
   id: "salesforce",
@@ -43,3 +43,24 @@ export const STORED: Integration = {
   schedule: "0 6 * * *",
   destination: "jsonl",
 };
+
+const column = (name: string, inclusion = "available") => ({ name, type: "string", format: null, nullable: true, inclusion });
+
+export const DISCOVERED: DiscoveredStream[] = [
+  {
+    name: "Account",
+    primary_key: ["Id"],
+    replication_keys: ["SystemModstamp", "LastModifiedDate"],
+    default_replication_key: "SystemModstamp",
+    incremental: true,
+    columns: [column("Id", "automatic"), column("Name"), column("Phone"), column("SystemModstamp"), column("LastModifiedDate")],
+  },
+  {
+    name: "Lead",
+    primary_key: ["Id"],
+    replication_keys: [],
+    default_replication_key: null,
+    incremental: false,
+    columns: [column("Id", "automatic"), column("Company")],
+  },
+];

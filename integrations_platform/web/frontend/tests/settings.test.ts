@@ -54,6 +54,15 @@ describe("what is sent", () => {
     expect(body).toEqual({ schedule: "0 7 * * *", config: { client_secret: "new-secret-1" } });
   });
 
+  it("sends a stored stream as a selection only, and a changed column list", () => {
+    const stored = { ...STORED, streams: [{ name: "Account", replication_key: "SystemModstamp", excluded_columns: [], primary_key: ["Id"], columns: [["Id", "string"]] }] } as unknown as typeof STORED;
+    const values = initialValues(SALESFORCE, stored);
+    expect(values.streams).toEqual([{ name: "Account", replication_key: "SystemModstamp" }]);
+    expect(updateBody(SALESFORCE, stored, values)).toEqual({});
+    const body = updateBody(SALESFORCE, stored, { ...values, streams: [{ name: "Account", replication_key: "SystemModstamp", excluded_columns: ["Phone"] }] });
+    expect(body).toEqual({ streams: [{ name: "Account", replication_key: "SystemModstamp", excluded_columns: ["Phone"] }] });
+  });
+
   it("reviews secrets only as set or not set", () => {
     const rows = reviewRows(SALESFORCE, null, { name: "crm", config: { client_id: "cid", client_secret: "abcdefgh-canary" } });
     const secret = rows.find((r) => r.label === "Client Secret");

@@ -18,8 +18,8 @@ import { validator } from "@/lib/validator";
 import { createContext, useContext, useMemo, useState, type ChangeEvent, type KeyboardEvent, type ReactNode } from "react";
 import { createPortal } from "react-dom";
 
-import { fieldId, ID_PREFIX, isSecret, type FormValues, type WizardSchema } from "@/lib/settings";
-import type { ConnectorDetail, Integration, SettingSchema } from "@/lib/types";
+import { fieldId, FREQUENCIES, ID_PREFIX, isSecret, type FormValues, type WizardSchema } from "@/lib/settings";
+import type { ConnectorDetail, DiscoveredStream, Integration, SettingSchema } from "@/lib/types";
 
 import { StreamsField } from "./StreamsField";
 
@@ -33,7 +33,15 @@ export interface FormView {
   attention: string | null;
   advancedOpen: boolean;
   setAdvancedOpen: (open: boolean) => void;
+  cronOpen: boolean;
+  setCronOpen: (open: boolean) => void;
   onBlurKey: (key: string) => void;
+  /** Where the streams step's fields go (its panel), once it exists. */
+  streamsSlot: HTMLElement | null;
+  /** The source's discovered streams, when discovered (the streams field lists them). */
+  discovered: DiscoveredStream[] | null;
+  /** The schedule, set from the frequency choice. */
+  setSchedule: (cron: string) => void;
 }
 
 const ViewContext = createContext<FormView | null>(null);
@@ -134,18 +142,62 @@ function RootSections({ byName }: { byName: Map<string, ReactNode> }) {
       <div className="form-sections">
         <fieldset className="group"><legend>Integration</legend>{byName.get("name")}</fieldset>
         {byName.get("config")}
-        <fieldset className="group"><legend>What to sync</legend>{byName.get("streams")}{byName.get("start_date")}</fieldset>
         <details className="advanced" open={view.advancedOpen}
           onToggle={(event) => view.setAdvancedOpen((event.currentTarget as HTMLDetailsElement).open)}>
           <summary>Advanced options</summary>
           <div ref={setSlot} />
-          {byName.get("schedule")}
-          {byName.get("destination")}
         </details>
       </div>
+      {view.streamsSlot ? createPortal(<StreamStepSections byName={byName} />, view.streamsSlot) : null}
     </SlotContext.Provider>
   );
 }
+
+/** The streams step's part of the form: what to sync, when and where. */
+function StreamStepSections({ byName }: { byName: Map<string, ReactNode> }) {
+  const view = useView();
+  return (
+    <div className="form-sections">
+      <fieldset className="group"><legend>What to sync</legend>{byName.get("streams")}{byName.get("start_date")}</fieldset>
+      <fieldset className="group">
+        <legend>When and where</legend>
+        <FrequencyChoice />
+        {byName.get("destination")}
+      </fieldset>
+      <details className="advanced" open={view.cronOpen}
+        onToggle={(event) => view.setCronOpen((event.currentTarget as HTMLDetailsElement).open)}>
+        <summary>Custom schedule (cron)</summary>
+        {byName.get("schedule")}
+      </details>
+    </div>
+  );
+}
+
+/** The schedule as a frequency in words; "Custom" opens the cron expression. */
+function FrequencyChoice() {
+  const view = useView();
+  const form = useContext(ValuesContext);
+  const cron = (form?.schedule || "").trim();
+  const known = FREQUENCIES.some(([value]) => value === cron);
+  return (
+    <div className="field">
+      <label htmlFor="field-frequency">Frequency</label>
+      <p id="field-frequency-help" className="help">How often Dagster syncs it (UTC). Any cron expression under Custom schedule.</p>
+      <select id="field-frequency" aria-describedby="field-frequency-help" value={known ? cron : "custom"}
+        onChange={(event) => {
+          if (event.target.value === "custom") {
+            view.setCronOpen(true);
+            setTimeout(() => document.getElementById(fieldId("schedule"))?.focus(), 0);
+          } else view.setSchedule(event.target.value);
+        }}>
+        {FREQUENCIES.map(([value, label]) => <option key={value} value={value}>{label}</option>)}
+        <option value="custom">{known ? "Custom (cron expression)…" : `Custom: ${cron || "none"}`}</option>
+      </select>
+    </div>
+  );
+}
+
+const ValuesContext = createContext<FormValues | null>(null);
 
 // -- widgets -------------------------------------------------------------------------
 
@@ -232,7 +284,7 @@ function LinesWidget(props: WidgetProps) {
 function StreamsFieldAdapter(props: FieldProps) {
   const view = useView();
   return (
-    <StreamsField connector={view.connector} initial={view.integration?.streams ?? null}
+    <StreamsField connector={view.connector} initial={view.integration?.streams ?? null} discovered={view.discovered}
       value={(props.formData as FormValues["streams"]) || []}
       message={view.messages.streams}
       onChange={(streams) => props.onChange(streams, props.fieldPathId.path)}
@@ -287,6 +339,7 @@ export function SettingsForm({ schema, values, onChange, onEnter, ...view }: Pro
   };
   return (
     <ViewContext.Provider value={view}>
+      <ValuesContext.Provider value={values}>
       <div onKeyDown={onKeyDown}>
       <Form id="wizard-form" schema={schema as unknown as RJSFSchema} uiSchema={uiSchema} formData={values}
         validator={validator} widgets={WIDGETS} fields={FIELDS} templates={TEMPLATES}
@@ -294,6 +347,7 @@ export function SettingsForm({ schema, values, onChange, onEnter, ...view }: Pro
         onChange={(event) => onChange(event.formData as FormValues)}
         onSubmit={() => onEnter()} />
       </div>
+      </ValuesContext.Provider>
     </ViewContext.Provider>
   );
 }

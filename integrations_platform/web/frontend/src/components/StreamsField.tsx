@@ -7,7 +7,9 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useMemo, useRef, useState } from "react";
 
 import { fieldId } from "@/lib/settings";
-import type { ConnectorDetail, StreamSelection, StreamSpec } from "@/lib/types";
+import type { ConnectorDetail, DiscoveredStream, StreamSelection, StreamSpec } from "@/lib/types";
+
+import { DiscoveredStreams } from "./DiscoveredStreams";
 
 /** Above this many streams, the list is filtered and virtualized. */
 export const LONG_LIST = 40;
@@ -16,6 +18,8 @@ const ROW_PX = 32;
 interface Props {
   connector: ConnectorDetail;
   initial: StreamSelection[] | null;
+  /** The source's streams, when discovered: then they are the list to choose from. */
+  discovered?: DiscoveredStream[] | null;
   value: StreamSelection[];
   message: string | undefined;
   onChange: (streams: StreamSelection[]) => void;
@@ -36,7 +40,7 @@ function withStored(name: string, key: string | null, stored: Map<string, Stream
   return out;
 }
 
-export function StreamsField({ connector, initial, value, message, onChange, onBlur }: Props) {
+export function StreamsField({ connector, initial, discovered, value, message, onChange, onBlur }: Props) {
   const id = fieldId("streams");
   const stored = useMemo(() => new Map((initial || []).map((s) => [s.name, s])), [initial]);
   const dynamic = connector.dynamic_streams && connector.stream_specs.length === 0;
@@ -46,6 +50,18 @@ export function StreamsField({ connector, initial, value, message, onChange, onB
   const error = <p id={errorId} className="error" hidden={!message}>{message}</p>;
   const marker = <span className="required" aria-hidden="true"> *</span>;
 
+  if (discovered) {
+    return (
+      <fieldset className={`field streams${message ? " invalid" : ""}`} data-field="streams" aria-describedby={`${helpId} ${errorId}`}>
+        <legend>Streams{marker}</legend>
+        <p id={helpId} className="help">
+          What to sync, from the source&apos;s own list; each stream becomes a Dagster asset. Per stream: how it syncs, and the columns to leave out.
+        </p>
+        <DiscoveredStreams streams={discovered} value={value} invalid={Boolean(message)} onChange={onChange} onBlur={onBlur} />
+        {error}
+      </fieldset>
+    );
+  }
   if (dynamic) {
     return (
       <div className={`field${message ? " invalid" : ""}`} data-field="streams">
@@ -124,6 +140,8 @@ function LongList({ specs, chosen, toggle, invalid, onBlur }: LongListProps) {
   const virtualizer = useVirtualizer({
     count: shown.length,
     getScrollElement: () => scroller.current,
+    // The scroller's height (20rem) before it is measured: the first rows render at once.
+    initialRect: { width: 0, height: 320 },
     estimateSize: () => ROW_PX,
     overscan: 10,
   });

@@ -7,7 +7,7 @@ import * as Dialog from "@radix-ui/react-dialog";
 import type { RJSFValidationError } from "@rjsf/utils";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
-import { ApiError, saveIntegration, testSettings } from "@/lib/api";
+import { api, ApiError, saveIntegration, seg, testSettings } from "@/lib/api";
 import { connectorDetail } from "@/lib/catalog";
 import { capitalise } from "@/lib/format";
 import {
@@ -22,11 +22,12 @@ import {
   reviewRows,
   schemaAt,
   serverErrorKey,
+  stepOf,
   updateBody,
   wizardSchema,
   type FormValues,
 } from "@/lib/settings";
-import type { ConnectorDetail, ConnectorSummary, Integration } from "@/lib/types";
+import type { ConnectorDetail, ConnectorSummary, DiscoveredStream, Discovery, DiscoveryOutcome, Integration } from "@/lib/types";
 
 import { useConfirm } from "./Confirm";
 import { SettingsForm, checkValues } from "./SettingsForm";
@@ -46,8 +47,15 @@ interface Props {
   onDirty: (dirty: boolean) => void;
 }
 
-const STEPS = ["Connector", "Settings", "Test connection", "Review and save"];
-const ADVANCED_KEYS = new Set(["schedule", "destination"]);
+const STEPS = ["Connector", "Settings", "Test connection", "Streams", "Review and save"];
+const LAST = STEPS.length;
+
+type DiscoveryState =
+  | { status: "idle" }
+  | { status: "running" }
+  | { status: "absent" }
+  | { status: "done"; streams: DiscoveredStream[]; at: string | null }
+  | { status: "failed"; outcome: DiscoveryOutcome | null; error: unknown };
 
 type Summary = { text: string; error: boolean } | null;
 type FocusTarget = { heading: number } | { field: string } | null;
@@ -73,8 +81,16 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
   // Opened at an advanced setting (a notification's action): the section starts open.
   const [advancedOpen, setAdvancedOpen] = useState(() => {
     const key = opening.mode === "edit" ? attentionKey(opening) : null;
-    return Boolean(key && (ADVANCED_KEYS.has(key) || opening.connector?.form_schema.properties[key.slice(7)]?.["x-advanced"]));
+    return Boolean(key && opening.connector?.form_schema.properties[key.slice(7)]?.["x-advanced"]);
   });
+  const [cronOpen, setCronOpen] = useState(false);
+  const [streamsSlot, setStreamsSlot] = useState<HTMLElement | null>(null);
+  const [discovery, setDiscovery] = useState<DiscoveryState>({ status: "idle" });
+  // The version the save applies to: a discovery run from here stores its result with the
+  // integration (a new version), which this edit then builds on.
+  const [etag, setEtag] = useState(opening.mode === "edit" ? opening.etag : "");
+  // The streams last discovered stay listed while the schema is read again.
+  const [discovered, setDiscovered] = useState<DiscoveredStream[] | null>(null);
   const [testing, setTesting] = useState(false);
   const [testView, setTestView] = useState<TestView | null>(null);
   const [lastTest, setLastTest] = useState<{ ok: boolean; reason: string } | null>(null);
@@ -93,7 +109,7 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
 
   const focusField = useCallback((key: string) => {
     if (key.startsWith("config.") && connector?.form_schema.properties[key.slice(7)]?.["x-advanced"]) setAdvancedOpen(true);
-    if (ADVANCED_KEYS.has(key)) setAdvancedOpen(true);
+    if (key === "schedule") setCronOpen(true);
     setFocusTarget({ field: key });
   }, [connector]);
 
@@ -104,7 +120,7 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
       : document.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusTarget.field)}"]`);
     element?.focus();
     setFocusTarget(null);
-  }, [focusTarget, step, advancedOpen]);
+  }, [focusTarget, step, advancedOpen, cronOpen]);
 
   const goTo = (next: number, focus: FocusTarget = { heading: next }) => {
     setStep(next);
@@ -144,9 +160,12 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
     setDirty(true);
     setTouched((all) => new Set([...all, ...changed]));
     setServerErrors((all) => Object.fromEntries(Object.entries(all).filter(([key]) => !changed.includes(key))));
-    // A test result speaks for the settings it tested, not for the edited ones.
-    setLastTest(null);
-    setTestView(null);
+    // A test result speaks for the connection settings it tested, not for edited ones
+    // (what to sync and when do not change it).
+    if (changed.some((key) => key.startsWith("config."))) {
+      setLastTest(null);
+      setTestView(null);
+    }
     setSummary(null);
   };
 
@@ -160,7 +179,8 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
     }
     setServerErrors(shown);
     const keys = order.filter((key) => key in shown);
-    if (keys.some((key) => ADVANCED_KEYS.has(key) || connector?.form_schema.properties[key.slice(7)]?.["x-advanced"])) setAdvancedOpen(true);
+    if (keys.some((key) => connector?.form_schema.properties[key.slice(7)]?.["x-advanced"])) setAdvancedOpen(true);
+    if (keys.includes("schedule")) setCronOpen(true);
     return [keys, unmatched];
   };
 
@@ -196,9 +216,10 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
       setBusy(true);
       const loaded = await loadConnector(chosen).finally(() => setBusy(false));
       if (loaded) goTo(2);
-    } else if (step === 2 && schema) {
+    } else if ((step === 2 || step === 4) && schema) {
       setSubmitted(true);
-      const invalid = order.filter((key) => !(key === "name" && opening.mode === "edit") && (clientErrors[key] || serverErrors[key]));
+      const invalid = order.filter((key) => stepOf(key) === step && !(key === "name" && opening.mode === "edit")
+        && (clientErrors[key] || serverErrors[key]));
       if (invalid.length) {
         const labels = invalid.map((key) => fieldLabel(schema, key));
         setSummary({ text: `Fix the highlighted ${labels.length === 1 ? "field" : "fields"}: ${labels.join(", ")}.`, error: true });
@@ -206,9 +227,56 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
         return;
       }
       setSummary(null);
-      goTo(3);
+      if (step === 2) goTo(3);
+      else goTo(5);
     } else if (step === 3) {
       goTo(4);
+      if (discovery.status === "idle") void discover(false);
+    }
+  };
+
+  // -- step 4: the source's streams --------------------------------------------------
+
+  const discover = async (refresh: boolean) => {
+    if (!connector || discovery.status === "running") return;
+    setDiscovery({ status: "running" });
+    try {
+      let found: { streams: DiscoveredStream[]; at: string | null } | null = null;
+      let outcome: DiscoveryOutcome | null = null;
+      if (integration && !refresh) {
+        try {
+          const { data } = await api<Discovery>("GET", `/api/v1/integrations/${seg(integration.name)}/discovery`);
+          found = { streams: data.streams, at: data.discovered_at };
+        } catch (error) {
+          if (!(error instanceof ApiError && error.status === 404)) throw error;
+          // Never read: reading it is the user's call (it stores what it finds).
+          setDiscovery({ status: "absent" });
+          return;
+        }
+      }
+      if (!found) {
+        const path = integration
+          ? `/api/v1/integrations/${seg(integration.name)}/discover`
+          : `/api/v1/connectors/${seg(connector.id)}/discover`;
+        const body = integration ? undefined : { config: configToSend(connector, null, values) };
+        outcome = (await api<DiscoveryOutcome>("POST", path, { body })).data;
+        if (outcome.ok && outcome.streams) found = { streams: outcome.streams, at: outcome.discovered_at ?? null };
+        if (outcome.ok && integration) {
+          const { data: now, etag: current } = await api<Integration>("GET", `/api/v1/integrations/${seg(integration.name)}`);
+          setEtag(current || `W/"${now.version}"`);
+        }
+      }
+      if (found) {
+        // In alphabetical order (a source lists them in its own, sometimes random, order).
+        found = { ...found, streams: [...found.streams].sort((a, b) => a.name.localeCompare(b.name)) };
+        setDiscovery({ status: "done", ...found });
+        setDiscovered(found.streams);
+        // What was chosen before stays chosen where the source has it.
+        const names = new Set(found.streams.map((s) => s.name));
+        setValues((all) => ({ ...all, streams: (all.streams || []).filter((s) => names.has(s.name)) }));
+      } else setDiscovery({ status: "failed", outcome, error: null });
+    } catch (error) {
+      setDiscovery({ status: "failed", outcome: null, error });
     }
   };
 
@@ -246,7 +314,7 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
     setSaveError(null);
     try {
       const saved = await saveIntegration(
-        opening.mode === "edit" ? { name: opening.integration.name, etag: opening.etag } : null,
+        opening.mode === "edit" ? { name: opening.integration.name, etag } : null,
         opening.mode === "edit" ? updateBody(connector, opening.integration, values) : createBody(connector, values),
       );
       const name = saved.integration.name;
@@ -273,7 +341,7 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
       if (keys.length) {
         const labels = keys.map((key) => fieldLabel(schema, key)).join(", ");
         const extra = unmatched.length ? ` (${unmatched.join("; ")})` : "";
-        setStep(2);
+        setStep(stepOf(keys[0] as string));
         setSummary({ text: `The server refused ${keys.length === 1 ? "a setting" : "some settings"}: ${labels}.${extra}`, error: true });
         focusField(keys[0] as string);
         return;
@@ -314,8 +382,8 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
     ? opening.integration.config_error
       ? `${opening.connector.label} integration. Its stored settings cannot be read: enter them all again.`
       : `${opening.connector.label} integration. Secrets are never shown: leave them blank to keep them.`
-    : "Four steps: connector, settings, test, review.";
-  const reviewNote = step === 4 && (!lastTest || !lastTest.ok)
+    : "Five steps: connector, settings, test, streams, review.";
+  const reviewNote = step === LAST && (!lastTest || !lastTest.ok)
     ? (lastTest
       ? "The connection test failed: you can save anyway and fix the settings later, or go back."
       : "The connection was not tested: you can save anyway, or go back and test it.")
@@ -362,7 +430,7 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
           </ol>
           <div className="wizard-body">
             <section data-panel="1" aria-labelledby="step-1-title" hidden={step !== 1}>
-              <h3 id="step-1-title" className="step-title" tabIndex={-1}>Step 1 of 4: Choose a connector</h3>
+              <h3 id="step-1-title" className="step-title" tabIndex={-1}>Step 1 of 5: Choose a connector</h3>
               <div className="field">
                 <label htmlFor="wizard-connector-search">Filter connectors</label>
                 <input type="search" id="wizard-connector-search" autoComplete="off" spellCheck={false} value={filter}
@@ -378,7 +446,7 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
               <p id="wizard-connector-error" className="error" hidden={!connectorError}>{connectorError}</p>
             </section>
             <section data-panel="2" aria-labelledby="step-2-title" hidden={step !== 2}>
-              <h3 id="step-2-title" className="step-title" tabIndex={-1}>Step 2 of 4: Settings</h3>
+              <h3 id="step-2-title" className="step-title" tabIndex={-1}>Step 2 of 5: Settings</h3>
               <p className="muted" id="wizard-form-intro">
                 Fields marked <span aria-hidden="true">*</span><span className="sr-only">required</span> are required.
               </p>
@@ -388,12 +456,14 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
               {connector && schema ? (
                 <SettingsForm key={connector.id} schema={schema} values={values} onChange={onChange} onEnter={() => void next()}
                   connector={connector} integration={integration} messages={messages} attention={attention}
-                  advancedOpen={advancedOpen} setAdvancedOpen={setAdvancedOpen}
+                  advancedOpen={advancedOpen} setAdvancedOpen={setAdvancedOpen} cronOpen={cronOpen} setCronOpen={setCronOpen}
+                  streamsSlot={streamsSlot} discovered={discovered}
+                  setSchedule={(cron) => onChange({ ...values, schedule: cron })}
                   onBlurKey={(key) => setTouched((all) => (all.has(key) ? all : new Set([...all, key])))} />
               ) : null}
             </section>
             <section data-panel="3" aria-labelledby="step-3-title" hidden={step !== 3}>
-              <h3 id="step-3-title" className="step-title" tabIndex={-1}>Step 3 of 4: Test the connection</h3>
+              <h3 id="step-3-title" className="step-title" tabIndex={-1}>Step 3 of 5: Test the connection</h3>
               <p className="muted">The platform logs in with these settings and reads from the source; nothing is saved.</p>
               <button type="button" id="wizard-test" className="primary" aria-disabled={testing ? true : undefined} onClick={() => void runTest()}>
                 Test connection
@@ -416,8 +486,47 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
               </div>
             </section>
             <section data-panel="4" aria-labelledby="step-4-title" hidden={step !== 4}>
-              <h3 id="step-4-title" className="step-title" tabIndex={-1}>Step 4 of 4: Review and save</h3>
-              {step === 4 && connector ? <ReviewList rows={reviewRows(connector, integration, values)} test={lastTest} /> : <dl id="wizard-review" className="review" />}
+              <h3 id="step-4-title" className="step-title" tabIndex={-1}>Step 4 of 5: What to sync, and when</h3>
+              <div id="discovery-status" className="test-status" role="status" aria-live="polite" aria-busy={discovery.status === "running" ? true : undefined}>
+                {discovery.status === "running" ? (
+                  <div className="progress"><progress aria-label="Reading the source's streams" /><span>Reading the source&apos;s streams…</span></div>
+                ) : null}
+                {discovery.status === "done" ? (
+                  <p className="muted">
+                    {discovery.streams.length} streams found{discovery.at ? <> (read <time dateTime={discovery.at}>{new Date(discovery.at).toLocaleString()}</time>)</> : null}.
+                  </p>
+                ) : null}
+                {discovery.status === "absent" ? (
+                  <p className="muted">The source&apos;s own streams have not been read yet: <strong>Refresh schema</strong> reads them. Below, the connector&apos;s list.</p>
+                ) : null}
+                {discovery.status === "failed" ? (
+                  discovery.outcome ? (
+                    <div className="result result-fail" data-reason={discovery.outcome.reason}>
+                      <p className="result-title">The source&apos;s streams could not be read — reason: {discovery.outcome.reason}</p>
+                      <p className="result-message">{discovery.outcome.message}</p>
+                      {discovery.outcome.hint ? <p className="result-hint"><strong>What to do: </strong>{discovery.outcome.hint}</p> : null}
+                      <p className="muted">The connector&apos;s own list is shown instead.</p>
+                    </div>
+                  ) : (
+                    <div className="result result-fail">
+                      <p className="result-title">The source&apos;s streams could not be read.</p>
+                      <p>{discovery.error instanceof ApiError ? discovery.error.summary : String(discovery.error)}</p>
+                    </div>
+                  )
+                ) : null}
+              </div>
+              <button type="button" id="wizard-refresh-schema" aria-disabled={discovery.status === "running" ? true : undefined}
+                onClick={() => void discover(true)}>
+                {integration ? "Refresh schema" : "Read the streams again"}
+              </button>
+              <div ref={setStreamsSlot} className="mt-3" />
+            </section>
+            <section data-panel="5" aria-labelledby="step-5-title" hidden={step !== 5}>
+              <h3 id="step-5-title" className="step-title" tabIndex={-1}>Step 5 of 5: Review and save</h3>
+              {step === 5 && connector ? <ReviewList rows={reviewRows(connector, integration, values)} test={lastTest} /> : <dl id="wizard-review" className="review" />}
+              <p className="muted" role="status" aria-live="polite">
+                {busy && step === LAST ? "Saving… (a selection of the source's own streams is checked against it first)" : ""}
+              </p>
               <p id="wizard-save-error" className={`error-summary${saveMessage && !saveMessage.error ? " note" : ""}`} role="alert" hidden={!saveMessage}>
                 {saveMessage?.text}
               </p>
@@ -427,10 +536,10 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
             <button type="button" id="wizard-cancel" onClick={() => void requestClose()}>Cancel</button>
             <span className="spacer" />
             <button type="button" id="wizard-back" hidden={step <= firstStep} onClick={back}>Back</button>
-            <button type="button" id="wizard-next" className="primary" hidden={step === 4} onClick={() => void next()}>
-              {step === 3 ? "Next: review" : "Next"}
+            <button type="button" id="wizard-next" className="primary" hidden={step === LAST} onClick={() => void next()}>
+              {step === 3 ? "Next: streams" : step === 4 ? "Next: review" : "Next"}
             </button>
-            <button type="button" id="wizard-save" className="primary" hidden={step !== 4} aria-disabled={busy ? true : undefined} onClick={() => void save()}>
+            <button type="button" id="wizard-save" className="primary" hidden={step !== LAST} aria-disabled={busy ? true : undefined} onClick={() => void save()}>
               Save
             </button>
           </div>

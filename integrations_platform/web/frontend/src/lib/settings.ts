@@ -14,6 +14,22 @@ export const DESTINATIONS: [string, string][] = [
   ["jsonl", "JSON Lines files on the platform's machine"],
   ["postgres", "PostgreSQL warehouse"],
 ];
+/** The fields of the streams step (4); every other field is on the settings step (2). */
+export const STREAM_STEP_KEYS = new Set(["streams", "start_date", "schedule", "destination"]);
+/** The step a field is on. */
+export function stepOf(key: string): 2 | 4 {
+  return STREAM_STEP_KEYS.has(key) ? 4 : 2;
+}
+
+/** The frequencies offered in words; any other cron expression is "custom". */
+export const FREQUENCIES: [string, string][] = [
+  ["*/15 * * * *", "Every 15 minutes"],
+  ["0 * * * *", "Every hour"],
+  ["0 */6 * * *", "Every 6 hours"],
+  ["0 6 * * *", "Every day at 06:00 UTC"],
+  ["0 6 * * 1", "Every Monday at 06:00 UTC"],
+];
+
 /** Every field's id is this prefix, then its path joined by "-": field-config-client_id. */
 export const ID_PREFIX = "field";
 
@@ -99,6 +115,15 @@ export function wizardSchema(connector: ConnectorDetail, integration: Integratio
   };
 }
 
+/** A selection as the API takes it: name, replication key, columns left out (the stored
+ * one also carries its primary key and synced columns, which are the server's to say). */
+export function selectionOnly(stream: StreamSelection): StreamSelection {
+  const out: StreamSelection = { name: stream.name };
+  if (stream.replication_key) out.replication_key = stream.replication_key;
+  if (stream.excluded_columns?.length) out.excluded_columns = [...stream.excluded_columns];
+  return out;
+}
+
 /** The streams a new integration starts with: the connector's defaults. */
 export function defaultStreams(connector: ConnectorDetail): StreamSelection[] {
   if (connector.dynamic_streams && connector.stream_specs.length === 0) return [];
@@ -120,7 +145,7 @@ export function initialValues(connector: ConnectorDetail, integration: Integrati
   return {
     name: integration.name,
     config,
-    streams: integration.streams,
+    streams: integration.streams.map(selectionOnly),
     start_date: integration.start_date.slice(0, 10),
     schedule: integration.schedule,
     destination: integration.destination,
@@ -164,7 +189,10 @@ export function configToSend(connector: ConnectorDetail, integration: Integratio
 }
 
 function streamKey(streams: StreamSelection[] | undefined): string {
-  return (streams || []).map((s) => `${s.name}:${s.replication_key || ""}`).sort().join("|");
+  return (streams || [])
+    .map((s) => `${s.name}:${s.replication_key || ""}:${[...(s.excluded_columns || [])].sort().join(",")}`)
+    .sort()
+    .join("|");
 }
 
 /** The body of POST /api/v1/integrations. */
@@ -173,7 +201,7 @@ export function createBody(connector: ConnectorDetail, values: FormValues): Reco
     name: values.name || "",
     connector: connector.id,
     config: configToSend(connector, null, values),
-    streams: values.streams || [],
+    streams: (values.streams || []).map(selectionOnly),
     schedule: values.schedule,
     destination: values.destination,
   };
@@ -186,7 +214,7 @@ export function updateBody(connector: ConnectorDetail, integration: Integration,
   const body: Record<string, unknown> = {};
   const config = configToSend(connector, integration, values);
   if (Object.keys(config).length) body.config = config;
-  if (streamKey(values.streams) !== streamKey(integration.streams)) body.streams = values.streams || [];
+  if (streamKey(values.streams) !== streamKey(integration.streams)) body.streams = (values.streams || []).map(selectionOnly);
   if (values.schedule && values.schedule !== integration.schedule) body.schedule = values.schedule;
   if (values.destination && values.destination !== integration.destination) body.destination = values.destination;
   if (values.start_date && values.start_date !== integration.start_date.slice(0, 10)) body.start_date = values.start_date;
@@ -199,10 +227,17 @@ export interface ReviewRow {
   secret?: boolean;
 }
 
-/** The streams in words; for a typed list, with the incremental column. */
+/** The streams in words; for a typed list, with the incremental column; with the
+ * columns each leaves out. */
 export function describeStreams(connector: ConnectorDetail, streams: StreamSelection[] | undefined): string {
   const dynamic = connector.dynamic_streams && connector.stream_specs.length === 0;
-  return (streams || []).map((s) => (dynamic && s.replication_key ? `${s.name} (by ${s.replication_key})` : s.name)).join(", ");
+  return (streams || []).map((s) => {
+    const notes = [
+      dynamic && s.replication_key ? `by ${s.replication_key}` : null,
+      s.excluded_columns?.length ? `without ${s.excluded_columns.join(", ")}` : null,
+    ].filter(Boolean);
+    return notes.length ? `${s.name} (${notes.join("; ")})` : s.name;
+  }).join(", ");
 }
 
 /** What the review step lists; secrets only as "set" / "not set". */
@@ -229,7 +264,8 @@ export function reviewRows(connector: ConnectorDetail, integration: Integration 
   }
   rows.push({ label: "Streams", text: describeStreams(connector, values.streams) });
   rows.push({ label: "Start date", text: values.start_date || "First day of this month" });
-  rows.push({ label: "Schedule", text: values.schedule || "" });
+  const frequency = FREQUENCIES.find(([cron]) => cron === (values.schedule || "").trim());
+  rows.push({ label: "Schedule", text: frequency ? `${frequency[1]} (${frequency[0]})` : values.schedule || "" });
   const destination = DESTINATIONS.find(([value]) => value === values.destination);
   rows.push({ label: "Destination", text: destination ? destination[1] : values.destination || "" });
   return rows;
@@ -323,11 +359,11 @@ export function fieldOrder(connector: ConnectorDetail): string[] {
     "name",
     ...main.filter(([n]) => required.has(n)).map(([n]) => `config.${n}`),
     ...main.filter(([n]) => !required.has(n)).map(([n]) => `config.${n}`),
+    ...advanced.map(([n]) => `config.${n}`),
     "streams",
     "start_date",
-    ...advanced.map(([n]) => `config.${n}`),
-    "schedule",
     "destination",
+    "schedule",
   ];
 }
 

@@ -140,3 +140,34 @@ export interface SavedIntegration {
 export interface BulkResult {
   results: { name: string; ok: boolean; error?: string | null }[];
 }
+
+export interface DiscoveredColumn {
+  name: string;
+  type: string;
+  format: string | null;
+  nullable: boolean;
+  /** automatic (always synced), available or unsupported */
+  inclusion: string;
+}
+
+export interface DiscoveredStream {
+  name: string;
+  primary_key: string[];
+  replication_keys: string[];
+  default_replication_key: string | null;
+  incremental: boolean;
+  columns: DiscoveredColumn[];
+}
+
+export interface Discovery {
+  discovered_at: string;
+  duration_s: number;
+  stream_count: number;
+  streams: DiscoveredStream[];
+}
+
+export interface DiscoveryOutcome extends TestOutcome {
+  discovered_at?: string | null;
+  stream_count?: number | null;
+  streams?: DiscoveredStream[] | null;
+}
