@@ -202,3 +202,28 @@ def temporary_database(admin_url: str, prefix: str, keep: bool = False) -> Itera
                 )
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+DEMO_SALESFORCE_CONFIG = {
+    "client_id": "demo-client-id",
+    "client_secret": "demo-client-secret",
+    "refresh_token": "demo-refresh-token",
+}
+
+
+def store_salesforce_integrations(env: dict[str, str], count: int) -> None:
+    """Store ``count`` Salesforce integrations (``crm_0000`` …) through the service, in the
+    config store ``env`` names (set-up, not timed)."""
+    from integrations_platform.catalog import load_catalog
+    from integrations_platform.service import IntegrationService
+    from integrations_platform.settings import Settings
+    from integrations_platform.store import ConfigStore, KeyRing
+
+    settings = Settings.from_env(env)
+    store = ConfigStore.open(settings.database_url)
+    service = IntegrationService(
+        load_catalog(settings.catalog_dir), store, lambda: KeyRing.from_env(env)
+    )
+    for i in range(count):
+        service.add("salesforce", f"crm_{i:04d}", DEMO_SALESFORCE_CONFIG, start_date="2024-01-01")
+    store.close()

@@ -26,15 +26,18 @@ from typing import Any
 
 import httpx
 
-from benchmarks._common import REPO_ROOT, environment, log, write_results
+from benchmarks._common import (
+    DEMO_SALESFORCE_CONFIG,
+    REPO_ROOT,
+    environment,
+    log,
+    store_salesforce_integrations,
+    write_results,
+)
 
 BIN = Path(sys.executable).parent
 TOKEN = "benchmark-token-0123456789abcdef"
-SF_CONFIG = {
-    "client_id": "demo-client-id",
-    "client_secret": "demo-client-secret",
-    "refresh_token": "demo-refresh-token",
-}
+SF_CONFIG = DEMO_SALESFORCE_CONFIG
 
 
 def _free_port() -> int:
@@ -78,23 +81,6 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _populate(env: dict[str, str], count: int) -> None:
-    """Store ``count`` Salesforce integrations through the service (not timed)."""
-    from integrations_platform.catalog import load_catalog
-    from integrations_platform.service import IntegrationService
-    from integrations_platform.settings import Settings
-    from integrations_platform.store import ConfigStore, KeyRing
-
-    settings = Settings.from_env(env)
-    store = ConfigStore.open(settings.database_url)
-    service = IntegrationService(
-        load_catalog(settings.catalog_dir), store, lambda: KeyRing.from_env(env)
-    )
-    for i in range(count):
-        service.add("salesforce", f"crm_{i:04d}", SF_CONFIG, start_date="2024-01-01")
-    store.close()
-
-
 async def _phase(url: str, clients: int, per_client: int) -> list[float]:
     headers = {"Authorization": f"Bearer {TOKEN}"}
     latencies: list[float] = []
@@ -117,7 +103,7 @@ def bench_list(integrations: int, clients: int, rounds: int, per_client: int) ->
         home = Path(tmp) / "home"
         env = _env(home)
         log(f"storing {integrations} integrations...")
-        _populate(env, integrations)
+        store_salesforce_integrations(env, integrations)
         port = _free_port()
         server = subprocess.Popen(
             [str(BIN / "integrations"), "api", "--port", str(port)],
@@ -230,7 +216,7 @@ def bench_post_to_assets(stored: int, reps: int) -> dict[str, Any]:
         dagster_port, api_port = _free_port(), _free_port()
         env = _env(home, INTEGRATIONS_DAGSTER_URL=f"http://127.0.0.1:{dagster_port}")
         log(f"storing {stored} integrations...")
-        _populate(env, stored)
+        store_salesforce_integrations(env, stored)
         dagster = subprocess.Popen(
             [
                 str(BIN / "dagster"),

@@ -37,14 +37,15 @@ from typing import Any
 
 import httpx
 
-from benchmarks._common import REPO_ROOT, environment, log, write_results
+from benchmarks._common import (
+    REPO_ROOT,
+    environment,
+    log,
+    store_salesforce_integrations,
+    write_results,
+)
 
 TOKEN = "benchmark-token-0123456789abcdef"
-SF_CONFIG = {
-    "client_id": "demo-client-id",
-    "client_secret": "demo-client-secret",
-    "refresh_token": "demo-refresh-token",
-}
 TARGET_S = 1.0
 TARGET_GZIP_KB = 250.0
 READY = "() => document.body.dataset.ready === 'true' && document.querySelector('tr[data-name]')"
@@ -56,22 +57,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _populate(env: dict[str, str], count: int) -> None:
-    from integrations_platform.catalog import load_catalog
-    from integrations_platform.service import IntegrationService
-    from integrations_platform.settings import Settings
-    from integrations_platform.store import ConfigStore, KeyRing
-
-    settings = Settings.from_env(env)
-    store = ConfigStore.open(settings.database_url)
-    service = IntegrationService(
-        load_catalog(settings.catalog_dir), store, lambda: KeyRing.from_env(env)
-    )
-    for i in range(count):
-        service.add("salesforce", f"crm_{i:04d}", SF_CONFIG, start_date="2024-01-01")
-    store.close()
 
 
 def _serve(source: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -168,7 +153,7 @@ def run(n: int, reps: int, source: Path) -> dict[str, Any]:
             INTEGRATIONS_DAGSTER_URL="http://127.0.0.1:9",
         )
         log(f"storing {n} integrations...")
-        _populate(env, n)
+        store_salesforce_integrations(env, n)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         server = _serve(source, env, port)

@@ -14,6 +14,14 @@ export interface ConfirmOptions {
 
 type Ask = (options: ConfirmOptions) => Promise<boolean>;
 
+/** Asked before the wizard's unsaved edits are thrown away. */
+export const DISCARD_EDITS: ConfirmOptions = {
+  title: "Discard your changes?",
+  message: "The settings you entered in this wizard are not saved.",
+  confirmLabel: "Discard changes",
+  cancelLabel: "Keep editing",
+};
+
 const ConfirmContext = createContext<Ask>(async () => false);
 
 export function useConfirm(): Ask {

@@ -78,6 +78,9 @@ export function DiscoveredStreams({ streams, value, invalid, onChange, onBlur }:
     const next = Math.max(0, Math.min(shown.length - 1, moves[event.key] as number));
     setActiveRow(next);
     focusRow.current = next;
+    // Until the row is rendered (a far one after scrolling), the list itself holds the
+    // focus, so that it is not lost with the row it leaves.
+    if (!document.getElementById(`${id}-s-${next}`)) scroller.current?.focus();
     virtualizer.scrollToIndex(next);
   };
 
@@ -127,7 +130,7 @@ export function DiscoveredStreams({ streams, value, invalid, onChange, onBlur }:
       </p>
       <p className="help">Tab enters the list once: the arrow keys (Home, End, Page Up and Down) move between streams, Space selects.</p>
       {/* Keys on the list move between its rows (the checkboxes inside take the focus). */}
-      <div ref={scroller} className="stream-scroller" role="group" aria-label="Streams of the source" onKeyDown={onListKey}>
+      <div ref={scroller} className="stream-scroller" role="group" aria-label="Streams of the source" tabIndex={-1} onKeyDown={onListKey}>
         <div className="relative w-full" ref={(node) => { if (node) node.style.height = `${virtualizer.getTotalSize()}px`; }}>
           {virtualizer.getVirtualItems().map((row) => {
             const stream = shown[row.index];

@@ -29,7 +29,7 @@ import {
 } from "@/lib/settings";
 import type { ConnectorDetail, ConnectorSummary, DiscoveredStream, Discovery, DiscoveryOutcome, Integration } from "@/lib/types";
 
-import { useConfirm } from "./Confirm";
+import { DISCARD_EDITS, useConfirm } from "./Confirm";
 import { SettingsForm, checkValues } from "./SettingsForm";
 import { useToast } from "./Toasts";
 import { ConnectorChoices, ReviewList, TestResult, type TestView } from "./WizardParts";
@@ -362,12 +362,7 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
 
   const requestClose = async () => {
     if (dirty) {
-      const discard = await confirm({
-        title: "Discard your changes?",
-        message: "The settings you entered in this wizard are not saved.",
-        confirmLabel: "Discard changes",
-        cancelLabel: "Keep editing",
-      });
+      const discard = await confirm(DISCARD_EDITS);
       if (!discard) return;
     }
     close();

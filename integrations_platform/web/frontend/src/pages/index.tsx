@@ -11,7 +11,7 @@ import dynamic from "next/dynamic";
 import Head from "next/head";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
-import { ConfirmProvider, useConfirm } from "@/components/Confirm";
+import { ConfirmProvider, DISCARD_EDITS, useConfirm } from "@/components/Confirm";
 import { InstalledList, type BulkAction, type RowActions } from "@/components/InstalledList";
 import { Marketplace } from "@/components/Marketplace";
 import { NotificationBar } from "@/components/NotificationBar";
@@ -132,12 +132,7 @@ function App() {
 
   const openWizard = useCallback(async (opening: () => Promise<WizardOpening | null>) => {
     if (wizard && wizardDirty.current) {
-      const discard = await confirm({
-        title: "Discard your changes?",
-        message: "The settings you entered in this wizard are not saved.",
-        confirmLabel: "Discard changes",
-        cancelLabel: "Keep editing",
-      });
+      const discard = await confirm(DISCARD_EDITS);
       if (!discard) return;
     }
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
