@@ -47,6 +47,17 @@ def fill_connection(wizard, stack: Stack, name: str) -> None:  # noqa: ANN001 - 
     wizard.get_by_label("Refresh Token").fill(stack.refresh_token)
 
 
+def review_rows(review) -> dict[str, str]:  # noqa: ANN001 - a locator
+    """The review step's list: label → what will be saved."""
+    return dict(
+        zip(
+            review.locator("dt").all_inner_texts(),
+            review.locator("dd").all_inner_texts(),
+            strict=True,
+        )
+    )
+
+
 def assert_accessible(page: Page, label: str, context: str | None = None) -> None:
     blocking = accessibility_violations(page, label, context)
     assert blocking == [], "\n".join(blocking)
@@ -139,13 +150,7 @@ def test_add_sync_edit_and_delete_a_salesforce_integration(
     wizard.get_by_role("button", name="Next: review").click()
     expect(wizard_step(page)).to_contain_text("Review and save")
     review = wizard.locator("#wizard-review")
-    rows = dict(
-        zip(
-            review.locator("dt").all_inner_texts(),
-            review.locator("dd").all_inner_texts(),
-            strict=True,
-        )
-    )
+    rows = review_rows(review)
     assert rows["Client Secret"] == "set" and rows["Refresh Token"] == "set"
     assert rows["Client ID"] == CLIENT_ID and rows["Streams"] == "Account"
     assert rows["Connection test"] == "passed"
@@ -213,13 +218,7 @@ def test_add_sync_edit_and_delete_a_salesforce_integration(
     wizard.get_by_role("checkbox", name="Contact", exact=True).check()
     wizard.get_by_role("button", name="Next: review").click()
     expect(wizard.locator("#wizard-review")).to_contain_text("Client Secret")
-    rows = dict(
-        zip(
-            review.locator("dt").all_inner_texts(),
-            review.locator("dd").all_inner_texts(),
-            strict=True,
-        )
-    )
+    rows = review_rows(review)
     assert rows["Client Secret"] == "set" and rows["Streams"] == "Account, Contact"
     wizard.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#wizard")).to_be_hidden()
@@ -771,13 +770,7 @@ def test_the_streams_step_picks_from_hundreds_of_discovered_objects(
 
     wizard.get_by_role("button", name="Next: review").click()
     review = wizard.locator("#wizard-review")
-    rows = dict(
-        zip(
-            review.locator("dt").all_inner_texts(),
-            review.locator("dd").all_inner_texts(),
-            strict=True,
-        )
-    )
+    rows = review_rows(review)
     assert set(rows["Streams"].split(", ")) == {
         "Account (without Phone)",
         "Lead",

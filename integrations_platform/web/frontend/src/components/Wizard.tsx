@@ -14,7 +14,6 @@ import {
   configToSend,
   createBody,
   errorPath,
-  fieldId,
   fieldLabel,
   fieldMessage,
   fieldOrder,
@@ -567,4 +566,3 @@ function attentionKey(opening: Extract<WizardOpening, { mode: "edit" }>): string
   return fieldOrder(opening.connector).includes(key) ? key : null;
 }
 
-export { fieldId };
