@@ -21,9 +21,10 @@ class StreamSelection:
     """A stream an integration syncs, and how: incrementally when it has a replication key.
 
     ``excluded_columns`` never reach the destination (the tap is told not to select
-    them). ``columns`` is what the stream syncs, ``(name, type)`` as its source's
-    discovery described them (empty until the source is discovered): Dagster's column
-    schema is built from it without reading anything else.
+    them); ``hashed_columns`` reach it only as salted SHA-256 digests. ``columns`` is
+    what the stream syncs, ``(name, type)`` as its source's discovery described them
+    (empty until the source is discovered): Dagster's column schema is built from it
+    without reading anything else.
     """
 
     name: str
@@ -31,6 +32,7 @@ class StreamSelection:
     primary_key: tuple[str, ...] = ()
     excluded_columns: tuple[str, ...] = ()
     columns: tuple[tuple[str, str], ...] = ()
+    hashed_columns: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The stored (and shown) form."""
@@ -41,6 +43,8 @@ class StreamSelection:
         }
         if self.excluded_columns:
             data["excluded_columns"] = list(self.excluded_columns)
+        if self.hashed_columns:
+            data["hashed_columns"] = list(self.hashed_columns)
         if self.columns:
             data["columns"] = [list(c) for c in self.columns]
         return data
@@ -53,6 +57,7 @@ class StreamSelection:
             replication_key=data.get("replication_key") or None,
             primary_key=tuple(data.get("primary_key") or ()),
             excluded_columns=tuple(data.get("excluded_columns") or ()),
+            hashed_columns=tuple(data.get("hashed_columns") or ()),
             # (name, type) pairs of strings, as stored: converted without a copy per item.
             columns=tuple(map(tuple, data.get("columns") or ())),
         )
@@ -86,6 +91,8 @@ class Integration:
     start_date: str
     destination: str
     description: str = ""
+    # What a sync does when the source's schema changes (schema_changes.POLICIES).
+    schema_policy: str = "allow_columns"
     version: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -32,6 +32,8 @@ ENV_DAGSTER_DATABASE_URL = "INTEGRATIONS_DAGSTER_DATABASE_URL"
 ENV_MAX_CONCURRENT_RUNS = "INTEGRATIONS_MAX_CONCURRENT_RUNS"
 # `package.module:Name` of an IntegrationsTranslator subclass (or instance): see translator.py.
 ENV_TRANSLATOR = "INTEGRATIONS_TRANSLATOR"
+# "off": syncs do not look for schema changes before they start (see schema_check.py).
+ENV_SCHEMA_CHECKS = "INTEGRATIONS_SCHEMA_CHECKS"
 # Schemas the stores use inside INTEGRATIONS_POSTGRES_URL's database.
 CONFIG_SCHEMA = "integrations"
 MELTANO_SCHEMA = "meltano"

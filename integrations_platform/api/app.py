@@ -11,7 +11,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from integrations_platform.api.errors import install_error_handlers
-from integrations_platform.api.routes import connectors, discovery, integrations, notifications
+from integrations_platform.api.routes import (
+    connectors,
+    discovery,
+    integrations,
+    notifications,
+    schema,
+)
 from integrations_platform.api.state import DefinitionsReloader, PlatformState
 from integrations_platform.errors import PlatformError
 from integrations_platform.orchestration.client import DagsterClient
@@ -101,6 +107,7 @@ def create_app(
     app.include_router(connectors.router)
     app.include_router(integrations.router)
     app.include_router(discovery.router)
+    app.include_router(schema.router)
     app.include_router(notifications.router)
     app.include_router(web_router)  # the wizard page at /
 

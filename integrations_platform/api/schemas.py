@@ -22,6 +22,12 @@ class StreamIn(_In):
         max_length=10_000,
         description="Columns never synced (checked against the source's discovery).",
     )
+    hashed_columns: list[str] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="Columns synced as the SHA-256 of the integration's salt and the value "
+        "(not keys; needs an extractor with stream maps).",
+    )
 
 
 class IntegrationCreate(_In):
@@ -40,6 +46,12 @@ class IntegrationCreate(_In):
     destination: Literal["jsonl", "postgres"] = "jsonl"
     enabled: bool = True
     description: str = Field(default="", max_length=2000)
+    schema_policy: str | None = Field(
+        default=None,
+        max_length=40,
+        description="What syncs do when the source's schema changes: allow_all, "
+        "allow_columns (the default) or block_all.",
+    )
 
 
 class IntegrationUpdate(_In):
@@ -51,6 +63,12 @@ class IntegrationUpdate(_In):
     start_date: str | None = Field(default=None, max_length=40)
     destination: Literal["jsonl", "postgres"] | None = None
     description: str | None = Field(default=None, max_length=2000)
+    schema_policy: str | None = Field(
+        default=None,
+        max_length=40,
+        description="What syncs do when the source's schema changes: allow_all, "
+        "allow_columns (the default) or block_all.",
+    )
     version: int | None = Field(
         default=None, description="The version you read; a stale one is refused with 409."
     )
@@ -119,7 +137,7 @@ class NotificationPublic(BaseModel):
 
     id: str
     integration: str
-    kind: Literal["run_failure", "misconfiguration", "stale", "auto_paused"]
+    kind: Literal["run_failure", "misconfiguration", "stale", "auto_paused", "schema_change"]
     category: str
     severity: str
     status: Literal["open", "acknowledged", "resolved"]
@@ -152,6 +170,7 @@ class StreamPublic(BaseModel):
     replication_key: str | None = None
     primary_key: list[str] = Field(default_factory=list)
     excluded_columns: list[str] = Field(default_factory=list)
+    hashed_columns: list[str] = Field(default_factory=list)
     columns: list[tuple[str, str]] = Field(
         default_factory=list,
         description="(name, type) of each synced column, from the source's discovery "
@@ -171,6 +190,7 @@ class IntegrationPublic(BaseModel):
     start_date: str
     destination: str
     description: str
+    schema_policy: str = "allow_columns"
     version: int
     created_at: datetime | None
     updated_at: datetime | None
@@ -216,6 +236,9 @@ class ConnectorDetail(ConnectorSummary):
     dynamic_streams: bool
     stream_name_help: str
     default_schedule: str
+    can_hash_columns: bool = Field(
+        default=False, description="Whether its extractor can hash columns (stream maps)."
+    )
 
 
 class TestResultPublic(BaseModel):
@@ -314,3 +337,78 @@ class DiscoveryResultPublic(TestResultPublic):
     discovered_at: str | None = None
     stream_count: int | None = None
     streams: list[DiscoveredStreamPublic] | None = None
+
+
+class SchemaChangePublic(BaseModel):
+    """One change seen in the source's schema."""
+
+    id: int | None
+    stream: str
+    column: str | None
+    kind: Literal[
+        "stream_added",
+        "stream_removed",
+        "column_added",
+        "column_removed",
+        "type_changed",
+        "key_changed",
+    ]
+    old: str | None
+    new: str | None
+    status: Literal["applied", "pending", "approved"] = Field(
+        description="applied (synced, or nothing to decide), pending (waits for an "
+        "approval under the schema policy) or approved."
+    )
+    severity: Literal["info", "warning", "error"]
+    description: str
+    seen_at: datetime | None
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+
+
+class SchemaColumnPublic(BaseModel):
+    """A column of a selected stream and what syncs do with it."""
+
+    name: str
+    type: str
+    format: str | None = None
+    nullable: bool = True
+    inclusion: str = "available"
+    status: Literal["synced", "left out", "hashed", "waiting for approval", "unsupported"]
+
+
+class SchemaStreamPublic(BaseModel):
+    """A selected stream's current schema."""
+
+    name: str
+    in_source: bool | None = Field(description="None until the source is discovered.")
+    primary_key: list[str]
+    replication_key: str | None
+    columns: list[SchemaColumnPublic]
+
+
+class SchemaPublic(BaseModel):
+    """The integration's schema, its policy and its change history."""
+
+    integration: str
+    schema_policy: str
+    policies: dict[str, str]
+    discovered_at: datetime | None
+    streams: list[SchemaStreamPublic]
+    unselected_streams: list[str]
+    pending: list[SchemaChangePublic]
+    changes: list[SchemaChangePublic] = Field(description="Newest first.")
+
+
+class ApprovalIn(_In):
+    """What to approve: every pending change of a stream, or one column's."""
+
+    stream: str = Field(min_length=1, max_length=255)
+    column: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class ApprovalResult(BaseModel):
+    """The approved changes, and whether Dagster's definitions were reloaded."""
+
+    approved: list[SchemaChangePublic]
+    definitions: Literal["reloaded", "pending", "unchanged"]

@@ -150,6 +150,11 @@ class ConnectorSpec(_Strict):
     # How "test connection" checks a config: natively (fast, for the services it knows)
     # or by running `meltano config test` with the connector's extractor.
     connection_test: Literal["salesforce_oauth", "meltano"] = "meltano"
+    # How a sync looks for schema changes of its selected streams before it starts:
+    # Salesforce's describe of each selected object, or one query of a PostgreSQL
+    # database's catalog; "discovery" runs the extractor's discovery (slow), "none"
+    # looks only when someone refreshes the schema.
+    schema_probe: Literal["salesforce_describe", "postgres_catalog", "discovery", "none"] = "none"
     # At most this many syncs of this connector run at once (e.g. to spare the source's
     # API quota); unset: only the global run limit applies. The variable
     # INTEGRATIONS_MAX_CONCURRENT_SYNCS_<ID> overrides it.

@@ -2,7 +2,8 @@
 
 Every command goes through :class:`IntegrationService`, the same layer as the API.
 Exit status: 0 on success, 1 with a one-line ``error:`` message on bad input. One module
-per group of commands: integrations, keys, syncs and state, deployment, notifications.
+per group of commands: integrations, keys, syncs and state, deployment, notifications,
+schema changes.
 """
 
 import click
@@ -14,6 +15,7 @@ from integrations_platform.cli import (
     keys,
     notifications,
     page,
+    schema,
     syncs,
 )
 from integrations_platform.doctor import doctor_command
@@ -46,6 +48,7 @@ for _command in (
     deployment.up,
     syncs.test_cmd,
     discovery.discover,
+    schema.schema_cmd,
     syncs.sync,
     syncs.state,
     syncs.reset,

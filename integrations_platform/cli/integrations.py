@@ -6,6 +6,8 @@ import yaml
 from integrations_platform.catalog import load_catalog
 from integrations_platform.cli.support import (
     EXCLUDE_HELP,
+    HASH_HELP,
+    POLICY_HELP,
     _fail,
     _print_json,
     _streams,
@@ -50,6 +52,8 @@ def catalog_cmd(query: str | None, category: str | None, as_json: bool) -> None:
 @click.option("--config", "config_path", required=True, help="JSON or YAML file; - for stdin.")
 @click.option("--streams", help="Comma-separated streams, each NAME or NAME:REPLICATION_KEY.")
 @click.option("--exclude", help=EXCLUDE_HELP)
+@click.option("--hash", "hashed", help=HASH_HELP)
+@click.option("--schema-policy", help=POLICY_HELP)
 @click.option("--schedule", help="Cron expression (UTC); default: the connector's.")
 @click.option("--start-date", help="Sync records from this date (ISO 8601).")
 @click.option(
@@ -66,6 +70,8 @@ def add(
     config_path: str,
     streams: str | None,
     exclude: str | None,
+    hashed: str | None,
+    schema_policy: str | None,
     schedule: str | None,
     start_date: str | None,
     destination: str,
@@ -78,11 +84,12 @@ def add(
         connector,
         name,
         config,
-        streams=_streams(streams, exclude),
+        streams=_streams(streams, exclude, hashed=hashed),
         schedule=schedule,
         start_date=start_date,
         destination=destination,
         enabled=not disabled,
+        schema_policy=schema_policy,
     )
     added = view.integration
     count = len(added.streams)
@@ -136,6 +143,8 @@ def show(name: str, as_json: bool) -> None:
 @click.option("--config", "config_path", help="JSON or YAML file; - for stdin.")
 @click.option("--streams", help="Comma-separated streams, each NAME or NAME:REPLICATION_KEY.")
 @click.option("--exclude", help=EXCLUDE_HELP)
+@click.option("--hash", "hashed", help=HASH_HELP)
+@click.option("--schema-policy", help=POLICY_HELP)
 @click.option("--schedule", help="Cron expression (UTC).")
 @click.option("--start-date", help="Sync records from this date (ISO 8601).")
 @click.option("--destination", type=click.Choice(["jsonl", "postgres"]))
@@ -145,6 +154,8 @@ def update(
     config_path: str | None,
     streams: str | None,
     exclude: str | None,
+    hashed: str | None,
+    schema_policy: str | None,
     schedule: str | None,
     start_date: str | None,
     destination: str | None,
@@ -153,14 +164,16 @@ def update(
     config = read_config_file(config_path) if config_path else None
     settings = get_settings()
     service = build_service(settings)
-    current = service.get(name).streams if exclude is not None and streams is None else ()
+    partial = streams is None and (exclude is not None or hashed is not None)
+    current = service.get(name).streams if partial else ()
     view = service.update(
         name,
         config,
-        streams=_streams(streams, exclude, current),
+        streams=_streams(streams, exclude, current, hashed),
         schedule=schedule,
         start_date=start_date,
         destination=destination,
+        schema_policy=schema_policy,
     )
     click.echo(f"Updated '{view.name}' (version {view.version}).")
     if view.enabled:

@@ -105,33 +105,72 @@ def _streams(
     value: str | None,
     exclude: str | None = None,
     current: Sequence[StreamSelection] = (),
+    hashed: str | None = None,
 ) -> list[StreamSelection] | None:
-    """The selection ``--streams`` names (else ``current``, when only ``--exclude`` is
-    given), each stream with the columns ``--exclude`` (``STREAM.COLUMN,...``) leaves out."""
-    if value is None and exclude is None:
+    """The selection ``--streams`` names (else ``current``, when only ``--exclude`` or
+    ``--hash`` is given), each stream with the columns ``--exclude`` leaves out and the
+    columns ``--hash`` hashes (both ``STREAM.COLUMN,...``; each replaces what was set)."""
+    if value is None and exclude is None and hashed is None:
         return None
     if value is None:
-        selected = [replace(s, excluded_columns=()) for s in current]
+        selected = [
+            replace(
+                s,
+                excluded_columns=() if exclude is not None else s.excluded_columns,
+                hashed_columns=() if hashed is not None else s.hashed_columns,
+            )
+            for s in current
+        ]
     else:
         selected = [StreamSelection.parse(p) for p in value.split(",") if p.strip()]
-    left_out: dict[str, list[str]] = {}
-    for entry in (e.strip() for e in (exclude or "").split(",")):
+    left_out = _columns_by_stream("--exclude", exclude, selected)
+    hashing = _columns_by_stream("--hash", hashed, selected)
+    return [
+        replace(
+            s,
+            excluded_columns=tuple(left_out.get(s.name, ()))
+            if exclude is not None
+            else s.excluded_columns,
+            hashed_columns=tuple(hashing.get(s.name, ()))
+            if hashed is not None
+            else s.hashed_columns,
+        )
+        for s in selected
+    ]
+
+
+def _columns_by_stream(
+    option: str, value: str | None, selected: Sequence[StreamSelection]
+) -> dict[str, list[str]]:
+    """``STREAM.COLUMN,...`` grouped by stream (a stream name may contain dots)."""
+    found: dict[str, list[str]] = {}
+    for entry in (e.strip() for e in (value or "").split(",")):
         if not entry:
             continue
         stream = next((s.name for s in selected if entry.startswith(f"{s.name}.")), None)
         if stream is None:
             raise PlatformError(
-                f"--exclude {entry} names no selected stream",
+                f"{option} {entry} names no selected stream",
                 "Write STREAM.COLUMN, with STREAM one of the streams selected "
                 f"({', '.join(s.name for s in selected) or 'none'}).",
             )
-        left_out.setdefault(stream, []).append(entry[len(stream) + 1 :])
-    return [replace(s, excluded_columns=tuple(left_out.get(s.name, ()))) for s in selected]
+        found.setdefault(stream, []).append(entry[len(stream) + 1 :])
+    return found
 
 
 EXCLUDE_HELP = (
     "Comma-separated STREAM.COLUMN to leave out (checked against the source's discovery, "
     "run when needed); replaces the columns left out before."
+)
+HASH_HELP = (
+    "Comma-separated STREAM.COLUMN to sync as the SHA-256 of the integration's salt and "
+    "the value (joins still work, the raw value never reaches the destination); replaces "
+    "the columns hashed before."
+)
+POLICY_HELP = (
+    "What syncs do when the source's schema changes: allow_all (new columns and streams "
+    "synced), allow_columns (new columns synced; new streams wait) or block_all (both wait "
+    "for an approval). Default: allow_columns."
 )
 
 

@@ -95,6 +95,23 @@ def schedule_interval(cron: str, now: datetime) -> timedelta | None:
     return second - first
 
 
+def allowed_lag(
+    cron: str, factor: float | None = None, now: datetime | None = None
+) -> timedelta | None:
+    """How old a stream's last successful sync may be: ``factor`` (default
+    ``INTEGRATIONS_STALE_FACTOR``) times the schedule's interval; None when the rule is
+    off (factor 0) or the schedule has no next tick. The stale-sync notification and
+    the freshness asset check both use it."""
+    if factor is None:
+        from integrations_platform.notifications.settings import NotificationSettings
+
+        factor = NotificationSettings.from_env().stale_factor
+    if factor <= 0:
+        return None
+    interval = schedule_interval(cron, now or datetime.now(UTC))
+    return interval * factor if interval is not None else None
+
+
 def find_stale(
     integrations: Sequence[Integration],
     last_success: Mapping[str, datetime | None],
@@ -110,9 +127,9 @@ def find_stale(
         if not stored.enabled or not stored.streams:
             continue
         interval = schedule_interval(stored.schedule, now)
-        if interval is None:
+        threshold = allowed_lag(stored.schedule, factor, now)
+        if interval is None or threshold is None:
             continue
-        threshold = interval * factor
         last = last_success.get(stored.name)
         reference = last or stored.created_at
         if reference is not None and now - reference > threshold:

@@ -22,7 +22,14 @@ KIND_RUN_FAILURE = "run_failure"
 KIND_MISCONFIGURATION = "misconfiguration"
 KIND_STALE = "stale"
 KIND_AUTO_PAUSED = "auto_paused"
-KINDS = (KIND_RUN_FAILURE, KIND_MISCONFIGURATION, KIND_STALE, KIND_AUTO_PAUSED)
+KIND_SCHEMA_CHANGE = "schema_change"
+KINDS = (
+    KIND_RUN_FAILURE,
+    KIND_MISCONFIGURATION,
+    KIND_STALE,
+    KIND_AUTO_PAUSED,
+    KIND_SCHEMA_CHANGE,
+)
 
 # Webhook events (one payload shape for all of them).
 EVENT_OPENED = "opened"

@@ -21,6 +21,7 @@ from integrations_platform.notifications.models import (
     KIND_AUTO_PAUSED,
     KIND_MISCONFIGURATION,
     KIND_RUN_FAILURE,
+    KIND_SCHEMA_CHANGE,
     KIND_STALE,
     Notification,
 )
@@ -37,6 +38,7 @@ from integrations_platform.store import ConfigStore
 if TYPE_CHECKING:
     from integrations_platform.catalog import Catalog
     from integrations_platform.integration import Integration
+    from integrations_platform.schema_changes import SchemaChange
     from integrations_platform.store import KeyRing
 
 MAX_MESSAGE = 4000
@@ -232,6 +234,137 @@ class NotificationService:
         """The schedule runs again: the auto-pause notification is over."""
         return self._resolve(integration, (KIND_AUTO_PAUSED,), by)
 
+    # -- schema changes --------------------------------------------------------------
+
+    def record_schema_changes(
+        self,
+        integration: str,
+        changes: Sequence["SchemaChange"],
+        policy: str,
+        run_id: str | None = None,
+    ) -> list[Recorded]:
+        """One notification per stream and kind of change: new columns (waiting for an
+        approval under ``block_all``), removed columns and type changes (warnings), new
+        and removed streams. Its action opens the wizard's streams step at the stream."""
+        from integrations_platform.schema_changes import summarize
+
+        recorded = []
+        for stream, found in summarize(changes).items():
+            groups: dict[str, list[SchemaChange]] = {}
+            for change in found:
+                groups.setdefault(change.kind, []).append(change)
+            for kind, items in groups.items():
+                recorded.append(
+                    self._record(
+                        self._schema_raised(integration, stream, kind, items, policy, run_id)
+                    )
+                )
+        return recorded
+
+    def _schema_raised(
+        self,
+        integration: str,
+        stream: str,
+        kind: str,
+        items: Sequence["SchemaChange"],
+        policy: str,
+        run_id: str | None,
+    ) -> Raised:
+        from integrations_platform.schema_changes import (
+            COLUMN_ADDED,
+            COLUMN_REMOVED,
+            KEY_CHANGED,
+            PENDING,
+            STREAM_ADDED,
+            STREAM_REMOVED,
+            TYPE_CHANGED,
+        )
+
+        names = ", ".join(c.column or c.stream for c in items)
+        count = len(items)
+        pending = [c for c in items if c.status == PENDING]
+        approve = (
+            f"Approve on the streams step ({self.settings.streams_url(integration, stream)}) "
+            f"or with `integrations schema approve {integration} --stream {stream}`"
+        )
+        severity = "warning"
+        if kind == COLUMN_ADDED:
+            title = f"{count} new column(s) in {stream} of '{integration}': {names}"
+            severity = "info"
+            if pending:
+                message = (
+                    f"The schema policy is {policy}: {names} are left out of {stream} until "
+                    "someone approves them."
+                )
+                action = approve + "; until then they are not synced."
+            else:
+                message = f"{names} are synced from now on (schema policy {policy})."
+                action = (
+                    "Nothing to do unless they should not be synced: leave them out or hash "
+                    f"them on the streams step ({self.settings.streams_url(integration, stream)})."
+                )
+        elif kind == COLUMN_REMOVED:
+            title = f"{count} column(s) removed from {stream} of '{integration}': {names}"
+            message = (
+                f"The source no longer has {names}: syncs of {stream} go on without them, and "
+                "the destination keeps their past values. Readers of these columns will find "
+                "them empty from now on."
+            )
+            action = (
+                "Update what reads these columns, or ask the source's owner whether they were "
+                "renamed."
+            )
+        elif kind == TYPE_CHANGED:
+            detail = "; ".join(f"{c.column}: {c.old} → {c.new}" for c in items)
+            title = f"Type changed in {stream} of '{integration}': {detail}"
+            message = f"Syncs of {stream} go on with the new type(s) ({detail})."
+            action = "Check that the destination table and its readers accept the new type(s)."
+        elif kind == KEY_CHANGED:
+            change = items[-1]
+            title = f"Primary key of {stream} in '{integration}' changed"
+            message = f"From ({change.old or 'none'}) to ({change.new or 'none'})."
+            action = "Check that readers that deduplicate on the key use the new one."
+        elif kind == STREAM_ADDED:
+            title = f"New stream in the source of '{integration}': {stream}"
+            severity = "info"
+            message = (
+                f"{stream} was selected and syncs from now on (schema policy {policy})."
+                if not pending
+                else f"{stream} is not synced until someone selects it (schema policy {policy})."
+            )
+            action = approve if pending else "Nothing to do."
+        elif kind == STREAM_REMOVED:
+            title = f"Stream {stream} is gone from the source of '{integration}'"
+            message = f"The source no longer has {stream}; it is not synced any more."
+            url = self.settings.streams_url(integration, stream)
+            action = f"Remove it from the selection ({url})."
+        else:  # pragma: no cover - every kind is handled above
+            title, message, action = f"Schema change in {stream}", names, ""
+        return Raised(
+            integration=integration,
+            kind=KIND_SCHEMA_CHANGE,
+            category=kind,
+            dedup_key=f"{KIND_SCHEMA_CHANGE}:{integration}:{stream}:{kind}",
+            title=_clip(title)[:290],
+            message=_clip(message),
+            action=action,
+            severity=severity,
+            run_id=run_id,
+            run_url=self.settings.run_url(run_id) if run_id else None,
+            settings_url=self.settings.streams_url(integration, stream),
+        )
+
+    def resolve_schema_changes(self, integration: str, stream: str, by: str) -> list[Notification]:
+        """Resolve the open schema-change notifications of one stream (approved)."""
+        from integrations_platform.schema_changes import KINDS as CHANGE_KINDS
+
+        resolved = []
+        for kind in CHANGE_KINDS:
+            found = self.store.open_for(f"{KIND_SCHEMA_CHANGE}:{integration}:{stream}:{kind}")
+            if found is not None:
+                resolved.append(self.resolve(found.id, by))
+        return resolved
+
     # -- health checks ---------------------------------------------------------------
 
     def check_misconfigurations(
@@ -322,7 +455,13 @@ class NotificationService:
         for name in sorted({n.integration for n in self.store.unresolved()} - keep):
             resolved += self._resolve(
                 name,
-                (KIND_RUN_FAILURE, KIND_MISCONFIGURATION, KIND_STALE, KIND_AUTO_PAUSED),
+                (
+                    KIND_RUN_FAILURE,
+                    KIND_MISCONFIGURATION,
+                    KIND_STALE,
+                    KIND_AUTO_PAUSED,
+                    KIND_SCHEMA_CHANGE,
+                ),
                 "integration removed",
             )
         return resolved

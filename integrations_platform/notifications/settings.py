@@ -3,6 +3,7 @@
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from integrations_platform.errors import ConfigurationError
 from integrations_platform.settings import ENV_DAGSTER_URL
@@ -82,6 +83,10 @@ class NotificationSettings:
     def settings_url(self, integration: str) -> str:
         """Where the integration's settings are edited (the API's wizard page)."""
         return f"{self.api_url}/#/integrations/{integration}"
+
+    def streams_url(self, integration: str, stream: str) -> str:
+        """The wizard's streams step of the integration, at ``stream``."""
+        return f"{self.settings_url(integration)}?step=streams&stream={quote(stream, safe='')}"
 
     def schedule_url(self, integration: str) -> str:
         """The integration's schedule in the Dagster UI (where it is turned back on)."""

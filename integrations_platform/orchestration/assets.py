@@ -10,6 +10,7 @@ from integrations_platform.catalog import ConnectorSpec
 from integrations_platform.catalog.validation import parse_datetime
 from integrations_platform.errors import ConfigurationError
 from integrations_platform.integration import Integration
+from integrations_platform.orchestration.checks import stream_check_specs
 from integrations_platform.orchestration.constants import CONNECTOR_TAG, INTEGRATION_TAG
 from integrations_platform.orchestration.resources import MeltanoResource
 from integrations_platform.orchestration.run_queue import connector_pool
@@ -112,6 +113,8 @@ def assets_from_specs(
     @dg.multi_asset(
         name=f"{integration.name}_sync",
         specs=list(specs.values()),
+        # Schema, freshness and volume of every stream (orchestration/checks.py).
+        check_specs=[c for spec in specs.values() for c in stream_check_specs(spec.key)],
         can_subset=True,
         partitions_def=build_partitions(integration, connector),
         # A launchpad backfill of many partitions is one run over the whole range.
@@ -123,7 +126,7 @@ def assets_from_specs(
     )
     def _sync(
         context: dg.AssetExecutionContext, config: SyncConfig, meltano: MeltanoResource
-    ) -> Iterator[dg.MaterializeResult[None]]:
+    ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
         selected = [s for s in integration.streams if keys[s.name] in context.selected_asset_keys]
         yield from meltano.sync(
             context, integration, selected, keys, full_refresh=config.full_refresh

@@ -18,6 +18,18 @@ from integrations_platform.catalog import Catalog, ConnectorSpec, load_catalog
 from integrations_platform.errors import PlatformError
 from integrations_platform.failures import classify_text
 from integrations_platform.integration import Integration, StreamSelection
+from integrations_platform.notifications.checks import allowed_lag
+from integrations_platform.notifications.service import NotificationService
+from integrations_platform.notifications.settings import NotificationSettings
+from integrations_platform.orchestration.checks import (
+    FRESHNESS_CHECK,
+    SCHEMA_CHECK,
+    VOLUME_CHECK,
+    freshness_passed,
+    recent_row_counts,
+    schema_result,
+    volume_result,
+)
 from integrations_platform.orchestration.constants import META_INTEGRATION, META_STREAM
 from integrations_platform.orchestration.coordinator import tag_run_at_start
 from integrations_platform.orchestration.partitions import (
@@ -30,15 +42,19 @@ from integrations_platform.orchestration.partitions import (
 from integrations_platform.runner.locks import integration_lock
 from integrations_platform.runner.logs import LogLine
 from integrations_platform.runner.meltano import SyncRequest, SyncResult, run_sync
+from integrations_platform.runner.schema_check import SchemaCheck, check_schema
 from integrations_platform.runner.state import clear_resume_marker
+from integrations_platform.schema_changes import STREAM_REMOVED
 from integrations_platform.settings import (
     ENV_CATALOG_DIR,
     ENV_ENCRYPTION_KEYS,
     ENV_HOME,
+    ENV_SCHEMA_CHECKS,
     Settings,
 )
 from integrations_platform.store import ConfigStore, KeyRing
 from integrations_platform.store.discoveries import stored_catalog
+from integrations_platform.store.schema import hash_salt, list_changes
 
 
 # Generic only in the value a resource factory yields; a ConfigurableResource is its own.
@@ -88,7 +104,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         keys: Mapping[str, dg.AssetKey],
         *,
         full_refresh: bool = False,
-    ) -> Iterator[dg.MaterializeResult[None]]:
+    ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
         """Sync ``streams`` of ``integration``, each stream on its own, materializing
         each at its key in ``keys`` (the keys of the assets' specs).
 
@@ -102,7 +118,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         settings = self.settings()
         try:
             catalog = load_catalog(settings.catalog_dir)
-            config, connector, discovered = self._load_config(settings, catalog, integration)
+            config, connector, discovered, salt = self._load_config(settings, catalog, integration)
         except PlatformError as exc:
             raise dg.Failure(description=str(exc)) from None
         tag_run_at_start(context, integration.name, connector.id)
@@ -141,6 +157,20 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             with integration_lock(settings.meltano_database_uri, integration.state_id, waiting):
                 if waited:
                     context.log.info(f"{LOCK_TAKEN} '{integration.name}' finished; syncing now")
+                check = self._check_schema(
+                    context, settings, integration, connector, config, selected
+                )
+                if check.catalog is not None:
+                    discovered = check.catalog
+                gone = {c.stream for c in check.changes if c.kind == STREAM_REMOVED}
+                for name in sorted(gone & {s.name for s in selected}):
+                    failed[name] = (
+                        f"The source no longer has {name} (dropped or renamed, or the "
+                        "login lost access to it); nothing was synced for it."
+                    )
+                    context.log.error(f"{name}: no longer in the source")
+                # The selection after the policy (a blocked column left out, new ones in).
+                selected = [check.stream(s.name) or s for s in selected if s.name not in gone]
 
                 def run(chosen: list[StreamSelection]) -> tuple[datetime, SyncResult]:
                     request = SyncRequest(
@@ -154,6 +184,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         full_refresh=full_refresh,
                         windows=windows,
                         catalog=discovered,
+                        hash_salt=salt,
                     )
                     started = datetime.now(UTC)
                     log = _RunLog(context)
@@ -171,12 +202,12 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
                 def loaded(
                     stream: StreamSelection, result: SyncResult, started: datetime
-                ) -> Iterator[dg.MaterializeResult[None]]:
+                ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
+                    key = keys[stream.name]
+                    before = _StreamHistory.read(context.instance, key)
                     if not windows:
                         # Before the stream's own materialization, which stays its latest.
-                        record_covered_partitions(
-                            context, integration.name, keys[stream.name], stream, started
-                        )
+                        record_covered_partitions(context, integration.name, key, stream, started)
                     yield from self._materializations(
                         context,
                         integration.name,
@@ -186,6 +217,9 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         windows,
                         full_refresh,
                         summary,
+                    )
+                    yield from self._check_results(
+                        context, settings, integration, key, stream, result, windows, before
                     )
 
                 pending, together = selected, None
@@ -259,6 +293,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                     ROW_COUNT: dg.MetadataValue.int(rows),
                     "duration_s": duration,
                     "full_refresh": full_refresh,
+                    **column_schema(stream),
                 },
             )
             return
@@ -290,27 +325,149 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     def _load_config(
         self, settings: Settings, catalog: Catalog, integration: Integration
-    ) -> tuple[dict[str, object], ConnectorSpec, dict[str, Any] | None]:
-        """The decrypted config, the connector and the stored discovery's catalog."""
+    ) -> tuple[dict[str, object], ConnectorSpec, dict[str, Any] | None, str | None]:
+        """The decrypted config, the connector, the stored discovery's catalog and the
+        salt of the hashed columns (None when nothing is hashed)."""
         connector = catalog.get(integration.connector)
-        store = ConfigStore.open(settings.database_url, migrate=False)
-        try:
-            stored = store.get(integration.name)
-            discovered = stored_catalog(store, stored.id)
-        finally:
-            store.close()
-        if stored.id != integration.id:
-            raise PlatformError(
-                f"Integration '{integration.name}' was removed and created again since "
-                "these definitions were loaded",
-                "Reload the code location in Dagster and launch the run again.",
-            )
         keyring = (
             KeyRing.from_value(self.encryption_keys)
             if self.encryption_keys.strip()
             else KeyRing.from_settings(os.environ, settings.key_file)
         )
-        return keyring.decrypt_integration(stored), connector, discovered
+        store = ConfigStore.open(settings.database_url, migrate=False)
+        try:
+            stored = store.get(integration.name)
+            discovered = stored_catalog(store, stored.id)
+            if stored.id != integration.id:
+                raise PlatformError(
+                    f"Integration '{integration.name}' was removed and created again since "
+                    "these definitions were loaded",
+                    "Reload the code location in Dagster and launch the run again.",
+                )
+            hashes = any(s.hashed_columns for s in stored.streams)
+            salt = (
+                hash_salt(store, keyring, stored.id, stored.name, create=True) if hashes else None
+            )
+        finally:
+            store.close()
+        return keyring.decrypt_integration(stored), connector, discovered, salt
+
+    def _check_schema(
+        self,
+        context: dg.AssetExecutionContext,
+        settings: Settings,
+        integration: Integration,
+        connector: ConnectorSpec,
+        config: Mapping[str, Any],
+        selected: Sequence[StreamSelection],
+    ) -> SchemaCheck:
+        """Look for schema changes of the selected streams, apply the policy, record and
+        announce them (runner/schema_check.py); never fails the sync."""
+        store = ConfigStore.open(settings.database_url, migrate=False)
+        try:
+            if os.environ.get(ENV_SCHEMA_CHECKS, "on").strip().lower() in ("off", "0", "false"):
+                return SchemaCheck(store.get(integration.name), catalog=None)
+            check = check_schema(
+                store,
+                store.get(integration.name),
+                connector,
+                config,
+                settings,
+                os.environ,
+                [s.name for s in selected],
+                context.log.info,
+            )
+        finally:
+            store.close()
+        if check.note:
+            context.log.warning(f"Schema check: {check.note}")
+        elif check.changes:
+            lines = "\n".join(f"  {c.describe()} [{c.status}]" for c in check.changes)
+            context.log.warning(
+                f"Schema check: {len(check.changes)} change(s) in the source "
+                f"(policy {check.integration.schema_policy}):\n{lines}"
+            )
+            try:
+                NotificationService.open(
+                    settings.database_url, NotificationSettings.from_env()
+                ).record_schema_changes(
+                    integration.name,
+                    check.changes,
+                    check.integration.schema_policy,
+                    run_id=context.run_id,
+                )
+            except PlatformError as exc:
+                context.log.warning(f"Schema changes could not be notified: {exc}")
+        elif check.probed:
+            context.log.info(
+                f"Schema check: no change in {len(selected)} stream(s) ({check.seconds:.2f} s)"
+            )
+        return check
+
+    def _check_results(
+        self,
+        context: dg.AssetExecutionContext,
+        settings: Settings,
+        integration: Integration,
+        key: dg.AssetKey,
+        stream: StreamSelection,
+        result: SyncResult,
+        windows: Sequence[tuple[str, str, str]],
+        before: "_StreamHistory",
+    ) -> Iterator[dg.AssetCheckResult]:
+        """The stream's schema, freshness and volume checks (those selected)."""
+        wanted = {c.name for c in context.selected_asset_check_keys if c.asset_key == key}
+        if SCHEMA_CHECK in wanted:
+            store = ConfigStore.open(settings.database_url, migrate=False)
+            try:
+                changes = list_changes(
+                    store, integration.id, stream=stream.name, since=before.last_synced_at
+                )
+            finally:
+                store.close()
+            yield schema_result(key, changes)
+        if FRESHNESS_CHECK in wanted:
+            yield freshness_passed(key, allowed_lag(integration.schedule))
+        if VOLUME_CHECK in wanted:
+            rows = result.row_counts.get(stream.name, 0)
+            if windows:
+                rows = sum(result.window_counts.get(stream.name, {}).values()) or rows
+            yield volume_result(key, rows, before.row_counts)
+
+
+class _StreamHistory:
+    """A stream's past, read before its new materialization: when it last synced and
+    the row counts of its recent syncs."""
+
+    def __init__(self, last_synced_at: datetime | None, row_counts: list[int]) -> None:
+        self.last_synced_at = last_synced_at
+        self.row_counts = row_counts
+
+    @classmethod
+    def read(cls, instance: dg.DagsterInstance, key: dg.AssetKey) -> "_StreamHistory":
+        latest = instance.get_latest_materialization_event(key)
+        when = datetime.fromtimestamp(latest.timestamp, UTC) if latest else None
+        return cls(when, recent_row_counts(instance, key))
+
+
+def column_schema(stream: StreamSelection) -> dict[str, dg.TableSchema]:
+    """``dagster/column_schema`` of what the stream syncs now (hashed columns are
+    strings)."""
+    if not stream.columns:
+        return {}
+    hashed = set(stream.hashed_columns)
+    return {
+        "dagster/column_schema": dg.TableSchema(
+            columns=[
+                dg.TableColumn(
+                    name,
+                    "string" if name in hashed else kind,
+                    description="SHA-256 of the salted source value" if name in hashed else None,
+                )
+                for name, kind in stream.columns
+            ]
+        )
+    }
 
 
 # Logged when a sync that waited for another of its integration may start (tests read it).

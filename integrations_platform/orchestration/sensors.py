@@ -6,8 +6,9 @@
 - ``integrations_run_success_notifications``: a successful run resolves them (and a
   "successful" run that found selected streams missing from the source counts as a
   failure of category *source*).
-- ``integrations_notification_checks``: misconfigured and stale integrations, the
-  notifications of removed ones, and the webhook outbox.
+- ``integrations_notification_checks``: misconfigured and stale integrations (a stale
+  one's streams fail their freshness check), the notifications of removed ones, and the
+  webhook outbox.
 
 Nothing here runs while definitions load: the store, the keys and the catalog are
 opened when a sensor is evaluated.
@@ -28,9 +29,10 @@ from integrations_platform.catalog import load_catalog
 from integrations_platform.errors import PlatformError
 from integrations_platform.integration import Integration
 from integrations_platform.notifications.checks import find_stale, last_successes
-from integrations_platform.notifications.models import KIND_AUTO_PAUSED
+from integrations_platform.notifications.models import KIND_AUTO_PAUSED, KIND_STALE
 from integrations_platform.notifications.service import NotificationService
 from integrations_platform.notifications.settings import NotificationSettings
+from integrations_platform.orchestration.checks import freshness_failed
 from integrations_platform.orchestration.constants import INTEGRATION_TAG
 from integrations_platform.orchestration.schedule_state import pause_schedule, schedule_running
 from integrations_platform.orchestration.translator import load_translator, stream_asset_keys
@@ -305,7 +307,17 @@ def run_checks(
             service.settings.stale_factor,
             now or datetime.now(UTC),
         )
+        already = {n.integration for n in service.store.unresolved((KIND_STALE,))}
         service.sync_stale(stale, names)
+        # The streams' freshness checks fail once, when the integration becomes stale
+        # (a successful sync passes them again).
+        for item in stale:
+            if item.integration in already:
+                continue
+            for key in asset_keys.get(item.integration, {}).values():
+                instance.report_runless_asset_event(
+                    freshness_failed(key, item.last_success_at, item.threshold)
+                )
     service.resolve_removed(names)
     flushed = service.deliver(WEBHOOK_BUDGET_S)
     return (

@@ -86,6 +86,8 @@ class SyncRequest:
     # The source's stored discovery (a Singer catalog): handed to the tap, so that a
     # sync does not discover the source again. None: Meltano runs the tap's discovery.
     catalog: Mapping[str, Any] | None = field(default=None, repr=False)
+    # The integration's salt for its hashed columns (a secret; None: nothing hashed).
+    hash_salt: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -139,6 +141,15 @@ def prepare_sync(
             min(w[1] for w in request.windows) if request.windows else request.start_date
         )
     target_config = destination.build_config(settings, request.integration)
+    hashed = {s.name: s.hashed_columns for s in request.streams if s.hashed_columns}
+    if hashed:
+        if not request.hash_salt:
+            raise ConfigurationError(
+                f"Integration '{request.integration}' hashes columns but has no salt",
+                "Save the integration again (`integrations update NAME`) to create one.",
+            )
+        tap_config["stream_maps"] = hash_maps(hashed)
+        tap_config["stream_map_config"] = {"hash_salt": request.hash_salt}
 
     env = {k: v for k, v in environ.items() if k not in _WITHHELD_ENV}
     # Settings inherited from an outer environment must not leak into this sync.
@@ -189,6 +200,8 @@ def prepare_sync(
     env[env_var(extractor.name, "_metadata")] = json.dumps(metadata)
 
     secrets = connector.secret_values(tap_config)
+    if request.hash_salt:
+        secrets.append(request.hash_salt)
     secrets += [
         str(target_config[s.name])
         for s in destination.settings
@@ -225,6 +238,19 @@ def prepare_sync(
         if request.full_refresh:
             args.append("--full-refresh")
     return PreparedSync(args, env, Redactor(secrets), extractor.name, loader.name)
+
+
+def hash_maps(hashed: Mapping[str, Sequence[str]]) -> dict[str, dict[str, str]]:
+    """The SDK stream maps that replace each hashed column by the SHA-256 of the salt and
+    its value (None stays None), typed string; the raw value never leaves the tap.
+
+    >>> hash_maps({"public-users": ["email"]})["public-users"]["email"]
+    "str(sha256(config['hash_salt'] + str(self))) if self is not None else None"
+    """
+    expression = "str(sha256(config['hash_salt'] + str(self))) if self is not None else None"
+    return {
+        stream: {column: expression for column in columns} for stream, columns in hashed.items()
+    }
 
 
 def run_sync(

@@ -38,6 +38,12 @@ def extractor_settings(connector: ConnectorSpec) -> list[dict[str, Any]]:
     declared = [{"name": s.name, "kind": s.meltano_kind} for s in connector.settings]
     if connector.extractor.start_date_setting:
         declared.append({"name": connector.extractor.start_date_setting, "kind": "date_iso8601"})
+    if "stream-maps" in connector.extractor.capabilities:
+        # Hashed columns (runner/meltano.py): the SDK's own stream maps, in the tap.
+        declared += [
+            {"name": "stream_maps", "kind": "object"},
+            {"name": "stream_map_config", "kind": "object"},
+        ]
     return sorted(declared, key=lambda s: s["name"])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,6 +52,15 @@ class OrgControls:
         with self._lock:
             spec = self._object(sobject)
             self._data.add_object(spec.with_fields(field))
+
+    def remove_field(self, sobject: str, name: str) -> None:
+        """Remove a field from an sObject while serving (as an admin deleting it)."""
+        with self._lock:
+            spec = self._object(sobject)
+            if spec.field(name) is None:
+                raise ValueError(f"{spec.name} has no field {name!r}")
+            kept = tuple(f for f in spec.fields if f.name.lower() != name.lower())
+            self._data.add_object(replace(spec, fields=kept))
 
     # -- data and test controls -------------------------------------------------------
     def records(self, sobject: str) -> list[dict[str, Any]]:

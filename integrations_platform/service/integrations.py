@@ -15,6 +15,7 @@ from integrations_platform.discovery import Discovery
 from integrations_platform.errors import ConfigurationError, DecryptionError, PlatformError
 from integrations_platform.integration import Integration, SealedConfig, StreamSelection
 from integrations_platform.runner.redaction import Redactor
+from integrations_platform.schema_changes import check_policy
 from integrations_platform.service.discovery import IntegrationDiscovery
 from integrations_platform.service.selection import is_pattern, needs_discovery
 from integrations_platform.service.validation import (
@@ -29,6 +30,7 @@ from integrations_platform.service.views import IntegrationView
 from integrations_platform.settings import Settings
 from integrations_platform.store import ConfigStore, KeyRing
 from integrations_platform.store.discoveries import load_discovery, save_discovery
+from integrations_platform.store.schema import forget_schema, hash_salt, rotate_salts
 
 
 @dataclass(frozen=True)
@@ -143,11 +145,13 @@ class IntegrationService(IntegrationDiscovery):
         destination: str = "jsonl",
         enabled: bool = True,
         description: str = "",
+        schema_policy: str | None = None,
     ) -> IntegrationView:
         """Validate and store a new integration."""
         connector = self.catalog.get(connector_id)
         errors: dict[str, str] = {}
         check_name(errors, name)
+        policy = check_policy(schema_policy, errors)
         try:
             clean = validate_config(connector, config)
         except ConfigurationError as exc:
@@ -181,11 +185,13 @@ class IntegrationService(IntegrationDiscovery):
                 start_date=normalise_start(start_date),
                 destination=destination,
                 description=description,
+                schema_policy=policy,
                 sealed=self.keyring.seal(integration_id, clean),
             )
         )
         if discovery is not None:
             save_discovery(self.store, added.id, discovery)
+        self._salt_if_hashing(added)
         return IntegrationView.of(added, clean, connector)
 
     def update(
@@ -198,6 +204,7 @@ class IntegrationService(IntegrationDiscovery):
         start_date: str | None = None,
         destination: str | None = None,
         description: str | None = None,
+        schema_policy: str | None = None,
         expected_version: int | None = None,
     ) -> IntegrationView:
         """Change an integration. Omitted settings and blank secrets keep their value.
@@ -244,11 +251,13 @@ class IntegrationService(IntegrationDiscovery):
                 discovery=discovery if current.id == stored.id else None,
             )
             check_text(errors, "description", description)
+            policy = check_policy(schema_policy or current.schema_policy, errors)
             _explain(errors, failure)
             raise_if(errors, connector)
             result["config"], result["connector"] = clean, connector
             return replace(
                 current,
+                schema_policy=policy,
                 schedule=schedule or current.schedule,
                 streams=tuple(selected),
                 start_date=normalise_start(start_date) if start_date else current.start_date,
@@ -262,7 +271,13 @@ class IntegrationService(IntegrationDiscovery):
         updated = self.store.update(name, change, expected_version=expected_version)
         if fresh is not None and updated.id == stored.id:
             save_discovery(self.store, updated.id, fresh)
+        self._salt_if_hashing(updated)
         return IntegrationView.of(updated, result["config"], result["connector"])
+
+    def _salt_if_hashing(self, integration: Integration) -> None:
+        """Create the integration's hashing salt when it first hashes a column."""
+        if any(s.hashed_columns for s in integration.streams):
+            hash_salt(self.store, self.keyring, integration.id, integration.name, create=True)
 
     def _stale_for(
         self,
@@ -303,6 +318,7 @@ class IntegrationService(IntegrationDiscovery):
         """Delete an integration, its stored config and its stored discovery."""
         removed = self.store.delete(name)
         self.forget_discovery(removed)
+        forget_schema(self.store, removed.id)
         return removed
 
     def rotate_keys(self) -> KeyRotation:
@@ -327,6 +343,7 @@ class IntegrationService(IntegrationDiscovery):
             return SealedConfig(token, keyring.primary_fingerprint)
 
         rotated = self.store.replace_ciphertexts(rewrite)
+        rotated += rotate_salts(self.store, keyring)
         return KeyRotation(rotated=rotated, unreadable=tuple(sorted(unreadable)))
 
     # -- configs for the operations ----------------------------------------------------

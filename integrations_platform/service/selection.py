@@ -26,7 +26,7 @@ def needs_discovery(connector: ConnectorSpec, selected: Sequence[StreamSelection
     file does not list (for a connector with a fixed list), a pattern, or columns left
     out."""
     for selection in selected:
-        if selection.excluded_columns or is_pattern(selection.name):
+        if selection.excluded_columns or selection.hashed_columns or is_pattern(selection.name):
             return True
         if not connector.dynamic_streams and connector.stream(selection.name) is None:
             return True
@@ -136,13 +136,55 @@ def _checked(
             f"{', '.join(needed)} cannot be left out of {stream.name}: the sync needs "
             "its primary and replication keys"
         )
+    hashed = list(dict.fromkeys(selection.hashed_columns))
+    _check_hashed(connector, errors, field, stream, hashed, excluded, kept, key)
     return StreamSelection(
         name=stream.name,
         replication_key=key,
         primary_key=tuple(primary_key),
         excluded_columns=tuple(excluded),
         columns=synced_columns(stream, excluded),
+        hashed_columns=tuple(hashed),
     )
+
+
+def _check_hashed(
+    connector: ConnectorSpec,
+    errors: dict[str, str],
+    field: str,
+    stream: DiscoveredStream,
+    hashed: Sequence[str],
+    excluded: Sequence[str],
+    kept: set[str],
+    key: str | None,
+) -> None:
+    """Hashed columns exist, are neither keys nor left out, and the extractor can hash."""
+    if not hashed:
+        return
+    where = f"{field}.hashed_columns"
+    if "stream-maps" not in connector.extractor.capabilities:
+        errors[where] = (
+            f"the {connector.label} extractor ({connector.extractor.name}) cannot hash "
+            "columns (it has no stream maps); leave the column out instead"
+        )
+        return
+    unknown = [c for c in hashed if stream.column(c) is None]
+    if unknown:
+        errors[where] = _unknown(unknown, [c.name for c in stream.columns], "column", stream.name)
+        return
+    keys = [c for c in hashed if c in kept]
+    if keys:
+        which = "replication key" if key in keys else "primary key"
+        errors[where] = (
+            f"{', '.join(keys)} cannot be hashed: it is {stream.name}'s {which}, which "
+            "incremental syncs and deduplication read in clear; hash another column"
+        )
+        return
+    both = [c for c in hashed if c in excluded]
+    if both:
+        errors[where] = (
+            f"{', '.join(both)} is both left out and hashed in {stream.name}; choose one"
+        )
 
 
 def refreshed_columns(
@@ -158,13 +200,5 @@ def refreshed_columns(
             continue
         columns = synced_columns(stream, selection.excluded_columns)
         primary_key = selection.primary_key or stream.primary_key
-        refreshed.append(
-            StreamSelection(
-                name=selection.name,
-                replication_key=selection.replication_key,
-                primary_key=tuple(primary_key),
-                excluded_columns=selection.excluded_columns,
-                columns=columns,
-            )
-        )
+        refreshed.append(replace(selection, primary_key=tuple(primary_key), columns=columns))
     return tuple(refreshed)

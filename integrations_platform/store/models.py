@@ -60,6 +60,7 @@ class IntegrationRecord(Base):
     # Which key encrypted the config (see store.encryption.key_fingerprint).
     key_fingerprint: Mapped[str | None] = mapped_column(String(16), nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    schema_policy: Mapped[str] = mapped_column(String(16), default="allow_columns")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

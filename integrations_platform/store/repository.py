@@ -39,6 +39,7 @@ def _from_row(row: IntegrationRecord) -> Integration:
         start_date=row.start_date,
         destination=row.destination,
         description=row.description,
+        schema_policy=row.schema_policy,
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -57,6 +58,7 @@ def _row_values(integration: Integration) -> dict[str, Any]:
         "start_date": integration.start_date,
         "destination": integration.destination,
         "description": integration.description,
+        "schema_policy": integration.schema_policy,
         "config_ciphertext": integration.sealed.ciphertext,
         "key_fingerprint": integration.sealed.key_fingerprint,
     }

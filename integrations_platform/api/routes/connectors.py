@@ -57,6 +57,7 @@ def get_connector(connector_id: str, state: StateDep, _: PrincipalDep) -> Connec
         dynamic_streams=connector.dynamic_streams,
         stream_name_help=connector.stream_name_help,
         default_schedule=connector.default_schedule,
+        can_hash_columns="stream-maps" in connector.extractor.capabilities,
     )
 
 

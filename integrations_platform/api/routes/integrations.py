@@ -109,6 +109,7 @@ def _streams(streams: list[StreamIn] | None) -> list[StreamSelection] | None:
             name=s.name,
             replication_key=s.replication_key,
             excluded_columns=tuple(s.excluded_columns),
+            hashed_columns=tuple(s.hashed_columns),
         )
         for s in streams
     ]
@@ -178,6 +179,7 @@ def create_integration(
         destination=body.destination,
         enabled=body.enabled,
         description=body.description,
+        schema_policy=body.schema_policy,
     )
     _etag(response, view.version)
     outcome = state.after_change(definitions_changed=view.enabled)
@@ -223,6 +225,7 @@ def update_integration(
         start_date=body.start_date,
         destination=body.destination,
         description=body.description,
+        schema_policy=body.schema_policy,
         expected_version=expected,
     )
     _etag(response, view.version)

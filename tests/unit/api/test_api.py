@@ -38,7 +38,7 @@ from tests.unit.api.support import (
 BASE = "/api/v1/integrations"
 CONNECTORS = "/api/v1/connectors"
 # A stream of a source not discovered yet: no column known, none left out.
-UNDISCOVERED = {"excluded_columns": [], "columns": []}
+UNDISCOVERED = {"excluded_columns": [], "hashed_columns": [], "columns": []}
 NOTIFICATIONS = "/api/v1/notifications"
 SF_CONFIG: dict[str, Any] = {
     "client_id": "sf-client-id",
@@ -115,6 +115,8 @@ PROTECTED: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", f"{BASE}/crm/test", None),
     ("POST", f"{BASE}/crm/discover", None),
     ("GET", f"{BASE}/crm/discovery", None),
+    ("GET", f"{BASE}/crm/schema", None),
+    ("POST", f"{BASE}/crm/schema/approve", {"stream": "Account"}),
     ("POST", f"{BASE}/crm/sync", None),
     ("GET", f"{BASE}/crm/runs", None),
     ("GET", f"{BASE}/crm/runs/some-run/logs", None),
@@ -1392,6 +1394,8 @@ def test_no_route_ever_returns_the_secret(
     client.post(f"{BASE}/crm/discover")
     client.post(f"{BASE}/crm_wrong/discover")
     client.get(f"{BASE}/crm/discovery")
+    client.get(f"{BASE}/crm/schema")
+    client.post(f"{BASE}/crm/schema/approve", json={"stream": "Account"})  # nothing: 422
     client.post(f"{CONNECTORS}/salesforce/discover", json={"config": wrong_config})
     client.post(f"{CONNECTORS}/salesforce/discover", json={"config": {**good_config, "x": canary}})
     client.patch(f"{BASE}/crm", json={"description": "CRM", "config": {"client_secret": ""}})

@@ -6,7 +6,8 @@ from alembic.migration import MigrationContext
 
 import integrations_platform.notifications.models
 import integrations_platform.store.audit
-import integrations_platform.store.discoveries  # noqa: F401  (their tables)
+import integrations_platform.store.discoveries
+import integrations_platform.store.schema  # noqa: F401  (their tables)
 from integrations_platform.store import ConfigStore
 from integrations_platform.store.models import Base
 from tests.conftest import fresh_postgres_database
