@@ -806,3 +806,66 @@ def test_the_streams_step_picks_from_hundreds_of_discovered_objects(
     screenshot(page, artifacts, "wizard-edit-refreshed-schema")
     assert_accessible(page, "wizard streams step after a refresh")
     wizard.get_by_role("button", name="Cancel").click()
+
+
+def test_a_held_back_column_is_approved_from_its_notification(
+    page: Page, stack: Stack, artifacts
+) -> None:
+    from integrations_platform.sandbox.data import FieldSpec
+    from integrations_platform.store import ConfigStore
+    from integrations_platform.store.schema import pending_changes
+
+    stack.delete_all()
+    stack.create("guarded", streams=[{"name": "Lead"}], schema_policy="block_all")
+    assert stack.api("POST", "/api/v1/integrations/guarded/discover").json()["ok"]
+    # A field added in the org; the next look at the source finds it and holds it back.
+    stack.sandbox.add_field("Lead", FieldSpec("Score__c", "double", "Score", custom=True))
+    assert stack.api("POST", "/api/v1/integrations/guarded/discover").json()["ok"]
+    store = ConfigStore.open(stack.database_url)
+    try:
+        integration = store.get("guarded")
+        waiting = pending_changes(store, integration.id)
+    finally:
+        store.close()
+    assert [(c.stream, c.column) for c in waiting] == [("Lead", "Score__c")]
+    assert "Score__c" in integration.streams[0].excluded_columns
+    notes = NotificationService.open(stack.database_url, NotificationSettings.from_env(stack.env))
+    [recorded] = notes.record_schema_changes("guarded", waiting, "block_all", run_id="e2e-run-2")
+    assert recorded.notification.settings_url == (
+        f"{stack.api_url}/#/integrations/guarded?step=streams&stream=Lead"
+    )
+
+    sign_in(page, stack.api_url, stack.token)
+    item = page.locator('li[data-integration="guarded"][data-kind="schema_change"]')
+    expect(item).to_contain_text("1 new column(s) in Lead of 'guarded': Score__c")
+    item.get_by_role("link", name="Review on the streams step of guarded").click()
+    wizard = page.get_by_role("dialog", name="Edit guarded")
+    expect(wizard.locator("#step-4-title")).to_be_visible()
+    expect(wizard.get_by_label("Filter streams")).to_have_value("Lead")
+    expect(wizard.get_by_label("When the source changes")).to_have_value("block_all")
+    held = wizard.get_by_role("region", name="Schema changes waiting for approval")
+    expect(held).to_contain_text("Lead.Score__c: column added")
+    columns = wizard.get_by_role("group", name="Columns of Lead")
+    expect(columns.get_by_role("checkbox", name=re.compile("^Score__c"))).not_to_be_checked()
+    # Salesforce's extractor cannot hash: no hash toggle is offered.
+    expect(columns.get_by_role("checkbox", name=re.compile("^Hash "))).to_have_count(0)
+    screenshot(page, artifacts, "wizard-schema-change")
+    assert_accessible(page, "wizard streams step with a held-back column")
+
+    held.get_by_role("button", name="Approve the changes of Lead").click()
+    expect(held).to_be_hidden()
+    expect(columns.get_by_role("checkbox", name=re.compile("^Score__c"))).to_be_checked()
+    schema = stack.api("GET", "/api/v1/integrations/guarded/schema").json()
+    assert schema["pending"] == []
+    assert [c["status"] for c in schema["changes"] if c["column"] == "Score__c"] == ["approved"]
+    # The policy is changed and saved from the same step.
+    wizard.get_by_label("When the source changes").select_option("allow_all")
+    wizard.get_by_role("button", name="Next: review").click()
+    rows = review_rows(wizard.locator("#wizard-review"))
+    assert rows["When the source changes"] == "Sync new columns and new streams"
+    wizard.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#wizard")).to_be_hidden(timeout=60_000)
+    saved = stack.api("GET", "/api/v1/integrations/guarded").json()
+    assert saved["schema_policy"] == "allow_all"
+    assert "Score__c" not in saved["streams"][0]["excluded_columns"]
+    assert item.count() == 0

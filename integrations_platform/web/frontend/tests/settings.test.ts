@@ -63,6 +63,20 @@ describe("what is sent", () => {
     expect(body).toEqual({ streams: [{ name: "Account", replication_key: "SystemModstamp", excluded_columns: ["Phone"] }] });
   });
 
+  it("sends hashed columns and a changed schema policy, and reviews them", () => {
+    const values = initialValues(SALESFORCE, STORED);
+    expect(values.schema_policy).toBe("allow_columns");
+    expect(updateBody(SALESFORCE, STORED, values)).toEqual({});
+    const streams = [{ name: "Contact", hashed_columns: ["Email"] }];
+    const body = updateBody(SALESFORCE, STORED, { ...values, schema_policy: "block_all", streams });
+    expect(body).toEqual({ schema_policy: "block_all", streams: [{ name: "Contact", hashed_columns: ["Email"] }] });
+    const created = createBody(SALESFORCE, { name: "crm", config: {}, streams, schema_policy: "allow_columns" });
+    expect(created.schema_policy).toBeUndefined();
+    const rows = reviewRows(SALESFORCE, null, { name: "crm", streams, schema_policy: "block_all" });
+    expect(rows.find((r) => r.label === "Streams")?.text).toBe("Contact (hashing Email)");
+    expect(rows.find((r) => r.label === "When the source changes")?.text).toContain("until I approve them");
+  });
+
   it("reviews secrets only as set or not set", () => {
     const rows = reviewRows(SALESFORCE, null, { name: "crm", config: { client_id: "cid", client_secret: "abcdefgh-canary" } });
     const secret = rows.find((r) => r.label === "Client Secret");

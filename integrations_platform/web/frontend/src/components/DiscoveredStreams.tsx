@@ -1,6 +1,7 @@
 // The source's discovered streams to choose from: a filter, select all / none of what is
-// shown, and per selected stream its sync mode and the columns to leave out. Hundreds of
-// streams stay fast: only the rows in view are rendered.
+// shown, and per selected stream its sync mode and the columns to leave out (or to hash,
+// where the extractor can). Hundreds of streams stay fast: only the rows in view are
+// rendered.
 
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
@@ -16,6 +17,10 @@ interface Props {
   invalid: boolean;
   onChange: (streams: StreamSelection[]) => void;
   onBlur: () => void;
+  /** Whether columns can be hashed (the extractor has stream maps). */
+  canHash?: boolean;
+  /** A stream to open with (a schema-change notification's link): filtered to, columns shown. */
+  focusStream?: string | null;
 }
 
 /** The selection for `stream`: incremental on its default key when it has one. */
@@ -26,6 +31,8 @@ function selectionOf(stream: DiscoveredStream, before?: StreamSelection): Stream
   const out: StreamSelection = key ? { name: stream.name, replication_key: key } : { name: stream.name };
   const excluded = (before?.excluded_columns || []).filter((c) => stream.columns.some((col) => col.name === c));
   if (excluded.length) out.excluded_columns = excluded;
+  const hashed = (before?.hashed_columns || []).filter((c) => stream.columns.some((col) => col.name === c));
+  if (hashed.length) out.hashed_columns = hashed;
   return out;
 }
 
@@ -39,9 +46,10 @@ export function requiredColumns(stream: DiscoveredStream, selection: StreamSelec
   ]);
 }
 
-export function DiscoveredStreams({ streams, value, invalid, onChange, onBlur }: Props) {
-  const [filter, setFilter] = useState("");
-  const [editing, setEditing] = useState<string | null>(null);
+export function DiscoveredStreams({ streams, value, invalid, onChange, onBlur, canHash = false, focusStream = null }: Props) {
+  const focused = focusStream && streams.some((s) => s.name === focusStream) ? focusStream : null;
+  const [filter, setFilter] = useState(focused ?? "");
+  const [editing, setEditing] = useState<string | null>(focused && value.some((s) => s.name === focused) ? focused : null);
   // One stop for Tab in the list (the row last moved to); the arrow keys move between rows.
   const [activeRow, setActiveRow] = useState(0);
   const focusRow = useRef<number | null>(null);
@@ -106,6 +114,7 @@ export function DiscoveredStreams({ streams, value, invalid, onChange, onBlur }:
     const next = new Map(chosen);
     const merged: StreamSelection = { ...current, ...change };
     if (!merged.excluded_columns?.length) delete merged.excluded_columns;
+    if (!merged.hashed_columns?.length) delete merged.hashed_columns;
     next.set(name, merged);
     commit(next);
   };
@@ -158,9 +167,9 @@ export function DiscoveredStreams({ streams, value, invalid, onChange, onBlur }:
                     </select>
                     <button type="button" aria-expanded={editing === stream.name} aria-controls={`${id}-columns`}
                       tabIndex={stop} onFocus={() => setActiveRow(row.index)}
-                      aria-label={`Columns of ${stream.name}${selection.excluded_columns?.length ? ` (${selection.excluded_columns.length} left out)` : ""}`}
+                      aria-label={`Columns of ${stream.name}${columnNote(selection)}`}
                       onClick={() => setEditing(editing === stream.name ? null : stream.name)}>
-                      Columns{selection.excluded_columns?.length ? ` (${selection.excluded_columns.length} left out)` : ""}
+                      Columns{columnNote(selection)}
                     </button>
                   </>
                 ) : <span className="muted small">{stream.columns.length} columns</span>}
@@ -172,20 +181,37 @@ export function DiscoveredStreams({ streams, value, invalid, onChange, onBlur }:
       {edited && editedSelection ? (
         <fieldset id={`${id}-columns`} className="group columns" aria-label={`Columns of ${edited.name}`}>
           <legend>Columns of {edited.name}</legend>
-          <p className="help">Unchecked columns are never read or synced. Keys stay: the sync needs them.</p>
+          <p className="help">
+            Unchecked columns are never read or synced. Keys stay: the sync needs them.
+            {canHash ? " A hashed column reaches the destination only as a salted SHA-256 digest: joins still work, the raw value never leaves the source's process." : ""}
+          </p>
           <div className="column-grid">
             {edited.columns.map((column, index) => {
               const fixed = requiredColumns(edited, editedSelection).has(column.name);
               const left = (editedSelection.excluded_columns || []).includes(column.name);
+              const hashed = (editedSelection.hashed_columns || []).includes(column.name);
               const boxId = `${id}-col-${index}`;
               return (
                 <span key={column.name} className="checkbox-row" data-column={column.name}>
                   <input type="checkbox" id={boxId} checked={!left} disabled={fixed || column.inclusion === "unsupported"}
                     onChange={(event) => {
                       const rest = (editedSelection.excluded_columns || []).filter((c) => c !== column.name);
-                      update(edited.name, { excluded_columns: event.target.checked ? rest : [...rest, column.name] });
+                      const unhashed = (editedSelection.hashed_columns || []).filter((c) => c !== column.name);
+                      update(edited.name, event.target.checked
+                        ? { excluded_columns: rest }
+                        : { excluded_columns: [...rest, column.name], hashed_columns: unhashed });
                     }} />
                   <label htmlFor={boxId}>{column.name} <span className="muted small">{column.format || column.type}{fixed ? ", key" : ""}</span></label>
+                  {canHash && !fixed && !left && column.inclusion !== "unsupported" ? (
+                    <label className="hash-toggle muted small">
+                      <input type="checkbox" checked={hashed} aria-label={`Hash ${column.name}`}
+                        onChange={(event) => {
+                          const rest = (editedSelection.hashed_columns || []).filter((c) => c !== column.name);
+                          update(edited.name, { hashed_columns: event.target.checked ? [...rest, column.name] : rest });
+                        }} />
+                      {" "}hash
+                    </label>
+                  ) : null}
                 </span>
               );
             })}
@@ -195,4 +221,13 @@ export function DiscoveredStreams({ streams, value, invalid, onChange, onBlur }:
       ) : null}
     </div>
   );
+}
+
+/** " (2 left out, 1 hashed)" — what a stream's columns button says beside its name. */
+function columnNote(selection: StreamSelection): string {
+  const notes = [
+    selection.excluded_columns?.length ? `${selection.excluded_columns.length} left out` : null,
+    selection.hashed_columns?.length ? `${selection.hashed_columns.length} hashed` : null,
+  ].filter(Boolean);
+  return notes.length ? ` (${notes.join(", ")})` : "";
 }

@@ -1,6 +1,6 @@
 // Open notifications as a bar above the page, each with its action: re-enter the
-// setting it points at (opens the wizard at that field), open the run in Dagster, or
-// dismiss (acknowledge).
+// setting it points at (opens the wizard at that field), review a schema change on the
+// wizard's streams step, open the run in Dagster, or dismiss (acknowledge).
 
 import type { Notification } from "@/lib/types";
 
@@ -45,7 +45,11 @@ export function NotificationBar({ items, fieldLabels, known, openSettings, dismi
                 ) : null}
               </div>
               <div className="note-buttons">
-                {label && note.settings_field && isKnown ? (
+                {note.kind === "schema_change" && note.settings_url?.includes("#") && isKnown ? (
+                  <a className="button-link primary" href={`#${note.settings_url.split("#")[1]}`}>
+                    Review on the streams step<Hidden>{` of ${note.integration}`}</Hidden>
+                  </a>
+                ) : label && note.settings_field && isKnown ? (
                   <button type="button" className="primary" onClick={() => openSettings(note.integration, note.settings_field ?? null)}>
                     Re-enter {label}<Hidden>{` of ${note.integration}`}</Hidden>
                   </button>

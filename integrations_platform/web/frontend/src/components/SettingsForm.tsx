@@ -42,6 +42,8 @@ export interface FormView {
   discovered: DiscoveredStream[] | null;
   /** The schedule, set from the frequency choice. */
   setSchedule: (cron: string) => void;
+  /** The stream a schema-change notification points at (the streams step opens there). */
+  focusStream?: string | null;
 }
 
 const ViewContext = createContext<FormView | null>(null);
@@ -54,7 +56,7 @@ function useView(): FormView {
 
 /** The key of a field from its id: "field-config-client_id" → "config.client_id". */
 export function keyOf(connector: ConnectorDetail, id: string): string | null {
-  const keys = ["name", "streams", "start_date", "schedule", "destination", ...Object.keys(connector.form_schema.properties).map((k) => `config.${k}`)];
+  const keys = ["name", "streams", "start_date", "schedule", "destination", "schema_policy", ...Object.keys(connector.form_schema.properties).map((k) => `config.${k}`)];
   return keys.find((key) => fieldId(key) === id) ?? null;
 }
 
@@ -164,6 +166,7 @@ function StreamStepSections({ byName }: { byName: Map<string, ReactNode> }) {
         <FrequencyChoice />
         {byName.get("destination")}
       </fieldset>
+      <fieldset className="group"><legend>Schema changes</legend>{byName.get("schema_policy")}</fieldset>
       <details className="advanced" open={view.cronOpen}
         onToggle={(event) => view.setCronOpen((event.currentTarget as HTMLDetailsElement).open)}>
         <summary>Custom schedule (cron)</summary>
@@ -287,6 +290,7 @@ function StreamsFieldAdapter(props: FieldProps) {
     <StreamsField connector={view.connector} initial={view.integration?.streams ?? null} discovered={view.discovered}
       value={(props.formData as FormValues["streams"]) || []}
       message={view.messages.streams}
+      focusStream={view.focusStream ?? null}
       onChange={(streams) => props.onChange(streams, props.fieldPathId.path)}
       onBlur={() => view.onBlurKey("streams")} />
   );

@@ -24,6 +24,8 @@ interface Props {
   message: string | undefined;
   onChange: (streams: StreamSelection[]) => void;
   onBlur: () => void;
+  /** A stream to open the list at (a schema-change notification's link). */
+  focusStream?: string | null;
 }
 
 function parseLines(text: string, stored: Map<string, StreamSelection>): StreamSelection[] {
@@ -40,7 +42,7 @@ function withStored(name: string, key: string | null, stored: Map<string, Stream
   return out;
 }
 
-export function StreamsField({ connector, initial, discovered, value, message, onChange, onBlur }: Props) {
+export function StreamsField({ connector, initial, discovered, value, message, onChange, onBlur, focusStream = null }: Props) {
   const id = fieldId("streams");
   const stored = useMemo(() => new Map((initial || []).map((s) => [s.name, s])), [initial]);
   const dynamic = connector.dynamic_streams && connector.stream_specs.length === 0;
@@ -57,7 +59,8 @@ export function StreamsField({ connector, initial, discovered, value, message, o
         <p id={helpId} className="help">
           What to sync, from the source&apos;s own list; each stream becomes a Dagster asset. Per stream: how it syncs, and the columns to leave out.
         </p>
-        <DiscoveredStreams streams={discovered} value={value} invalid={Boolean(message)} onChange={onChange} onBlur={onBlur} />
+        <DiscoveredStreams streams={discovered} value={value} invalid={Boolean(message)} onChange={onChange} onBlur={onBlur}
+          canHash={Boolean(connector.can_hash_columns)} focusStream={focusStream} />
         {error}
       </fieldset>
     );

@@ -26,7 +26,16 @@ import {
   wizardSchema,
   type FormValues,
 } from "@/lib/settings";
-import type { ConnectorDetail, ConnectorSummary, DiscoveredStream, Discovery, DiscoveryOutcome, Integration } from "@/lib/types";
+import type {
+  ConnectorDetail,
+  ConnectorSummary,
+  DiscoveredStream,
+  Discovery,
+  DiscoveryOutcome,
+  Integration,
+  IntegrationSchema,
+  SchemaChange,
+} from "@/lib/types";
 
 import { DISCARD_EDITS, useConfirm } from "./Confirm";
 import { SettingsForm, checkValues } from "./SettingsForm";
@@ -35,7 +44,15 @@ import { ConnectorChoices, ReviewList, TestResult, type TestView } from "./Wizar
 
 export type WizardOpening =
   | { mode: "create"; connector: ConnectorDetail | null }
-  | { mode: "edit"; integration: Integration; etag: string; connector: ConnectorDetail; field: string | null };
+  | {
+    mode: "edit";
+    integration: Integration;
+    etag: string;
+    connector: ConnectorDetail;
+    field: string | null;
+    /** Opened at the streams step, at this stream (a schema-change notification's link). */
+    stream?: string | null;
+  };
 
 interface Props {
   opening: WizardOpening;
@@ -68,7 +85,8 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
   const [chosen, setChosen] = useState<string | null>(opening.connector?.id ?? null);
   const [filter, setFilter] = useState("");
   const [connectorError, setConnectorError] = useState<string | null>(null);
-  const [step, setStep] = useState(opening.connector ? 2 : 1);
+  const focusStream = opening.mode === "edit" ? opening.stream ?? null : null;
+  const [step, setStep] = useState(focusStream ? 4 : opening.connector ? 2 : 1);
   const [values, setValues] = useState<FormValues>(() => (opening.connector ? initialValues(opening.connector, integration) : {}));
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const [submitted, setSubmitted] = useState(false);
@@ -90,6 +108,9 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
   const [etag, setEtag] = useState(opening.mode === "edit" ? opening.etag : "");
   // The streams last discovered stay listed while the schema is read again.
   const [discovered, setDiscovered] = useState<DiscoveredStream[] | null>(null);
+  // Schema changes waiting for an approval (editing only).
+  const [pending, setPending] = useState<SchemaChange[]>([]);
+  const [approving, setApproving] = useState<string | null>(null);
   const [testing, setTesting] = useState(false);
   const [testView, setTestView] = useState<TestView | null>(null);
   const [lastTest, setLastTest] = useState<{ ok: boolean; reason: string } | null>(null);
@@ -273,9 +294,47 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
         // What was chosen before stays chosen where the source has it.
         const names = new Set(found.streams.map((s) => s.name));
         setValues((all) => ({ ...all, streams: (all.streams || []).filter((s) => names.has(s.name)) }));
+        if (integration) void loadPending(integration.name);
       } else setDiscovery({ status: "failed", outcome, error: null });
     } catch (error) {
       setDiscovery({ status: "failed", outcome: null, error });
+    }
+  };
+
+  /** The schema changes waiting for approval (best effort: the list works without). */
+  const loadPending = async (name: string) => {
+    try {
+      const { data } = await api<IntegrationSchema>("GET", `/api/v1/integrations/${seg(name)}/schema?changes=0`);
+      setPending(data.pending);
+    } catch {
+      setPending([]);
+    }
+  };
+
+  /** Approve what the schema policy held back in `stream`; it syncs from the next run. */
+  const approve = async (stream: string) => {
+    if (!integration || approving) return;
+    setApproving(stream);
+    try {
+      await api("POST", `/api/v1/integrations/${seg(integration.name)}/schema/approve`, { body: { stream } });
+      const { data: now, etag: current } = await api<Integration>("GET", `/api/v1/integrations/${seg(integration.name)}`);
+      setEtag(current || `W/"${now.version}"`);
+      // The approved stream as the server now has it; the rest as edited here.
+      const approved = now.streams.find((s) => s.name === stream);
+      setValues((all) => {
+        const streams = all.streams || [];
+        if (!approved) return all;
+        const kept = streams.some((s) => s.name === stream)
+          ? streams.map((s) => (s.name === stream ? { ...s, excluded_columns: approved.excluded_columns } : s))
+          : [...streams, { name: approved.name, replication_key: approved.replication_key }];
+        return { ...all, streams: kept };
+      });
+      setPending((all) => all.filter((c) => c.stream !== stream));
+      toast(`Approved the changes of ${stream}: the next sync includes them.`);
+    } catch (error) {
+      toast(`Could not approve: ${error instanceof ApiError ? error.summary : String(error)}`, { kind: "error" });
+    } finally {
+      setApproving(null);
     }
   };
 
@@ -392,6 +451,8 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
           onOpenAutoFocus={(event) => {
             event.preventDefault();
             opened.current = true;
+            // Opened at a stream by a schema-change notification: read the stored schema.
+            if (focusStream && discovery.status === "idle") void discover(false);
             // Focused here, as the dialog opens (not a render later).
             const field = opening.mode === "edit" && !opening.integration.config_error ? attentionKey(opening) : null;
             const target = field
@@ -451,7 +512,7 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
                 <SettingsForm key={connector.id} schema={schema} values={values} onChange={onChange} onEnter={() => void next()}
                   connector={connector} integration={integration} messages={messages} attention={attention}
                   advancedOpen={advancedOpen} setAdvancedOpen={setAdvancedOpen} cronOpen={cronOpen} setCronOpen={setCronOpen}
-                  streamsSlot={streamsSlot} discovered={discovered}
+                  streamsSlot={streamsSlot} discovered={discovered} focusStream={focusStream}
                   setSchedule={(cron) => onChange({ ...values, schedule: cron })}
                   onBlurKey={(key) => setTouched((all) => (all.has(key) ? all : new Set([...all, key])))} />
               ) : null}
@@ -513,6 +574,21 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
                 onClick={() => void discover(true)}>
                 {integration ? "Refresh schema" : "Read the streams again"}
               </button>
+              {pending.length ? (
+                <div id="schema-pending" className="result result-warn" role="region" aria-label="Schema changes waiting for approval">
+                  <p className="result-title">Waiting for your approval (the schema policy held them back)</p>
+                  <ul>
+                    {[...new Set(pending.map((c) => c.stream))].map((stream) => (
+                      <li key={stream} data-stream={stream}>
+                        {pending.filter((c) => c.stream === stream).map((c) => c.description).join("; ")}{" "}
+                        <button type="button" aria-disabled={approving ? true : undefined} onClick={() => void approve(stream)}>
+                          Approve<span className="sr-only">{` the changes of ${stream}`}</span>
+                        </button>
+                      </li>
+                    ))}
+                  </ul>
+                </div>
+              ) : null}
               <div ref={setStreamsSlot} className="mt-3" />
             </section>
             <section data-panel="5" aria-labelledby="step-5-title" hidden={step !== 5}>

@@ -14,8 +14,15 @@ export const DESTINATIONS: [string, string][] = [
   ["jsonl", "JSON Lines files on the platform's machine"],
   ["postgres", "PostgreSQL warehouse"],
 ];
+/** What syncs do when the source's schema changes. */
+export const SCHEMA_POLICIES: [string, string][] = [
+  ["allow_columns", "Sync new columns; new streams wait for me to select them"],
+  ["allow_all", "Sync new columns and new streams"],
+  ["block_all", "Hold new columns and streams back until I approve them"],
+];
+export const DEFAULT_POLICY = "allow_columns";
 /** The fields of the streams step (4); every other field is on the settings step (2). */
-export const STREAM_STEP_KEYS = new Set(["streams", "start_date", "schedule", "destination"]);
+export const STREAM_STEP_KEYS = new Set(["streams", "start_date", "schedule", "destination", "schema_policy"]);
 /** The step a field is on. */
 export function stepOf(key: string): 2 | 4 {
   return STREAM_STEP_KEYS.has(key) ? 4 : 2;
@@ -40,6 +47,7 @@ export interface FormValues {
   start_date?: string;
   schedule?: string;
   destination?: string;
+  schema_policy?: string;
 }
 
 export interface WizardSchema {
@@ -111,6 +119,13 @@ export function wizardSchema(connector: ConnectorDetail, integration: Integratio
         "x-enum-labels": DESTINATIONS.map(([, label]) => label),
         description: "Where the synced records go; PostgreSQL needs INTEGRATIONS_WAREHOUSE_URL on the server.",
       },
+      schema_policy: {
+        type: "string",
+        title: "When the source changes",
+        enum: SCHEMA_POLICIES.map(([value]) => value),
+        "x-enum-labels": SCHEMA_POLICIES.map(([, label]) => label),
+        description: "Before each sync the source's schema is checked. Removed columns and type changes are always reported; the sync goes on with what exists.",
+      },
     },
   };
 }
@@ -121,6 +136,7 @@ export function selectionOnly(stream: StreamSelection): StreamSelection {
   const out: StreamSelection = { name: stream.name };
   if (stream.replication_key) out.replication_key = stream.replication_key;
   if (stream.excluded_columns?.length) out.excluded_columns = [...stream.excluded_columns];
+  if (stream.hashed_columns?.length) out.hashed_columns = [...stream.hashed_columns];
   return out;
 }
 
@@ -140,7 +156,7 @@ export function initialValues(connector: ConnectorDetail, integration: Integrati
     if (value !== undefined && value !== null) config[name] = value;
   }
   if (!integration) {
-    return { name: undefined, config, streams: defaultStreams(connector), schedule: connector.default_schedule, destination: "jsonl" };
+    return { name: undefined, config, streams: defaultStreams(connector), schedule: connector.default_schedule, destination: "jsonl", schema_policy: DEFAULT_POLICY };
   }
   return {
     name: integration.name,
@@ -149,6 +165,7 @@ export function initialValues(connector: ConnectorDetail, integration: Integrati
     start_date: integration.start_date.slice(0, 10),
     schedule: integration.schedule,
     destination: integration.destination,
+    schema_policy: integration.schema_policy || DEFAULT_POLICY,
   };
 }
 
@@ -190,7 +207,7 @@ export function configToSend(connector: ConnectorDetail, integration: Integratio
 
 function streamKey(streams: StreamSelection[] | undefined): string {
   return (streams || [])
-    .map((s) => `${s.name}:${s.replication_key || ""}:${[...(s.excluded_columns || [])].sort().join(",")}`)
+    .map((s) => `${s.name}:${s.replication_key || ""}:${[...(s.excluded_columns || [])].sort().join(",")}:${[...(s.hashed_columns || [])].sort().join(",")}`)
     .sort()
     .join("|");
 }
@@ -206,6 +223,7 @@ export function createBody(connector: ConnectorDetail, values: FormValues): Reco
     destination: values.destination,
   };
   if (values.start_date) body.start_date = values.start_date;
+  if (values.schema_policy && values.schema_policy !== DEFAULT_POLICY) body.schema_policy = values.schema_policy;
   return body;
 }
 
@@ -218,6 +236,7 @@ export function updateBody(connector: ConnectorDetail, integration: Integration,
   if (values.schedule && values.schedule !== integration.schedule) body.schedule = values.schedule;
   if (values.destination && values.destination !== integration.destination) body.destination = values.destination;
   if (values.start_date && values.start_date !== integration.start_date.slice(0, 10)) body.start_date = values.start_date;
+  if (values.schema_policy && values.schema_policy !== (integration.schema_policy || DEFAULT_POLICY)) body.schema_policy = values.schema_policy;
   return body;
 }
 
@@ -235,6 +254,7 @@ export function describeStreams(connector: ConnectorDetail, streams: StreamSelec
     const notes = [
       dynamic && s.replication_key ? `by ${s.replication_key}` : null,
       s.excluded_columns?.length ? `without ${s.excluded_columns.join(", ")}` : null,
+      s.hashed_columns?.length ? `hashing ${s.hashed_columns.join(", ")}` : null,
     ].filter(Boolean);
     return notes.length ? `${s.name} (${notes.join("; ")})` : s.name;
   }).join(", ");
@@ -268,6 +288,8 @@ export function reviewRows(connector: ConnectorDetail, integration: Integration 
   rows.push({ label: "Schedule", text: frequency ? `${frequency[1]} (${frequency[0]})` : values.schedule || "" });
   const destination = DESTINATIONS.find(([value]) => value === values.destination);
   rows.push({ label: "Destination", text: destination ? destination[1] : values.destination || "" });
+  const policy = SCHEMA_POLICIES.find(([value]) => value === (values.schema_policy || DEFAULT_POLICY));
+  rows.push({ label: "When the source changes", text: policy ? policy[1] : values.schema_policy || "" });
   return rows;
 }
 
@@ -340,7 +362,7 @@ export function fieldMessage(error: RJSFValidationError, schema: SettingSchema |
 export function serverErrorKey(connector: ConnectorDetail, key: string): string | null {
   const settings = new Set(Object.keys(connector.form_schema.properties || {}));
   if (settings.has(key)) return `config.${key}`;
-  const known = new Set(["name", "streams", "start_date", "schedule", "destination", ...[...settings].map((s) => `config.${s}`)]);
+  const known = new Set(["name", "streams", "start_date", "schedule", "destination", "schema_policy", ...[...settings].map((s) => `config.${s}`)]);
   const parts = key.split(".");
   for (let length = parts.length; length > 0; length -= 1) {
     const prefix = parts.slice(0, length).join(".");
@@ -364,6 +386,7 @@ export function fieldOrder(connector: ConnectorDetail): string[] {
     "start_date",
     "destination",
     "schedule",
+    "schema_policy",
   ];
 }
 

@@ -54,12 +54,14 @@ export interface ConnectorDetail extends ConnectorSummary {
   dynamic_streams: boolean;
   stream_name_help?: string;
   default_schedule: string;
+  can_hash_columns?: boolean;
 }
 
 export interface StreamSelection {
   name: string;
   replication_key?: string | null;
   excluded_columns?: string[];
+  hashed_columns?: string[];
 }
 
 export interface RunSummary {
@@ -93,6 +95,7 @@ export interface Integration {
   secrets: Record<string, "set" | "not set">;
   config_error?: string | null;
   streams: StreamSelection[];
+  schema_policy?: string;
   start_date: string;
   schedule: string;
   destination: string;
@@ -170,4 +173,21 @@ export interface DiscoveryOutcome extends TestOutcome {
   discovered_at?: string | null;
   stream_count?: number | null;
   streams?: DiscoveredStream[] | null;
+}
+
+export interface SchemaChange {
+  id: number | null;
+  stream: string;
+  column: string | null;
+  kind: string;
+  status: "applied" | "pending" | "approved";
+  severity: string;
+  description: string;
+  seen_at: string | null;
+}
+
+export interface IntegrationSchema {
+  schema_policy: string;
+  pending: SchemaChange[];
+  changes: SchemaChange[];
 }

@@ -167,7 +167,8 @@ function App() {
         try {
           const { data: integration, etag } = await api<Integration>("GET", `/api/v1/integrations/${seg(name)}`);
           const connector = await connectorDetail(integration.connector);
-          return { mode: "edit", integration, etag: etag || `W/"${integration.version}"`, connector, field: params.get("field") };
+          const stream = params.get("step") === "streams" ? params.get("stream") || "" : null;
+          return { mode: "edit", integration, etag: etag || `W/"${integration.version}"`, connector, field: params.get("field"), stream };
         } catch (error) {
           toast(`Cannot edit '${name}': ${describeError(error)}`, { kind: "error" });
           return null;
