@@ -131,6 +131,13 @@ def column_pairs(columns: int) -> tuple[tuple[str, str], ...]:
 # -- baseline: plain Dagster, no platform code --------------------------------------------
 
 
+# About as long as each of the platform's check descriptions.
+CHECK_DESCRIPTION = (
+    "Fails when the stream's last sync is not as expected (a check written directly with "
+    "Dagster, as long as the platform's own descriptions)."
+)
+
+
 class BaselineSyncResource(dg.ConfigurableResource):
     """A stand-in for the sync resource: one string field set from an env var."""
 
@@ -174,6 +181,12 @@ def _baseline_assets(name: str, streams: int, columns: int = 0) -> dg.AssetsDefi
     @dg.multi_asset(
         name=f"{name}_sync",
         specs=specs,
+        # The same three checks per stream as the platform's (orchestration/checks.py).
+        check_specs=[
+            dg.AssetCheckSpec(check, asset=spec.key, description=CHECK_DESCRIPTION)
+            for spec in specs
+            for check in ("schema", "freshness", "volume")
+        ],
         can_subset=True,
         # The same time partitions the platform gives every integration (issue 6).
         partitions_def=dg.DailyPartitionsDefinition(start_date=START_DATE[:10], timezone="UTC"),

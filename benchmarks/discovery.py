@@ -25,6 +25,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -105,6 +107,27 @@ def direct_discover(org: SalesforceSandbox, tmp: Path) -> float:
     return elapsed
 
 
+@contextmanager
+def full_org_platform(prefix: str, latency_ms: float) -> Iterator[tuple[SalesforceSandbox, Path]]:
+    """The sandbox's full org, and a fresh platform (home, catalog, key) in a temporary
+    folder whose logins go to it; the folder is removed afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    env = {
+        "INTEGRATIONS_HOME": str(tmp / "home"),
+        "INTEGRATIONS_CATALOG_DIR": str(copy_catalog(tmp / "catalog")),
+        "INTEGRATIONS_ENCRYPTION_KEYS": generate_key(),
+    }
+    try:
+        with SalesforceSandbox(
+            CREDENTIALS, org="full", latency_s=latency_ms / 1000, start=START
+        ) as org:
+            env["INTEGRATIONS_SALESFORCE_LOGIN_URL"] = org.url
+            with patched_environ(env, on_change=get_settings.cache_clear):
+                yield org, tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.discovery")
     parser.add_argument("--objects", type=int, default=500, help="objects in the org")
@@ -126,21 +149,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         "--check", action="store_true", help="exit with status 1 when a ratio misses its target"
     )
     args = parser.parse_args(argv)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-discovery-"))
-    env = {
-        "INTEGRATIONS_HOME": str(tmp / "home"),
-        "INTEGRATIONS_CATALOG_DIR": str(copy_catalog(tmp / "catalog")),
-        "INTEGRATIONS_ENCRYPTION_KEYS": generate_key(),
-    }
-    try:
-        with SalesforceSandbox(
-            CREDENTIALS, org="full", latency_s=args.latency_ms / 1000, start=START
-        ) as org:
-            env["INTEGRATIONS_SALESFORCE_LOGIN_URL"] = org.url
-            with patched_environ(env, on_change=get_settings.cache_clear):
-                results = _run(args, org, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with full_org_platform("bench-discovery-", args.latency_ms) as (org, tmp):
+        results = _run(args, org, tmp)
     results["check"] = args.check
     results["results_file"] = str(write_results(NAME, results))
     return results

@@ -34,6 +34,8 @@ ENV_MAX_CONCURRENT_RUNS = "INTEGRATIONS_MAX_CONCURRENT_RUNS"
 ENV_TRANSLATOR = "INTEGRATIONS_TRANSLATOR"
 # "off": syncs do not look for schema changes before they start (see schema_check.py).
 ENV_SCHEMA_CHECKS = "INTEGRATIONS_SCHEMA_CHECKS"
+# "off": streams get no asset checks (schema, freshness, volume; orchestration/checks.py).
+ENV_ASSET_CHECKS = "INTEGRATIONS_ASSET_CHECKS"
 # Schemas the stores use inside INTEGRATIONS_POSTGRES_URL's database.
 CONFIG_SCHEMA = "integrations"
 MELTANO_SCHEMA = "meltano"

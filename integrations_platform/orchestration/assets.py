@@ -1,5 +1,6 @@
 """One multi_asset per integration: one asset per selected stream, one sync per run."""
 
+import os
 from collections.abc import Iterator, Mapping
 from datetime import UTC
 
@@ -18,6 +19,7 @@ from integrations_platform.orchestration.translator import (
     IntegrationsTranslator,
     stream_asset_specs,
 )
+from integrations_platform.settings import ENV_ASSET_CHECKS
 
 
 class SyncConfig(dg.Config):
@@ -103,10 +105,23 @@ def build_integration_assets(
     return assets_from_specs(integration, connector, specs)
 
 
+def asset_checks_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the streams get their asset checks (``INTEGRATIONS_ASSET_CHECKS``, default
+    on; off spares a code server with tens of thousands of streams their specs)."""
+    value = (os.environ if environ is None else environ).get(ENV_ASSET_CHECKS, "on")
+    return value.strip().lower() not in ("off", "0", "false", "no")
+
+
 def assets_from_specs(
-    integration: Integration, connector: ConnectorSpec, specs: Mapping[str, dg.AssetSpec]
+    integration: Integration,
+    connector: ConnectorSpec,
+    specs: Mapping[str, dg.AssetSpec],
+    checks: bool | None = None,
 ) -> dg.AssetsDefinition:
-    """The assets of one integration from its streams' specs (by stream name)."""
+    """The assets of one integration from its streams' specs (by stream name), with each
+    stream's schema, freshness and volume checks unless ``checks`` is False (default:
+    :func:`asset_checks_enabled`)."""
+    checks = asset_checks_enabled() if checks is None else checks
     # Every key the sync reports comes from these specs, the translator's.
     keys = {name: spec.key for name, spec in specs.items()}
 
@@ -114,7 +129,9 @@ def assets_from_specs(
         name=f"{integration.name}_sync",
         specs=list(specs.values()),
         # Schema, freshness and volume of every stream (orchestration/checks.py).
-        check_specs=[c for spec in specs.values() for c in stream_check_specs(spec.key)],
+        check_specs=(
+            [c for spec in specs.values() for c in stream_check_specs(spec.key)] if checks else []
+        ),
         can_subset=True,
         partitions_def=build_partitions(integration, connector),
         # A launchpad backfill of many partitions is one run over the whole range.

@@ -367,16 +367,21 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         try:
             if os.environ.get(ENV_SCHEMA_CHECKS, "on").strip().lower() in ("off", "0", "false"):
                 return SchemaCheck(store.get(integration.name), catalog=None)
-            check = check_schema(
-                store,
-                store.get(integration.name),
-                connector,
-                config,
-                settings,
-                os.environ,
-                [s.name for s in selected],
-                context.log.info,
-            )
+            current = store.get(integration.name)
+            try:
+                check = check_schema(
+                    store,
+                    current,
+                    connector,
+                    config,
+                    settings,
+                    os.environ,
+                    [s.name for s in selected],
+                    context.log.info,
+                )
+            except Exception as exc:  # noqa: BLE001 - the look must never fail the sync
+                # Only the kind of failure: its text could hold a config value.
+                check = SchemaCheck(current, catalog=None, note=f"it failed ({type(exc).__name__})")
         finally:
             store.close()
         if check.note:

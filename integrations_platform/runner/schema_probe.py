@@ -4,7 +4,8 @@ A full discovery describes the whole source (every object of a Salesforce org, e
 table of a database) and costs a tap process; a sync only needs to know whether its own
 streams changed. Each probe asks the source directly, in the source's own type names:
 
-- ``salesforce_describe``: the describe of each selected object (one request each);
+- ``salesforce_describe``: the describe of each selected object (one request each, a
+  few at a time);
 - ``postgres_catalog``: one query of ``information_schema`` for every selected table.
 
 A probe returns ``{stream: {column: type}}`` (None for a stream the source no longer
@@ -15,6 +16,7 @@ None: the sync goes on and reports nothing (the sync itself will say what is wro
 
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -37,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 Probe = dict[str, dict[str, str] | None]
 PROBE_TIMEOUT_S = 30.0
+# Describes in flight at once (Salesforce allows 25 concurrent long requests per org).
+DESCRIBE_CONCURRENCY = 8
 
 
 def probe_schema(
@@ -71,9 +75,15 @@ def _salesforce(
             return None
         base = f"{token['instance_url'].rstrip('/')}/services/data/v{SALESFORCE_API_VERSION}"
         auth = {"Authorization": f"Bearer {token.get('access_token', '')}"}
+
+        def describe(name: str) -> httpx.Response:
+            return client.get(f"{base}/sobjects/{quote(name, safe='')}/describe", headers=auth)
+
+        # A few describes at a time: each is one round trip to the org.
+        with ThreadPoolExecutor(max_workers=min(DESCRIBE_CONCURRENCY, len(streams) or 1)) as pool:
+            responses = dict(zip(streams, pool.map(describe, streams), strict=True))
         found: Probe = {}
-        for name in streams:
-            response = client.get(f"{base}/sobjects/{quote(name, safe='')}/describe", headers=auth)
+        for name, response in responses.items():
             if response.status_code == 404:
                 found[name] = None
                 continue

@@ -73,6 +73,20 @@ def test_each_enabled_integration_becomes_assets_job_and_running_schedule(platfo
     assert not any(s.name.startswith("paused") for s in repo.schedule_defs)
 
 
+def test_every_stream_has_its_three_checks_unless_switched_off(platform, monkeypatch):
+    platform.service.add("postgres", "shop", PG, streams=["public-orders:updated_at"])
+    crm = _assets(build_definitions(platform.catalog, _snapshots(platform)))["shop_sync"]
+    key = dg.AssetKey(["shop", "public_orders"])
+    assert {c.name for c in crm.check_specs if c.asset_key == key} == {
+        "schema",
+        "freshness",
+        "volume",
+    }
+    monkeypatch.setenv("INTEGRATIONS_ASSET_CHECKS", "off")
+    bare = _assets(build_definitions(platform.catalog, _snapshots(platform)))["shop_sync"]
+    assert list(bare.check_specs) == []
+
+
 def test_an_integration_whose_connector_left_the_catalog_is_skipped(platform):
     platform.service.add("salesforce", "crm", SF)
     orphan = Integration(
