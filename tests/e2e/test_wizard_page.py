@@ -838,6 +838,8 @@ def test_a_held_back_column_is_approved_from_its_notification(
     sign_in(page, stack.api_url, stack.token)
     item = page.locator('li[data-integration="guarded"][data-kind="schema_change"]')
     expect(item).to_contain_text("1 new column(s) in Lead of 'guarded': Score__c")
+    expect(item).to_have_class(re.compile("severity-info"))
+    assert_accessible(page, "an informational schema-change notification")
     item.get_by_role("link", name="Review on the streams step of guarded").click()
     wizard = page.get_by_role("dialog", name="Edit guarded")
     expect(wizard.locator("#step-4-title")).to_be_visible()

@@ -7,6 +7,8 @@ import type { Notification } from "@/lib/types";
 import { Hidden, TimeText } from "./common";
 
 const SEVERITY: Record<string, string> = { critical: "Critical", error: "Error", warning: "Warning", info: "Info" };
+/** An informational notice (new columns synced) is not shown as a failure. */
+const BADGE: Record<string, string> = { warning: "warn", info: "busy" };
 
 interface Props {
   items: Notification[];
@@ -32,7 +34,7 @@ export function NotificationBar({ items, fieldLabels, known, openSettings, dismi
               data-id={note.id} data-integration={note.integration} data-kind={note.kind}>
               <div className="note-text">
                 <p className="note-title" id={titleId}>
-                  <span className={`badge badge-${note.severity === "warning" ? "warn" : "fail"}`}>{SEVERITY[note.severity] || note.severity}</span>
+                  <span className={`badge badge-${BADGE[note.severity] || "fail"}`}>{SEVERITY[note.severity] || note.severity}</span>
                   {" "}{note.title}
                 </p>
                 <p className="note-action">{note.action}</p>
