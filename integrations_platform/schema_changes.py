@@ -194,7 +194,7 @@ def apply_policy(
     policy: str,
     streams: Sequence[StreamSelection],
     changes: Sequence[SchemaChange],
-    discovery: Discovery,
+    discovery: Discovery | None,
 ) -> PolicyOutcome:
     """The selection after ``changes`` under ``policy``, and each change with its status.
 
@@ -217,7 +217,7 @@ def apply_policy(
             status = PENDING
         elif change.kind == STREAM_ADDED:
             if policy == ALLOW_ALL:
-                found = discovery.stream(change.stream)
+                found = discovery.stream(change.stream) if discovery else None
                 if found is not None and change.stream not in selected:
                     selected[change.stream] = StreamSelection(
                         name=found.name,

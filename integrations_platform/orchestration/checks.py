@@ -14,8 +14,8 @@ notification (``INTEGRATIONS_STALE_FACTOR`` times the schedule's interval).
 """
 
 import statistics
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -175,3 +175,70 @@ def recent_row_counts(instance: dg.DagsterInstance, key: dg.AssetKey) -> list[in
         if len(counts) >= VOLUME_HISTORY:
             break
     return counts
+
+
+class StreamChecks:
+    """The checks of one sync's streams. What they compare with is read once, before the
+    sync materializes anything: each stream's last materialization (one batched query),
+    the recent row counts of the streams whose volume is checked, and the schema changes
+    recorded since the oldest of those syncs (one query of the config store)."""
+
+    def __init__(
+        self,
+        wanted: set[dg.AssetCheckKey],
+        last_synced: Mapping[dg.AssetKey, datetime | None],
+        row_counts: Mapping[dg.AssetKey, list[int]],
+        changes: Sequence[SchemaChange],
+        allowed: timedelta | None,
+    ) -> None:
+        self.wanted = wanted
+        self.last_synced = last_synced
+        self.row_counts = row_counts
+        self.changes = changes
+        self.allowed = allowed
+
+    @classmethod
+    def read(
+        cls,
+        context: dg.AssetExecutionContext,
+        keys: Mapping[str, dg.AssetKey],
+        changes_since: Callable[[datetime | None], Sequence[SchemaChange]],
+        allowed: timedelta | None,
+    ) -> "StreamChecks":
+        """``keys``: the selected streams' asset keys; ``changes_since(t)``: the
+        integration's schema changes seen after ``t`` (all of them for None)."""
+        instance = context.instance
+        wanted = set(context.selected_asset_check_keys)
+        events = instance.get_latest_materialization_events(list(keys.values()))
+        last = {
+            key: datetime.fromtimestamp(event.timestamp, UTC) if event else None
+            for key, event in events.items()
+        }
+        volume = {
+            key: recent_row_counts(instance, key)
+            for key in keys.values()
+            if dg.AssetCheckKey(key, VOLUME_CHECK) in wanted
+        }
+        schema = [k for k in keys.values() if dg.AssetCheckKey(k, SCHEMA_CHECK) in wanted]
+        changes: Sequence[SchemaChange] = []
+        if schema:
+            stamps = [last.get(k) for k in schema]
+            changes = changes_since(min(s for s in stamps if s) if None not in stamps else None)
+        return cls(wanted, last, volume, changes, allowed)
+
+    def results(self, stream: str, key: dg.AssetKey, rows: int) -> Iterator[dg.AssetCheckResult]:
+        """The stream's selected checks after it synced ``rows`` rows."""
+        if dg.AssetCheckKey(key, SCHEMA_CHECK) in self.wanted:
+            since = self.last_synced.get(key)
+            yield schema_result(
+                key,
+                [
+                    c
+                    for c in self.changes
+                    if c.stream == stream and (since is None or (c.seen_at and c.seen_at > since))
+                ],
+            )
+        if dg.AssetCheckKey(key, FRESHNESS_CHECK) in self.wanted:
+            yield freshness_passed(key, self.allowed)
+        if dg.AssetCheckKey(key, VOLUME_CHECK) in self.wanted:
+            yield volume_result(key, rows, self.row_counts.get(key, []))

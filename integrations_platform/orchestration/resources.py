@@ -21,15 +21,7 @@ from integrations_platform.integration import Integration, StreamSelection
 from integrations_platform.notifications.checks import allowed_lag
 from integrations_platform.notifications.service import NotificationService
 from integrations_platform.notifications.settings import NotificationSettings
-from integrations_platform.orchestration.checks import (
-    FRESHNESS_CHECK,
-    SCHEMA_CHECK,
-    VOLUME_CHECK,
-    freshness_passed,
-    recent_row_counts,
-    schema_result,
-    volume_result,
-)
+from integrations_platform.orchestration.checks import StreamChecks
 from integrations_platform.orchestration.constants import META_INTEGRATION, META_STREAM
 from integrations_platform.orchestration.coordinator import tag_run_at_start
 from integrations_platform.orchestration.partitions import (
@@ -39,12 +31,13 @@ from integrations_platform.orchestration.partitions import (
     partition_windows,
     record_covered_partitions,
 )
+from integrations_platform.orchestration.translator import column_schema
 from integrations_platform.runner.locks import integration_lock
 from integrations_platform.runner.logs import LogLine
 from integrations_platform.runner.meltano import SyncRequest, SyncResult, run_sync
 from integrations_platform.runner.schema_check import SchemaCheck, check_schema
 from integrations_platform.runner.state import clear_resume_marker
-from integrations_platform.schema_changes import STREAM_REMOVED
+from integrations_platform.schema_changes import STREAM_REMOVED, SchemaChange
 from integrations_platform.settings import (
     ENV_CATALOG_DIR,
     ENV_ENCRYPTION_KEYS,
@@ -200,11 +193,12 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                     if not windows:
                         clear_resume_marker(settings, os.environ, integration.state_id)
 
+                checks = self._stream_checks(context, settings, integration, selected, keys)
+
                 def loaded(
                     stream: StreamSelection, result: SyncResult, started: datetime
                 ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
                     key = keys[stream.name]
-                    before = _StreamHistory.read(context.instance, key)
                     if not windows:
                         # Before the stream's own materialization, which stays its latest.
                         record_covered_partitions(context, integration.name, key, stream, started)
@@ -218,9 +212,10 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         full_refresh,
                         summary,
                     )
-                    yield from self._check_results(
-                        context, settings, integration, key, stream, result, windows, before
-                    )
+                    rows = result.row_counts.get(stream.name, 0)
+                    if windows:
+                        rows = sum(result.window_counts.get(stream.name, {}).values()) or rows
+                    yield from checks.results(stream.name, key, rows)
 
                 pending, together = selected, None
                 if len(selected) > 1:
@@ -293,7 +288,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                     ROW_COUNT: dg.MetadataValue.int(rows),
                     "duration_s": duration,
                     "full_refresh": full_refresh,
-                    **column_schema(stream),
+                    **column_schema(stream.columns, stream.hashed_columns),
                 },
             )
             return
@@ -352,6 +347,30 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             store.close()
         return keyring.decrypt_integration(stored), connector, discovered, salt
 
+    def _stream_checks(
+        self,
+        context: dg.AssetExecutionContext,
+        settings: Settings,
+        integration: Integration,
+        selected: Sequence[StreamSelection],
+        keys: Mapping[str, dg.AssetKey],
+    ) -> StreamChecks:
+        """What the selected streams' checks compare with, read before any is synced."""
+
+        def changes_since(since: datetime | None) -> list[SchemaChange]:
+            store = ConfigStore.open(settings.database_url, migrate=False)
+            try:
+                return list_changes(store, integration.id, since=since)
+            finally:
+                store.close()
+
+        return StreamChecks.read(
+            context,
+            {s.name: keys[s.name] for s in selected},
+            changes_since,
+            allowed_lag(integration.schedule),
+        )
+
     def _check_schema(
         self,
         context: dg.AssetExecutionContext,
@@ -408,71 +427,6 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 f"Schema check: no change in {len(selected)} stream(s) ({check.seconds:.2f} s)"
             )
         return check
-
-    def _check_results(
-        self,
-        context: dg.AssetExecutionContext,
-        settings: Settings,
-        integration: Integration,
-        key: dg.AssetKey,
-        stream: StreamSelection,
-        result: SyncResult,
-        windows: Sequence[tuple[str, str, str]],
-        before: "_StreamHistory",
-    ) -> Iterator[dg.AssetCheckResult]:
-        """The stream's schema, freshness and volume checks (those selected)."""
-        wanted = {c.name for c in context.selected_asset_check_keys if c.asset_key == key}
-        if SCHEMA_CHECK in wanted:
-            store = ConfigStore.open(settings.database_url, migrate=False)
-            try:
-                changes = list_changes(
-                    store, integration.id, stream=stream.name, since=before.last_synced_at
-                )
-            finally:
-                store.close()
-            yield schema_result(key, changes)
-        if FRESHNESS_CHECK in wanted:
-            yield freshness_passed(key, allowed_lag(integration.schedule))
-        if VOLUME_CHECK in wanted:
-            rows = result.row_counts.get(stream.name, 0)
-            if windows:
-                rows = sum(result.window_counts.get(stream.name, {}).values()) or rows
-            yield volume_result(key, rows, before.row_counts)
-
-
-class _StreamHistory:
-    """A stream's past, read before its new materialization: when it last synced and
-    the row counts of its recent syncs."""
-
-    def __init__(self, last_synced_at: datetime | None, row_counts: list[int]) -> None:
-        self.last_synced_at = last_synced_at
-        self.row_counts = row_counts
-
-    @classmethod
-    def read(cls, instance: dg.DagsterInstance, key: dg.AssetKey) -> "_StreamHistory":
-        latest = instance.get_latest_materialization_event(key)
-        when = datetime.fromtimestamp(latest.timestamp, UTC) if latest else None
-        return cls(when, recent_row_counts(instance, key))
-
-
-def column_schema(stream: StreamSelection) -> dict[str, dg.TableSchema]:
-    """``dagster/column_schema`` of what the stream syncs now (hashed columns are
-    strings)."""
-    if not stream.columns:
-        return {}
-    hashed = set(stream.hashed_columns)
-    return {
-        "dagster/column_schema": dg.TableSchema(
-            columns=[
-                dg.TableColumn(
-                    name,
-                    "string" if name in hashed else kind,
-                    description="SHA-256 of the salted source value" if name in hashed else None,
-                )
-                for name, kind in stream.columns
-            ]
-        )
-    }
 
 
 # Logged when a sync that waited for another of its integration may start (tests read it).

@@ -69,11 +69,8 @@ class IntegrationsTranslator:
         destination = DESTINATIONS.get(integration.destination)
         if destination is not None:
             metadata["dagster/table_name"] = destination.table_name(integration.name, name)
-        if stream.columns:
-            # From the source's discovery; columns left out are not in it.
-            metadata["dagster/column_schema"] = dg.TableSchema(
-                columns=[dg.TableColumn(column, kind) for column, kind in stream.columns]
-            )
+        # From the source's discovery; columns left out are not in it.
+        metadata.update(column_schema(stream.columns, stream.hashed_columns))
         return dg.AssetSpec(
             key=dg.AssetKey([integration.name, stream_key_part(name)]),
             group_name=integration.name,
@@ -82,6 +79,29 @@ class IntegrationsTranslator:
             metadata=metadata,
             tags={"integrations/connector": connector.id},
         )
+
+
+def column_schema(
+    columns: Sequence[tuple[str, str]], hashed: Sequence[str] = ()
+) -> dict[str, dg.TableSchema]:
+    """``dagster/column_schema`` of a stream's synced ``(name, type)`` columns (none when
+    they are not known); a hashed column is a string, the salted SHA-256 of the value."""
+    if not columns:
+        return {}
+    digests = set(hashed)
+    return {
+        "dagster/column_schema": dg.TableSchema(
+            columns=[
+                dg.TableColumn(name, "string", description=HASHED)
+                if name in digests
+                else dg.TableColumn(name, kind)
+                for name, kind in columns
+            ]
+        )
+    }
+
+
+HASHED = "SHA-256 of the salted source value"
 
 
 def stream_asset_specs(

@@ -19,7 +19,6 @@ sync goes on with the stored catalog.
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from integrations_platform.catalog import ConnectorSpec
@@ -200,29 +199,31 @@ def _apply_changes(
     changes: Sequence[SchemaChange],
     found: Discovery | None,
 ) -> None:
-    """Record ``changes`` with their status under the policy; store the selection the
-    policy leaves (with each stream's columns as ``found`` describes them)."""
-    integration = result.integration
-    empty = Discovery((), integration.updated_at or _now(), 0.0)
-    outcome = apply_policy(integration.schema_policy, integration.streams, changes, found or empty)
-    if outcome.changes:
-        result.changes = record_changes(store, integration.id, outcome.changes)
+    result.integration, result.changes = apply_changes(store, result.integration, changes, found)
+
+
+def apply_changes(
+    store: ConfigStore,
+    integration: Integration,
+    changes: Sequence[SchemaChange],
+    found: Discovery | None,
+) -> tuple[Integration, list[SchemaChange]]:
+    """Record ``changes`` with their status under the integration's policy, and store
+    the selection the policy leaves (each stream's columns as ``found`` describes them).
+    Returns the integration as stored and the changes as recorded."""
+    decided: list[SchemaChange] = []
 
     def change(current: Integration) -> Integration:
-        # The stored record may be newer than the definitions' copy: apply the policy
-        # to it, not to the copy.
-        fresh = apply_policy(current.schema_policy, current.streams, changes, found or empty)
-        streams = refreshed_columns(fresh.streams, found) if found else fresh.streams
+        # The stored record may be newer than the caller's copy: the policy applies to it.
+        outcome = apply_policy(current.schema_policy, current.streams, changes, found)
+        decided[:] = outcome.changes
+        streams = refreshed_columns(outcome.streams, found) if found else outcome.streams
         return replace(current, streams=streams)
 
     if change(integration).streams != integration.streams:
-        result.integration = store.update(integration.name, change)
-    else:
-        result.integration = store.get(integration.name)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+        integration = store.update(integration.name, change)
+    recorded = record_changes(store, integration.id, decided) if decided else []
+    return integration, recorded
 
 
 def _discover(

@@ -18,7 +18,6 @@ from integrations_platform.schema_changes import (
     APPROVED,
     POLICY_HELP,
     SchemaChange,
-    apply_policy,
     approve_in_selection,
     diff_discoveries,
 )
@@ -28,7 +27,6 @@ from integrations_platform.store.schema import (
     decide,
     list_changes,
     pending_changes,
-    record_changes,
 )
 
 if TYPE_CHECKING:
@@ -39,7 +37,9 @@ class IntegrationDiscovery(IntegrationOperations):
     """Discover sources and read the stored discoveries (see the module docstring)."""
 
     def discover(self, name: str, *, timeout_s: float | None = None) -> "DiscoveryResult":
-        """Run the source's discovery and, if it succeeds, store it as the integration's."""
+        """Run the source's discovery and, if it succeeds, store it as the integration's
+        (the changes since the stored one recorded, the policy applied to them)."""
+        from integrations_platform.runner.schema_check import apply_changes
         from integrations_platform.store.discoveries import load_discovery, save_discovery
 
         integration = self.get(name)
@@ -55,18 +55,7 @@ class IntegrationDiscovery(IntegrationOperations):
                 if before is not None
                 else []
             )
-
-            def change(current: Integration) -> Integration:
-                streams = apply_policy(current.schema_policy, current.streams, changes, found)
-                return replace(current, streams=refreshed_columns(streams.streams, found))
-
-            if changes:
-                decided = apply_policy(
-                    integration.schema_policy, integration.streams, changes, found
-                )
-                record_changes(self.store, integration.id, decided.changes)
-            if change(integration).streams != integration.streams:
-                self.store.update(name, change)
+            apply_changes(self.store, integration, changes, found)
         return result
 
     def discover_config(
