@@ -36,6 +36,8 @@ class DestinationSpec:
     # Where a stream lands, from the integration and stream names (Dagster's
     # ``dagster/table_name``): a table, or a file relative to the output folder.
     table_name: Callable[[str, str], str]
+    # Loader settings added when a sync sends batch files (runner/batch.py).
+    batch_settings: tuple[tuple[str, Any], ...] = ()
 
 
 def _jsonl_file(integration: str, stream: str) -> str:
@@ -105,7 +107,7 @@ DESTINATIONS: dict[str, DestinationSpec] = {
             namespace="target_postgres",
             pip_url="meltanolabs-target-postgres==0.8.1",
             executable="target-postgres",
-            capabilities=("about", "schema-flattening", "stream-maps"),
+            capabilities=("about", "batch", "schema-flattening", "stream-maps"),
         ),
         settings=(
             LoaderSetting("host"),
@@ -115,9 +117,13 @@ DESTINATIONS: dict[str, DestinationSpec] = {
             LoaderSetting("database"),
             LoaderSetting("default_target_schema"),
             LoaderSetting("add_record_metadata", "boolean"),
+            LoaderSetting("use_copy", "boolean"),
         ),
         build_config=_postgres_config,
         table_name=_postgres_table,
+        # Batch files are loaded with COPY (record by record COPY is slower: the tap and
+        # the target compete for the cores).
+        batch_settings=(("use_copy", True),),
     ),
 }
 

@@ -93,6 +93,8 @@ class Integration:
     description: str = ""
     # What a sync does when the source's schema changes (schema_changes.POLICIES).
     schema_policy: str = "allow_columns"
+    # How records travel from tap to target (runner/batch.py): auto, records or batch.
+    message_format: str = "auto"
     version: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None

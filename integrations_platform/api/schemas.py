@@ -52,6 +52,12 @@ class IntegrationCreate(_In):
         description="What syncs do when the source's schema changes: allow_all, "
         "allow_columns (the default) or block_all.",
     )
+    message_format: str | None = Field(
+        default=None,
+        max_length=40,
+        description="How records travel from source to destination: auto (the default: "
+        "batch files where both support them), records or batch.",
+    )
 
 
 class IntegrationUpdate(_In):
@@ -68,6 +74,12 @@ class IntegrationUpdate(_In):
         max_length=40,
         description="What syncs do when the source's schema changes: allow_all, "
         "allow_columns (the default) or block_all.",
+    )
+    message_format: str | None = Field(
+        default=None,
+        max_length=40,
+        description="How records travel from source to destination: auto (the default: "
+        "batch files where both support them), records or batch.",
     )
     version: int | None = Field(
         default=None, description="The version you read; a stale one is refused with 409."
@@ -111,6 +123,16 @@ class BulkAction(_In):
     names: list[str] = Field(min_length=1, max_length=1000)
 
 
+class ProgressPublic(BaseModel):
+    """A running sync's rows so far (reported every few seconds while it runs)."""
+
+    rows: dict[str, int] = Field(description="Rows so far per stream.")
+    total: int
+    rows_per_s: float
+    elapsed_s: float
+    updated_at: datetime
+
+
 class RunPublic(BaseModel):
     """One run of an integration in Dagster."""
 
@@ -121,6 +143,9 @@ class RunPublic(BaseModel):
     duration_s: float | None
     row_counts: dict[str, int]
     url: str
+    progress: ProgressPublic | None = Field(
+        default=None, description="While the run syncs: its rows so far."
+    )
 
 
 class StatusPublic(BaseModel):
@@ -191,6 +216,7 @@ class IntegrationPublic(BaseModel):
     destination: str
     description: str
     schema_policy: str = "allow_columns"
+    message_format: str = "auto"
     version: int
     created_at: datetime | None
     updated_at: datetime | None

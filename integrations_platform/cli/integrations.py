@@ -6,6 +6,7 @@ import yaml
 from integrations_platform.catalog import load_catalog
 from integrations_platform.cli.support import (
     EXCLUDE_HELP,
+    FORMAT_HELP,
     HASH_HELP,
     POLICY_HELP,
     _fail,
@@ -54,6 +55,7 @@ def catalog_cmd(query: str | None, category: str | None, as_json: bool) -> None:
 @click.option("--exclude", help=EXCLUDE_HELP)
 @click.option("--hash", "hashed", help=HASH_HELP)
 @click.option("--schema-policy", help=POLICY_HELP)
+@click.option("--message-format", help=FORMAT_HELP)
 @click.option("--schedule", help="Cron expression (UTC); default: the connector's.")
 @click.option("--start-date", help="Sync records from this date (ISO 8601).")
 @click.option(
@@ -72,6 +74,7 @@ def add(
     exclude: str | None,
     hashed: str | None,
     schema_policy: str | None,
+    message_format: str | None,
     schedule: str | None,
     start_date: str | None,
     destination: str,
@@ -90,6 +93,7 @@ def add(
         destination=destination,
         enabled=not disabled,
         schema_policy=schema_policy,
+        message_format=message_format,
     )
     added = view.integration
     count = len(added.streams)
@@ -145,6 +149,7 @@ def show(name: str, as_json: bool) -> None:
 @click.option("--exclude", help=EXCLUDE_HELP)
 @click.option("--hash", "hashed", help=HASH_HELP)
 @click.option("--schema-policy", help=POLICY_HELP)
+@click.option("--message-format", help=FORMAT_HELP)
 @click.option("--schedule", help="Cron expression (UTC).")
 @click.option("--start-date", help="Sync records from this date (ISO 8601).")
 @click.option("--destination", type=click.Choice(["jsonl", "postgres"]))
@@ -156,6 +161,7 @@ def update(
     exclude: str | None,
     hashed: str | None,
     schema_policy: str | None,
+    message_format: str | None,
     schedule: str | None,
     start_date: str | None,
     destination: str | None,
@@ -174,6 +180,7 @@ def update(
         start_date=start_date,
         destination=destination,
         schema_policy=schema_policy,
+        message_format=message_format,
     )
     click.echo(f"Updated '{view.name}' (version {view.version}).")
     if view.enabled:

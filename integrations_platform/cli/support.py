@@ -172,6 +172,10 @@ POLICY_HELP = (
     "synced), allow_columns (new columns synced; new streams wait) or block_all (both wait "
     "for an approval). Default: allow_columns."
 )
+FORMAT_HELP = (
+    "How records travel from source to destination: auto (batch files where both support "
+    "them: PostgreSQL into PostgreSQL), records, or batch. Default: auto."
+)
 
 
 def _print_json(data: Any) -> None:

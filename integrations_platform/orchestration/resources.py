@@ -5,8 +5,9 @@ Only this resource (and the CLI/API service) ever decrypts. The key arrives thro
 """
 
 import os
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,7 @@ from integrations_platform.orchestration.translator import column_schema
 from integrations_platform.runner.locks import integration_lock
 from integrations_platform.runner.logs import LogLine
 from integrations_platform.runner.meltano import SyncRequest, SyncResult, run_sync
+from integrations_platform.runner.progress import ProgressSnapshot
 from integrations_platform.runner.schema_check import SchemaCheck, check_schema
 from integrations_platform.runner.state import clear_resume_marker
 from integrations_platform.schema_changes import STREAM_REMOVED, SchemaChange
@@ -47,6 +49,7 @@ from integrations_platform.settings import (
 )
 from integrations_platform.store import ConfigStore, KeyRing
 from integrations_platform.store.discoveries import stored_catalog
+from integrations_platform.store.progress import clear_progress, save_progress
 from integrations_platform.store.schema import hash_salt, list_changes
 
 
@@ -136,6 +139,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             )
         failed: dict[str, str] = {}
         summary: list[str] = []  # "<stream>: <n> rows", logged once (one event) at the end
+        progress: _RunProgress | None = None
 
         waited: list[float] = []
 
@@ -165,6 +169,8 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 # The selection after the policy (a blocked column left out, new ones in).
                 selected = [check.stream(s.name) or s for s in selected if s.name not in gone]
 
+                progress = _RunProgress(context, settings, integration.id)
+
                 def run(chosen: list[StreamSelection]) -> tuple[datetime, SyncResult]:
                     request = SyncRequest(
                         integration=integration.name,
@@ -178,13 +184,18 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         windows=windows,
                         catalog=discovered,
                         hash_salt=salt,
+                        message_format=integration.message_format,
                     )
                     started = datetime.now(UTC)
                     log = _RunLog(context)
                     try:
-                        return started, run_sync(request, settings, os.environ, log)
+                        result = run_sync(
+                            request, settings, os.environ, log, progress.reporter(log)
+                        )
                     finally:
                         log.flush()
+                    progress.finished(result)
+                    return started, result
 
                 def failure(chosen: list[StreamSelection], result: SyncResult) -> None:
                     for stream in chosen:
@@ -249,6 +260,8 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             raise dg.Failure(description=str(exc)) from None
         finally:
             config.clear()  # the decrypted values, no longer needed
+            if progress is not None:
+                progress.close()
             if summary:
                 context.log.info("\n".join(summary))
         if failed:
@@ -478,19 +491,32 @@ class _RunLog:
         self.every_s = every_s
         self.pending: list[tuple[str, str]] = []
         self.flushed = 0.0
+        # The sync's lines and its progress reports come from two threads.
+        self.lock = threading.RLock()
 
     def __call__(self, line: LogLine) -> None:
         text = line.format()
-        if line.level in ("error", "warning"):
+        with self.lock:
+            if line.level in ("error", "warning"):
+                self.flush()
+                (self.log.error if line.level == "error" else self.log.warning)(text)
+                return
+            self.pending.append((line.level, text))
+            if time.monotonic() - self.flushed >= self.every_s:
+                self.flush()
+
+    def progress(self, text: str) -> None:
+        """A progress report, after the lines before it."""
+        with self.lock:
             self.flush()
-            (self.log.error if line.level == "error" else self.log.warning)(text)
-            return
-        self.pending.append((line.level, text))
-        if time.monotonic() - self.flushed >= self.every_s:
-            self.flush()
+            self.log.info(text)
 
     def flush(self) -> None:
         """Log what is pending: one event per run of lines of the same level."""
+        with self.lock:
+            self._flush()
+
+    def _flush(self) -> None:
         group: list[str] = []
         for index, (level, text) in enumerate(self.pending):
             group.append(text)
@@ -500,3 +526,47 @@ class _RunLog:
                 group = []
         self.pending = []
         self.flushed = time.monotonic()
+
+
+class _RunProgress:
+    """A sync's rows so far, across its Meltano runs: into the run log (with the rate)
+    and into the config store, where the API reads a running sync's progress."""
+
+    def __init__(self, context: dg.AssetExecutionContext, settings: Settings, integration_id: str):
+        self.run_id = context.run_id
+        self.integration_id = integration_id
+        self.started = time.monotonic()
+        self.done: dict[str, int] = {}  # streams of the sync's finished Meltano runs
+        self.store: ConfigStore | None = None
+        try:
+            self.store = ConfigStore.open(settings.database_url, migrate=False)
+        except PlatformError:
+            context.log.warning("Progress cannot be stored for the API: the config store is down")
+
+    def reporter(self, log: "_RunLog") -> Callable[[ProgressSnapshot], None]:
+        """What ``run_sync`` calls every few seconds."""
+
+        def report(snapshot: ProgressSnapshot) -> None:
+            total = ProgressSnapshot(
+                {**self.done, **snapshot.rows}, time.monotonic() - self.started
+            )
+            log.progress(total.describe())
+            if self.store is not None:
+                save_progress(
+                    self.store, self.run_id, self.integration_id, total.rows, total.elapsed_s
+                )
+
+        return report
+
+    def finished(self, result: SyncResult) -> None:
+        """A Meltano run ended: its streams' rows count as done."""
+        for stream, rows in result.row_counts.items():
+            self.done[stream] = max(rows, self.done.get(stream, 0))
+
+    def close(self) -> None:
+        """The sync ended: its progress leaves the store."""
+        if self.store is not None:
+            try:
+                clear_progress(self.store, self.run_id)
+            finally:
+                self.store.close()

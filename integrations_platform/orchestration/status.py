@@ -20,6 +20,9 @@ from integrations_platform.orchestration.constants import (
     META_STREAM,
 )
 
+# A run's status while it syncs.
+RUNNING = dg.DagsterRunStatus.STARTED.value
+
 
 @dataclass(frozen=True)
 class RunSummary:

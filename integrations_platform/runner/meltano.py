@@ -29,6 +29,7 @@ from integrations_platform.destinations import EMBEDDED_DESTINATION, get_destina
 from integrations_platform.discovery import select_catalog
 from integrations_platform.errors import ConfigurationError
 from integrations_platform.integration import StreamSelection
+from integrations_platform.runner.batch import AUTO, MessageFormat, choose_format, tap_batch_config
 from integrations_platform.runner.compaction import compact_jsonl
 from integrations_platform.runner.logs import LogLine, parse_line, parse_metric, record_count
 from integrations_platform.runner.meltano_project import WINDOW_MAPPER, WINDOW_MAPPING
@@ -38,6 +39,7 @@ from integrations_platform.runner.processes import (
     start_meltano,
     stop_process_group,
 )
+from integrations_platform.runner.progress import Progress, ProgressSnapshot
 from integrations_platform.runner.redaction import Redactor
 from integrations_platform.settings import (
     ENV_API_TOKEN,
@@ -88,6 +90,8 @@ class SyncRequest:
     catalog: Mapping[str, Any] | None = field(default=None, repr=False)
     # The integration's salt for its hashed columns (a secret; None: nothing hashed).
     hash_salt: str | None = field(default=None, repr=False)
+    # How records travel (runner/batch.py): auto, records or batch.
+    message_format: str = AUTO
 
 
 @dataclass
@@ -125,6 +129,7 @@ class PreparedSync:
     redactor: Redactor = field(repr=False)
     extractor: str
     loader: str
+    message_format: MessageFormat
 
 
 def prepare_sync(
@@ -150,6 +155,12 @@ def prepare_sync(
             )
         tap_config["stream_maps"] = hash_maps(hashed)
         tap_config["stream_map_config"] = {"hash_salt": request.hash_salt}
+    message_format = choose_format(
+        request.message_format, extractor, loader, request.streams, windowed=bool(request.windows)
+    )
+    if message_format.batch:
+        tap_config["batch_config"] = tap_batch_config(sys_dir)
+        target_config.update(dict(destination.batch_settings))
 
     env = {k: v for k, v in environ.items() if k not in _WITHHELD_ENV}
     # Settings inherited from an outer environment must not leak into this sync.
@@ -237,7 +248,7 @@ def prepare_sync(
         ]
         if request.full_refresh:
             args.append("--full-refresh")
-    return PreparedSync(args, env, Redactor(secrets), extractor.name, loader.name)
+    return PreparedSync(args, env, Redactor(secrets), extractor.name, loader.name, message_format)
 
 
 def hash_maps(hashed: Mapping[str, Sequence[str]]) -> dict[str, dict[str, str]]:
@@ -258,8 +269,10 @@ def run_sync(
     settings: Settings,
     environ: Mapping[str, str],
     log: Callable[[LogLine], None],
+    progress: Callable[[ProgressSnapshot], None] | None = None,
 ) -> SyncResult:
-    """Run the sync to the end, streaming every (redacted) line to ``log``.
+    """Run the sync to the end, streaming every (redacted) line to ``log`` and, every
+    few seconds, the rows so far to ``progress``.
 
     If the caller is interrupted (a cancelled Dagster run raises in this thread), the
     whole Meltano process group is terminated before the interruption propagates.
@@ -279,9 +292,17 @@ def run_sync(
     window_counts: dict[str, dict[str, int]] = {}
     lost: list[str] = []
     started = time.monotonic()
+    log(LogLine("platform", "meltano", "info", f"Sending {prepared.message_format.reason}"))
+    rows_so_far = Progress(
+        [s.name for s in request.streams],
+        progress or (lambda _: None),
+        files=_embedded_files(request, settings),
+    )
     process: subprocess.Popen[str] | None = None
     try:
         process = start_meltano(prepared.args, settings, prepared.env)
+        if progress is not None:
+            rows_so_far.start()
         assert process.stdout is not None
         for raw in process.stdout:
             # Structured first: metrics are read from the line as the plugin wrote it,
@@ -295,7 +316,12 @@ def run_sync(
                     per_window[counted.window] = per_window.get(counted.window, 0) + counted.value
                 elif counted and parsed.source == prepared.extractor:
                     counts[counted.stream] = counts.get(counted.stream, 0) + counted.value
+                    rows_so_far.extracted(counted.stream, counted.value)
+                elif counted and parsed.source == prepared.loader:
+                    rows_so_far.loaded(counted.stream, counted.value)
                 continue
+            if parsed.source == prepared.loader:
+                rows_so_far.line(parsed.message)
             line = parsed.redacted(redact)
             for missing in _MISSING_STREAM.findall(line.message):
                 if missing in {s.name for s in request.streams} and missing not in lost:
@@ -309,6 +335,7 @@ def run_sync(
                 log(line)
         returncode = process.wait()
     finally:
+        rows_so_far.stop()
         if process is not None and process.poll() is None:
             stop_process_group(process)
         shutil.rmtree(sys_dir, ignore_errors=True)
@@ -336,6 +363,14 @@ def run_sync(
     return SyncResult(
         returncode, time.monotonic() - started, counts, list(tail), errors, window_counts
     )
+
+
+def _embedded_files(request: SyncRequest, settings: Settings) -> dict[str, Path]:
+    """Each stream's file in the embedded destination (progress counts its lines)."""
+    if request.destination != EMBEDDED_DESTINATION:
+        return {}
+    folder = settings.output_dir / request.integration
+    return {s.name: folder / f"{s.name}.jsonl" for s in request.streams}
 
 
 def scrub_run_records(database_uri: str, state_id: str, redactor: Redactor) -> None:

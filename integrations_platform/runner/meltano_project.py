@@ -12,6 +12,7 @@ import yaml
 
 from integrations_platform.catalog import Catalog, ConnectorSpec, ExtractorSpec
 from integrations_platform.destinations import DESTINATIONS
+from integrations_platform.runner.batch import supports_batch
 
 HEADER = """\
 # Generated from connector_catalog/ by `integrations meltano-yml --write`: edit the
@@ -44,6 +45,8 @@ def extractor_settings(connector: ConnectorSpec) -> list[dict[str, Any]]:
             {"name": "stream_maps", "kind": "object"},
             {"name": "stream_map_config", "kind": "object"},
         ]
+    if supports_batch(connector.extractor):
+        declared.append({"name": "batch_config", "kind": "object"})
     return sorted(declared, key=lambda s: s["name"])
 
 

@@ -11,9 +11,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from integrations_platform.catalog import Catalog, ConnectorSpec, load_catalog, validate_config
+from integrations_platform.destinations import DESTINATIONS
 from integrations_platform.discovery import Discovery
 from integrations_platform.errors import ConfigurationError, DecryptionError, PlatformError
 from integrations_platform.integration import Integration, SealedConfig, StreamSelection
+from integrations_platform.runner.batch import check_message_format
 from integrations_platform.runner.redaction import Redactor
 from integrations_platform.schema_changes import check_policy
 from integrations_platform.service.discovery import IntegrationDiscovery
@@ -146,6 +148,7 @@ class IntegrationService(IntegrationDiscovery):
         enabled: bool = True,
         description: str = "",
         schema_policy: str | None = None,
+        message_format: str | None = None,
     ) -> IntegrationView:
         """Validate and store a new integration."""
         connector = self.catalog.get(connector_id)
@@ -171,6 +174,7 @@ class IntegrationService(IntegrationDiscovery):
             discovery=discovery,
         )
         check_text(errors, "description", description)
+        formats = _check_format(message_format, errors, connector, destination, selected)
         _explain(errors, failure)
         raise_if(errors, connector)
         integration_id = Integration.new_id()
@@ -186,6 +190,7 @@ class IntegrationService(IntegrationDiscovery):
                 destination=destination,
                 description=description,
                 schema_policy=policy,
+                message_format=formats,
                 sealed=self.keyring.seal(integration_id, clean),
             )
         )
@@ -205,6 +210,7 @@ class IntegrationService(IntegrationDiscovery):
         destination: str | None = None,
         description: str | None = None,
         schema_policy: str | None = None,
+        message_format: str | None = None,
         expected_version: int | None = None,
     ) -> IntegrationView:
         """Change an integration. Omitted settings and blank secrets keep their value.
@@ -252,12 +258,20 @@ class IntegrationService(IntegrationDiscovery):
             )
             check_text(errors, "description", description)
             policy = check_policy(schema_policy or current.schema_policy, errors)
+            formats = _check_format(
+                message_format or current.message_format,
+                errors,
+                connector,
+                destination or current.destination,
+                selected,
+            )
             _explain(errors, failure)
             raise_if(errors, connector)
             result["config"], result["connector"] = clean, connector
             return replace(
                 current,
                 schema_policy=policy,
+                message_format=formats,
                 schedule=schedule or current.schedule,
                 streams=tuple(selected),
                 start_date=normalise_start(start_date) if start_date else current.start_date,
@@ -381,3 +395,17 @@ def _requested(streams: Sequence[StreamSelection | str] | None) -> list[StreamSe
     if streams is None:
         return None
     return [StreamSelection.parse(s) if isinstance(s, str) else s for s in streams]
+
+
+def _check_format(
+    value: str | None,
+    errors: dict[str, str],
+    connector: ConnectorSpec,
+    destination: str,
+    streams: Sequence[StreamSelection],
+) -> str:
+    """The integration's message format, checked against its source and destination."""
+    spec = DESTINATIONS.get(destination)
+    if spec is None:  # reported under destination
+        return value or "auto"
+    return check_message_format(value, errors, connector, spec.loader, destination, streams)

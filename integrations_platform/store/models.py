@@ -61,6 +61,7 @@ class IntegrationRecord(Base):
     key_fingerprint: Mapped[str | None] = mapped_column(String(16), nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
     schema_policy: Mapped[str] = mapped_column(String(16), default="allow_columns")
+    message_format: Mapped[str] = mapped_column(String(16), default="auto")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

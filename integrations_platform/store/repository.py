@@ -40,6 +40,7 @@ def _from_row(row: IntegrationRecord) -> Integration:
         destination=row.destination,
         description=row.description,
         schema_policy=row.schema_policy,
+        message_format=row.message_format,
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -59,6 +60,7 @@ def _row_values(integration: Integration) -> dict[str, Any]:
         "destination": integration.destination,
         "description": integration.description,
         "schema_policy": integration.schema_policy,
+        "message_format": integration.message_format,
         "config_ciphertext": integration.sealed.ciphertext,
         "key_fingerprint": integration.sealed.key_fingerprint,
     }

@@ -1,5 +1,6 @@
-"""SIGKILL to a sync's Meltano process group mid-run: the incremental state stays at the
-last bookmark the target committed, and the next run completes with no row missing."""
+"""SIGKILL to a sync's Meltano process group mid-run (mid-batch): the incremental state
+stays at the last bookmark the target committed, no batch file is left behind, and the
+next run completes with no row missing."""
 
 import os
 import signal
@@ -128,12 +129,15 @@ def test_a_killed_sync_leaves_the_last_committed_bookmark_and_loses_no_row(
         # Mid-sync: the warehouse already holds some of the new rows (the target flushes
         # a batch at a time), and more are coming.
         wait_for(lambda: _warehouse(warehouse_url)[0] > FIRST, 300, "the first batch of new rows")
+        # PostgreSQL into PostgreSQL goes in batch files (runner/batch.py): killed mid-batch.
+        assert list((platform.home / "runs").rglob("batch-*.json.gz"))
         leaders = _meltano_children()
         assert len(leaders) == 1, leaders
         os.killpg(leaders[0], signal.SIGKILL)
         run.join(120)
         assert not run.is_alive()
         assert not outcome["result"].success
+        assert list((platform.home / "runs").rglob("batch-*")) == []  # none left behind
 
         # The state is still the last bookmark the target committed; rows it flushed
         # after that are in the warehouse, ahead of the state...

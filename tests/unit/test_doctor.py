@@ -406,7 +406,7 @@ def test_a_config_store_behind_or_ahead_of_this_release_fails(
 
     behind = stamp("0003")
     assert behind.status == "fail"
-    assert "at revision 0003, this release needs 0006" in behind.found
+    assert "at revision 0003, this release needs 0007" in behind.found
     assert behind.fix == "Run `integrations migrate`."
 
     ahead = stamp("9999_future")

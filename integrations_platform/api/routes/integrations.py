@@ -1,5 +1,6 @@
 """Integrations: create, read, update, delete, test, sync, runs and logs."""
 
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -22,6 +23,7 @@ from integrations_platform.api.schemas import (
     LogLinePublic,
     MutationResult,
     NotificationPublic,
+    ProgressPublic,
     RunPublic,
     StateResetIn,
     StatusPublic,
@@ -37,9 +39,10 @@ from integrations_platform.errors import (
     PlatformError,
 )
 from integrations_platform.integration import StreamSelection
-from integrations_platform.orchestration.status import IntegrationStatus, RunSummary
+from integrations_platform.orchestration.status import RUNNING, IntegrationStatus, RunSummary
 from integrations_platform.runner.connection_test.result import ConnectionTestResult
 from integrations_platform.service import IntegrationView
+from integrations_platform.store.progress import RunProgress, read_progress
 
 router = APIRouter(
     prefix="/api/v1/integrations",
@@ -48,7 +51,8 @@ router = APIRouter(
 )
 
 
-def _run(summary: RunSummary) -> RunPublic:
+def _run(summary: RunSummary, progress: Mapping[str, RunProgress] | None = None) -> RunPublic:
+    found = (progress or {}).get(summary.run_id) if summary.status == RUNNING else None
     return RunPublic(
         run_id=summary.run_id,
         status=summary.status,
@@ -57,14 +61,33 @@ def _run(summary: RunSummary) -> RunPublic:
         duration_s=summary.duration_s,
         row_counts=summary.row_counts,
         url=summary.url,
+        progress=(
+            ProgressPublic(
+                rows=found.rows,
+                total=found.total,
+                rows_per_s=found.rows_per_s,
+                elapsed_s=found.elapsed_s,
+                updated_at=found.updated_at,
+            )
+            if found
+            else None
+        ),
     )
 
 
-def _status(status_: IntegrationStatus | None) -> StatusPublic | None:
+def _running(state: PlatformState, runs: Iterable[RunSummary | None]) -> dict[str, RunProgress]:
+    """The progress of those of ``runs`` that are syncing (one query)."""
+    ids = [r.run_id for r in runs if r is not None and r.status == RUNNING]
+    return read_progress(state.service.store, ids) if ids else {}
+
+
+def _status(
+    status_: IntegrationStatus | None, progress: Mapping[str, RunProgress] | None = None
+) -> StatusPublic | None:
     if status_ is None:
         return None
     return StatusPublic(
-        last_run=_run(status_.last_run) if status_.last_run else None,
+        last_run=_run(status_.last_run, progress) if status_.last_run else None,
         last_success_at=status_.last_success_at,
         row_counts=status_.row_counts,
         next_run_at=status_.next_run_at,
@@ -78,6 +101,7 @@ def _public(
     notifications: list[NotificationPublic] | None = None,
     *,
     columns: bool = True,
+    progress: Mapping[str, RunProgress] | None = None,
 ) -> IntegrationPublic:
     data = view.as_dict()
     if not columns:  # the list: each stream's discovered columns are for one integration
@@ -88,7 +112,7 @@ def _public(
     dagster = state.settings.dagster_url
     return IntegrationPublic(
         **data,
-        status=_status(status_),
+        status=_status(status_, progress),
         links={
             "dagster": f"{dagster}/asset-groups/{view.name}" if view.enabled else dagster,
             "settings": f"/#/integrations/{view.name}",
@@ -128,8 +152,10 @@ def _list_body(state: PlatformState) -> bytes:
     reader = state.status_reader_or_none()
     statuses = reader.statuses(integrations) if reader else {}
     notes = open_notifications(state, [v.name for v in views], integrations)  # one query
+    progress = _running(state, (s.last_run for s in statuses.values()))
     items = [
-        _public(state, v, statuses.get(v.name), notes.get(v.name), columns=False) for v in views
+        _public(state, v, statuses.get(v.name), notes.get(v.name), columns=False, progress=progress)
+        for v in views
     ]
     return _LIST_ADAPTER.dump_json(items)
 
@@ -180,6 +206,7 @@ def create_integration(
         enabled=body.enabled,
         description=body.description,
         schema_policy=body.schema_policy,
+        message_format=body.message_format,
     )
     _etag(response, view.version)
     outcome = state.after_change(definitions_changed=view.enabled)
@@ -226,6 +253,7 @@ def update_integration(
         destination=body.destination,
         description=body.description,
         schema_policy=body.schema_policy,
+        message_format=body.message_format,
         expected_version=expected,
     )
     _etag(response, view.version)
@@ -292,7 +320,9 @@ def list_runs(
 ) -> list[RunPublic]:
     """Recent runs with status, duration, row counts and a link to Dagster."""
     state.service.get(name)
-    return [_run(r) for r in state.status_reader().runs(name, limit)]
+    runs = state.status_reader().runs(name, limit)
+    progress = _running(state, runs)
+    return [_run(r, progress) for r in runs]
 
 
 @router.get("/{name}/runs/{run_id}/logs", response_model=list[LogLinePublic])

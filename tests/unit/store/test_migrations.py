@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 import integrations_platform.notifications.models
 import integrations_platform.store.audit
 import integrations_platform.store.discoveries
+import integrations_platform.store.progress
 import integrations_platform.store.schema  # noqa: F401  (their tables)
 from integrations_platform.store import ConfigStore
 from integrations_platform.store.models import Base

@@ -77,6 +77,17 @@ describe("what is sent", () => {
     expect(rows.find((r) => r.label === "When the source changes")?.text).toContain("until I approve them");
   });
 
+  it("sends a changed message format only, and reviews it", () => {
+    const values = initialValues(SALESFORCE, STORED);
+    expect(values.message_format).toBe("auto");
+    expect(updateBody(SALESFORCE, STORED, { ...values, message_format: "records" })).toEqual({ message_format: "records" });
+    expect(updateBody(SALESFORCE, { ...STORED, message_format: "records" }, { ...values, message_format: "records" })).toEqual({});
+    expect(createBody(SALESFORCE, { name: "crm", config: {}, message_format: "auto" }).message_format).toBeUndefined();
+    expect(createBody(SALESFORCE, { name: "crm", config: {}, message_format: "batch" }).message_format).toBe("batch");
+    const rows = reviewRows(SALESFORCE, null, { name: "crm", message_format: "records" });
+    expect(rows.find((r) => r.label === "How records travel")?.text).toBe("One message per record");
+  });
+
   it("reviews secrets only as set or not set", () => {
     const rows = reviewRows(SALESFORCE, null, { name: "crm", config: { client_id: "cid", client_secret: "abcdefgh-canary" } });
     const secret = rows.find((r) => r.label === "Client Secret");

@@ -7,7 +7,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "react";
 
 import { seg } from "@/lib/api";
 import { plural } from "@/lib/format";
-import type { ConnectorSummary, Integration } from "@/lib/types";
+import type { ConnectorSummary, Integration, RunProgress } from "@/lib/types";
 
 import { Hidden, TimeText } from "./common";
 
@@ -163,6 +163,12 @@ interface RowProps {
   measure?: (node: Element | null) => void;
 }
 
+/** A running sync's rows so far: "12,000 rows so far (1,200 rows/s)". */
+export function describeProgress(progress: RunProgress): string {
+  const rate = Math.round(progress.rows_per_s).toLocaleString();
+  return `${progress.total.toLocaleString()} rows so far (${rate} rows/s)`;
+}
+
 function Row({ item, connector, selected, toggle, actions, index, measure }: RowProps) {
   const name = item.name;
   const status = item.status || {};
@@ -192,6 +198,7 @@ function Row({ item, connector, selected, toggle, actions, index, measure }: Row
           {item.enabled ? <span className="badge badge-on">Enabled</span> : <span className="badge badge-off">Disabled</span>}
           <span className={`badge badge-${runKind}`} data-run-status={run ? run.status : "none"}>{runText}</span>
         </div>
+        {run?.progress ? <p className="small muted progress" data-progress={run.progress.total}>{describeProgress(run.progress)}</p> : null}
       </td>
       <td className="last-sync">
         {run ? <TimeText iso={run.ended_at || run.started_at} /> : <span className="muted">Never</span>}

@@ -18,7 +18,7 @@ import { validator } from "@/lib/validator";
 import { createContext, useContext, useMemo, useState, type ChangeEvent, type KeyboardEvent, type ReactNode } from "react";
 import { createPortal } from "react-dom";
 
-import { fieldId, FREQUENCIES, ID_PREFIX, isSecret, type FormValues, type WizardSchema } from "@/lib/settings";
+import { fieldId, FREQUENCIES, ID_PREFIX, INTEGRATION_KEYS, isSecret, type FormValues, type WizardSchema } from "@/lib/settings";
 import type { ConnectorDetail, DiscoveredStream, Integration, SettingSchema } from "@/lib/types";
 
 import { StreamsField } from "./StreamsField";
@@ -56,7 +56,7 @@ function useView(): FormView {
 
 /** The key of a field from its id: "field-config-client_id" → "config.client_id". */
 export function keyOf(connector: ConnectorDetail, id: string): string | null {
-  const keys = ["name", "streams", "start_date", "schedule", "destination", "schema_policy", ...Object.keys(connector.form_schema.properties).map((k) => `config.${k}`)];
+  const keys = ["name", ...INTEGRATION_KEYS, ...Object.keys(connector.form_schema.properties).map((k) => `config.${k}`)];
   return keys.find((key) => fieldId(key) === id) ?? null;
 }
 
@@ -171,6 +171,10 @@ function StreamStepSections({ byName }: { byName: Map<string, ReactNode> }) {
         onToggle={(event) => view.setCronOpen((event.currentTarget as HTMLDetailsElement).open)}>
         <summary>Custom schedule (cron)</summary>
         {byName.get("schedule")}
+      </details>
+      <details className="advanced">
+        <summary>Advanced: how records travel</summary>
+        {byName.get("message_format")}
       </details>
     </div>
   );

@@ -21,8 +21,17 @@ export const SCHEMA_POLICIES: [string, string][] = [
   ["block_all", "Hold new columns and streams back until I approve them"],
 ];
 export const DEFAULT_POLICY = "allow_columns";
+/** How records travel from the source to the destination (advanced). */
+export const MESSAGE_FORMATS: [string, string][] = [
+  ["auto", "Automatic: batch files where the source and destination support them"],
+  ["records", "One message per record"],
+  ["batch", "Batch files (PostgreSQL into PostgreSQL; several times faster)"],
+];
+export const DEFAULT_FORMAT = "auto";
+/** The integration's own fields, in the order they are shown after the connector's. */
+export const INTEGRATION_KEYS = ["streams", "start_date", "destination", "schedule", "schema_policy", "message_format"];
 /** The fields of the streams step (4); every other field is on the settings step (2). */
-export const STREAM_STEP_KEYS = new Set(["streams", "start_date", "schedule", "destination", "schema_policy"]);
+export const STREAM_STEP_KEYS = new Set(INTEGRATION_KEYS);
 /** The step a field is on. */
 export function stepOf(key: string): 2 | 4 {
   return STREAM_STEP_KEYS.has(key) ? 4 : 2;
@@ -48,6 +57,7 @@ export interface FormValues {
   schedule?: string;
   destination?: string;
   schema_policy?: string;
+  message_format?: string;
 }
 
 export interface WizardSchema {
@@ -126,6 +136,13 @@ export function wizardSchema(connector: ConnectorDetail, integration: Integratio
         "x-enum-labels": SCHEMA_POLICIES.map(([, label]) => label),
         description: "Before each sync the source's schema is checked. Removed columns and type changes are always reported; the sync goes on with what exists.",
       },
+      message_format: {
+        type: "string",
+        title: "How records travel",
+        enum: MESSAGE_FORMATS.map(([value]) => value),
+        "x-enum-labels": MESSAGE_FORMATS.map(([, label]) => label),
+        description: "Batch files are compressed files of up to 50,000 rows that the destination loads whole. Streams with hashed columns and partition runs always go record by record.",
+      },
     },
   };
 }
@@ -156,7 +173,7 @@ export function initialValues(connector: ConnectorDetail, integration: Integrati
     if (value !== undefined && value !== null) config[name] = value;
   }
   if (!integration) {
-    return { name: undefined, config, streams: defaultStreams(connector), schedule: connector.default_schedule, destination: "jsonl", schema_policy: DEFAULT_POLICY };
+    return { name: undefined, config, streams: defaultStreams(connector), schedule: connector.default_schedule, destination: "jsonl", schema_policy: DEFAULT_POLICY, message_format: DEFAULT_FORMAT };
   }
   return {
     name: integration.name,
@@ -166,6 +183,7 @@ export function initialValues(connector: ConnectorDetail, integration: Integrati
     schedule: integration.schedule,
     destination: integration.destination,
     schema_policy: integration.schema_policy || DEFAULT_POLICY,
+    message_format: integration.message_format || DEFAULT_FORMAT,
   };
 }
 
@@ -224,6 +242,7 @@ export function createBody(connector: ConnectorDetail, values: FormValues): Reco
   };
   if (values.start_date) body.start_date = values.start_date;
   if (values.schema_policy && values.schema_policy !== DEFAULT_POLICY) body.schema_policy = values.schema_policy;
+  if (values.message_format && values.message_format !== DEFAULT_FORMAT) body.message_format = values.message_format;
   return body;
 }
 
@@ -237,6 +256,7 @@ export function updateBody(connector: ConnectorDetail, integration: Integration,
   if (values.destination && values.destination !== integration.destination) body.destination = values.destination;
   if (values.start_date && values.start_date !== integration.start_date.slice(0, 10)) body.start_date = values.start_date;
   if (values.schema_policy && values.schema_policy !== (integration.schema_policy || DEFAULT_POLICY)) body.schema_policy = values.schema_policy;
+  if (values.message_format && values.message_format !== (integration.message_format || DEFAULT_FORMAT)) body.message_format = values.message_format;
   return body;
 }
 
@@ -290,6 +310,8 @@ export function reviewRows(connector: ConnectorDetail, integration: Integration 
   rows.push({ label: "Destination", text: destination ? destination[1] : values.destination || "" });
   const policy = SCHEMA_POLICIES.find(([value]) => value === (values.schema_policy || DEFAULT_POLICY));
   rows.push({ label: "When the source changes", text: policy ? policy[1] : values.schema_policy || "" });
+  const format = MESSAGE_FORMATS.find(([value]) => value === (values.message_format || DEFAULT_FORMAT));
+  rows.push({ label: "How records travel", text: format ? format[1] : values.message_format || "" });
   return rows;
 }
 
@@ -362,7 +384,7 @@ export function fieldMessage(error: RJSFValidationError, schema: SettingSchema |
 export function serverErrorKey(connector: ConnectorDetail, key: string): string | null {
   const settings = new Set(Object.keys(connector.form_schema.properties || {}));
   if (settings.has(key)) return `config.${key}`;
-  const known = new Set(["name", "streams", "start_date", "schedule", "destination", "schema_policy", ...[...settings].map((s) => `config.${s}`)]);
+  const known = new Set(["name", ...INTEGRATION_KEYS, ...[...settings].map((s) => `config.${s}`)]);
   const parts = key.split(".");
   for (let length = parts.length; length > 0; length -= 1) {
     const prefix = parts.slice(0, length).join(".");
@@ -382,11 +404,7 @@ export function fieldOrder(connector: ConnectorDetail): string[] {
     ...main.filter(([n]) => required.has(n)).map(([n]) => `config.${n}`),
     ...main.filter(([n]) => !required.has(n)).map(([n]) => `config.${n}`),
     ...advanced.map(([n]) => `config.${n}`),
-    "streams",
-    "start_date",
-    "destination",
-    "schedule",
-    "schema_policy",
+    ...INTEGRATION_KEYS,
   ];
 }
 

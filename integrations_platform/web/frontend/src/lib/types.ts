@@ -72,6 +72,16 @@ export interface RunSummary {
   duration_s?: number | null;
   row_counts?: Record<string, number>;
   url: string;
+  /** While the run syncs: rows so far per stream. */
+  progress?: RunProgress | null;
+}
+
+export interface RunProgress {
+  rows: Record<string, number>;
+  total: number;
+  rows_per_s: number;
+  elapsed_s: number;
+  updated_at: string;
 }
 
 export interface IntegrationStatus {
@@ -96,6 +106,7 @@ export interface Integration {
   config_error?: string | null;
   streams: StreamSelection[];
   schema_policy?: string;
+  message_format?: string;
   start_date: string;
   schedule: string;
   destination: string;
