@@ -261,14 +261,21 @@ class PlatformSide:
     def close(self) -> None:
         self.store.close()
 
-    def prepare(self, name: str, stream: str) -> dg.AssetsDefinition:
-        """Add integration ``name`` if new (untimed), empty its output folder, and build its
-        assets as the code server does."""
+    def prepare(
+        self, name: str, stream: str, destination: str = "jsonl", **options: Any
+    ) -> dg.AssetsDefinition:
+        """Add integration ``name`` if new (untimed; ``options`` go to the service's
+        ``add``), empty its output folder, and build its assets as the code server does."""
         try:
             stored = self.service.get(name)
         except IntegrationNotFoundError:
             self.service.add(
-                "postgres", name, tap_config(self.url), streams=[stream], destination="jsonl"
+                "postgres",
+                name,
+                tap_config(self.url),
+                streams=[stream],
+                destination=destination,
+                **options,
             )
             stored = self.service.get(name)
         shutil.rmtree(self.settings.output_dir / name, ignore_errors=True)

@@ -38,6 +38,8 @@ class DestinationSpec:
     table_name: Callable[[str, str], str]
     # Loader settings added when a sync sends batch files (runner/batch.py).
     batch_settings: tuple[tuple[str, Any], ...] = ()
+    # The full loads it takes without the Singer pipeline (runner/full_load.py).
+    full_load: str | None = None
 
 
 def _jsonl_file(integration: str, stream: str) -> str:
@@ -124,6 +126,7 @@ DESTINATIONS: dict[str, DestinationSpec] = {
         # Batch files are loaded with COPY (record by record COPY is slower: the tap and
         # the target compete for the cores).
         batch_settings=(("use_copy", True),),
+        full_load="postgres_copy",
     ),
 }
 

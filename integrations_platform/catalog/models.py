@@ -155,6 +155,9 @@ class ConnectorSpec(_Strict):
     # database's catalog; "discovery" runs the extractor's discovery (slow), "none"
     # looks only when someone refreshes the schema.
     schema_probe: Literal["salesforce_describe", "postgres_catalog", "discovery", "none"] = "none"
+    # How a full load may bypass the Singer pipeline into a destination that reads the
+    # same way (runner/full_load.py): "postgres_copy" copies PostgreSQL tables with COPY.
+    full_load: Literal["postgres_copy", "none"] = "none"
     # At most this many syncs of this connector run at once (e.g. to spare the source's
     # API quota); unset: only the global run limit applies. The variable
     # INTEGRATIONS_MAX_CONCURRENT_SYNCS_<ID> overrides it.

@@ -33,6 +33,8 @@ from integrations_platform.orchestration.partitions import (
     record_covered_partitions,
 )
 from integrations_platform.orchestration.translator import column_schema
+from integrations_platform.runner.discovery import run_discovery
+from integrations_platform.runner.full_load import needs_discovery, try_full_load
 from integrations_platform.runner.locks import integration_lock
 from integrations_platform.runner.logs import LogLine
 from integrations_platform.runner.meltano import SyncRequest, SyncResult, run_sync
@@ -48,7 +50,7 @@ from integrations_platform.settings import (
     Settings,
 )
 from integrations_platform.store import ConfigStore, KeyRing
-from integrations_platform.store.discoveries import stored_catalog
+from integrations_platform.store.discoveries import save_discovery, stored_catalog
 from integrations_platform.store.progress import clear_progress, save_progress
 from integrations_platform.store.schema import hash_salt, list_changes
 
@@ -172,6 +174,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 progress = _RunProgress(context, settings, integration.id)
 
                 def run(chosen: list[StreamSelection]) -> tuple[datetime, SyncResult]:
+                    nonlocal discovered
                     request = SyncRequest(
                         integration=integration.name,
                         state_id=integration.state_id,
@@ -186,12 +189,18 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         hash_salt=salt,
                         message_format=integration.message_format,
                     )
+                    if needs_discovery(request, settings):
+                        discovered = self._discover_once(
+                            context, settings, integration, connector, config
+                        )
+                        request = replace(request, catalog=discovered)
                     started = datetime.now(UTC)
                     log = _RunLog(context)
                     try:
-                        result = run_sync(
-                            request, settings, os.environ, log, progress.reporter(log)
-                        )
+                        reporter = progress.reporter(log)
+                        result = try_full_load(
+                            request, settings, os.environ, log, reporter
+                        ) or run_sync(request, settings, os.environ, log, reporter)
                     finally:
                         log.flush()
                     progress.finished(result)
@@ -359,6 +368,34 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         finally:
             store.close()
         return keyring.decrypt_integration(stored), connector, discovered, salt
+
+    def _discover_once(
+        self,
+        context: dg.AssetExecutionContext,
+        settings: Settings,
+        integration: Integration,
+        connector: ConnectorSpec,
+        config: Mapping[str, Any],
+    ) -> dict[str, Any] | None:
+        """Discover a source never discovered and store it (a full load by COPY needs
+        the stream's schema; every later sync hands it to the tap); None if it failed."""
+        found = run_discovery(connector, config, settings, os.environ)
+        if found.discovery is None:
+            context.log.warning(
+                f"Discovery of the source failed ({found.outcome.reason}: "
+                f"{found.outcome.message}); syncing through the Singer pipeline"
+            )
+            return None
+        store = ConfigStore.open(settings.database_url, migrate=False)
+        try:
+            save_discovery(store, integration.id, found.discovery)
+        finally:
+            store.close()
+        context.log.info(
+            f"Discovered the source once ({len(found.discovery.streams)} streams in "
+            f"{found.discovery.duration_s:.1f} s); later syncs reuse it"
+        )
+        return dict(found.discovery.catalog)
 
     def _stream_checks(
         self,

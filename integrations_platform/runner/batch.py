@@ -22,7 +22,8 @@ from integrations_platform.integration import StreamSelection
 
 AUTO, RECORDS, BATCH = "auto", "records", "batch"
 MESSAGE_FORMATS = {
-    AUTO: "batch files where the source and the destination both support them, else records",
+    AUTO: "the fastest the source and destination share: full loads of PostgreSQL into "
+    "PostgreSQL table to table by COPY, batch files where both support them, else records",
     RECORDS: "one message per record (every source and destination)",
     BATCH: "compressed batch files (several times faster; sources and destinations that "
     "support them)",

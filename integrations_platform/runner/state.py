@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
 from integrations_platform.databases import ensure_schema
 from integrations_platform.errors import SyncError
 from integrations_platform.runner.processes import meltano_executable
@@ -81,6 +84,42 @@ def _set_state(
         _meltano(settings, environ, "state", "set", "--force", state_id, "--input-file", str(path))
     finally:
         Path(path).unlink(missing_ok=True)
+
+
+def merge_state(
+    settings: Settings, environ: Mapping[str, str], state_id: str, state: Mapping[str, Any]
+) -> None:
+    """Merge ``state`` (e.g. ``{"bookmarks": {...}}``) into the state under ``state_id``."""
+    path = settings.home / "runs" / f"state-{os.getpid()}-{id(state)}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.write_text(json.dumps({"singer_state": dict(state)}), encoding="utf-8")
+        _meltano(settings, environ, "state", "merge", state_id, "--input-file", str(path))
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
+def stored_bookmarks(settings: Settings, state_id: str) -> dict[str, Any]:
+    """The bookmarks under ``state_id``, read straight from Meltano's ``state`` table
+    (completed state, then any partial state over it): no Meltano process to start."""
+    engine = sa.create_engine(settings.meltano_database_uri, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("state"):
+                return {}
+            row = conn.execute(
+                sa.text("SELECT completed_state, partial_state FROM state WHERE state_id = :i"),
+                {"i": state_id},
+            ).first()
+    finally:
+        engine.dispose()
+    bookmarks: dict[str, Any] = {}
+    for document in row or ():
+        if not document:
+            continue
+        data = json.loads(document) if isinstance(document, str) else document
+        bookmarks.update(((data or {}).get("singer_state") or {}).get("bookmarks") or {})
+    return bookmarks
 
 
 def reset_state(

@@ -104,7 +104,8 @@ def test_batch_files_load_the_same_rows_as_records(
     platform, typed_source, warehouse_url, dagster_home
 ):
     stream = StreamSelection("public-things", "updated_at", excluded_columns=("private",))
-    for name, message_format in (("by_record", "records"), ("in_batches", "auto")):
+    paths = (("by_record", "records"), ("in_batches", "batch"), ("by_copy", "auto"))
+    for name, message_format in paths:
         platform.service.add(
             "postgres",
             name,
@@ -115,9 +116,7 @@ def test_batch_files_load_the_same_rows_as_records(
             message_format=message_format,
         )
     with platform.dagster_instance(dagster_home) as instance:
-        results = {
-            name: materialize(platform, name, instance) for name in ("by_record", "in_batches")
-        }
+        results = {name: materialize(platform, name, instance) for name, _ in paths}
         logs = {
             name: "\n".join(
                 e.message for e in instance.all_logs(result.run_id) if e.message is not None
@@ -126,14 +125,17 @@ def test_batch_files_load_the_same_rows_as_records(
         }
     assert "Sending records (the integration's setting)" in logs["by_record"]
     assert "Sending batch files of up to 50,000 rows" in logs["in_batches"]
-    assert rows_by_asset(results["by_record"]) == {"public_things": 1200}
-    assert rows_by_asset(results["in_batches"]) == {"public_things": 1200}
+    assert "Full load by COPY, table to table: public-things" in logs["by_copy"]
+    assert "Sending" not in logs["by_copy"]  # no Singer pipeline at all
+    for name, _ in paths:
+        assert rows_by_asset(results[name]) == {"public_things": 1200}
 
     by_record = _loaded(warehouse_url, "by_record")
-    in_batches = _loaded(warehouse_url, "in_batches")
     assert len(by_record) == 1200
-    for expected, actual in zip(by_record, in_batches, strict=True):
-        assert actual == expected
+    for other in ("in_batches", "by_copy"):
+        for expected, actual in zip(by_record, _loaded(warehouse_url, other), strict=True):
+            assert actual == expected, other
+    in_batches = _loaded(warehouse_url, "in_batches")
     nulls = [row for row in in_batches if row[0] % 97 == 0]
     assert nulls and all(value is None for row in nulls for value in row[1:10])
     assert {row[6] for row in in_batches} >= {
@@ -144,9 +146,10 @@ def test_batch_files_load_the_same_rows_as_records(
     # The same bookmark either way, and no batch file left behind.
     bookmarks = [
         get_state(platform.settings, os.environ, state_id(name, platform.service.get(name).id))
-        for name in ("by_record", "in_batches")
+        for name, _ in paths
     ]
-    assert bookmarks[0]["bookmarks"] == bookmarks[1]["bookmarks"]
+    assert bookmarks[0]["bookmarks"]["public-things"]["replication_key_value"]
+    assert bookmarks[0]["bookmarks"] == bookmarks[1]["bookmarks"] == bookmarks[2]["bookmarks"]
     assert _batch_files(platform) == []
 
 
