@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from .bulk import BulkApi
 from .data import Dataset, FieldSpec, ObjectSpec, find_object, parse_datetime
 from .soql import ERRORS
 
@@ -27,6 +28,7 @@ class OrgControls:
     _tokens: set[str]
     _used: int
     _max: int
+    bulk: BulkApi
 
     @property
     def object_names(self) -> list[str]:
@@ -103,6 +105,16 @@ class OrgControls:
                 self._object_failures[name] = error_code
             else:
                 self._object_failures.pop(name, None)
+
+    def time_out_bulk_queries(self, sobject: str, on: bool = True) -> None:
+        """Make Bulk API query batches of one object fail with a query timeout unless
+        PK-chunked (tap-salesforce then retries with PK chunking)."""
+        name = self._object(sobject).name
+        timeouts = self.bulk.timeouts
+        if on:
+            timeouts.add(name)
+        else:
+            timeouts.discard(name)
 
     def set_api_usage(self, used: int, maximum: int = 15000) -> None:
         """Set the daily API counter reported in ``Sforce-Limit-Info`` and ``limits``."""

@@ -1,9 +1,10 @@
 """A local, Salesforce-compatible HTTP server for running Salesforce taps offline.
 
-It implements the subset of the REST API that ``tap-salesforce`` (REST api_type) uses:
-OAuth2 refresh-token login, global and per-object describe, SOQL ``query``/``queryAll``
-(parsed in ``soql.py``) with ``nextRecordsUrl`` paging, and ``limits``; plus fault
-injection for tests. ``transport.py`` carries the HTTP.
+It implements the subset of the REST API that ``tap-salesforce`` uses: OAuth2
+refresh-token login, global and per-object describe, SOQL ``query``/``queryAll`` (parsed
+in ``soql.py``) with ``nextRecordsUrl`` paging, and ``limits``; the Bulk API 1.0 of its
+BULK mode (``bulk.py``: jobs, batches, CSV results, PK chunking); plus fault injection
+for tests. ``transport.py`` carries the HTTP.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .bulk import BulkApi
 from .controls import OrgControls
 from .data import (
     DEFAULT_INTERVAL,
@@ -86,6 +88,7 @@ class SalesforceSandbox(OrgControls):
         self._object_failures: dict[str, str] = {}
         self._httpd: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.bulk = BulkApi(self)
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> SalesforceSandbox:
@@ -162,6 +165,8 @@ class SalesforceSandbox(OrgControls):
             return self._token(body)
         if m := re.fullmatch(r"/sandbox/records/(\w+)", path):
             return self._control(method, m[1], params)
+        if m := re.fullmatch(r"/services/async/(\d+)\.0/(.*)", path):
+            return self.bulk.handle(method, m[1], m[2], headers, body)
         if m := re.fullmatch(r"/services/data/v(\d+)\.0/(.*)", path):
             with self._lock:
                 self._used += 1
@@ -275,6 +280,19 @@ class SalesforceSandbox(OrgControls):
         if m := re.fullmatch(r"query(?:All)?/(\w+)-(\d+)", rest):
             return self._page(version, m[1], int(m[2]))
         raise ApiError("NOT_FOUND", "The requested resource does not exist", 404)
+
+    def valid_token(self, token: str) -> bool:
+        """Whether ``token`` is a live access token (the Bulk API's session header)."""
+        with self._lock:
+            return token in self._tokens
+
+    def run_query(
+        self, soql: str, version: str, include_deleted: bool
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """A SOQL query's object and rows, as the REST API answers it (the Bulk API's)."""
+        with self._lock:
+            self._used += 1
+        return self._run_soql(soql, version, include_deleted)
 
     def _objects(self) -> dict[str, ObjectSpec]:
         with self._lock:

@@ -4,10 +4,19 @@ every answer."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, cast
 
 Response = tuple[int, Any, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A payload sent as it is (the Bulk API's XML and CSV), not as JSON."""
+
+    text: str
+    content_type: str
 
 
 class Handles(Protocol):
@@ -47,9 +56,12 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as e:  # noqa: BLE001 - a test server must answer, not hang up
             status, extra = 500, {}
             payload = [{"message": f"{type(e).__name__}: {e}", "errorCode": "UNKNOWN_EXCEPTION"}]
-        data = json.dumps(payload).encode()
+        if isinstance(payload, RawBody):
+            data, content_type = payload.text.encode(), payload.content_type
+        else:
+            data, content_type = json.dumps(payload).encode(), "application/json;charset=UTF-8"
         self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in extra.items():
             self.send_header(name, value)

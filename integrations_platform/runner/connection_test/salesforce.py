@@ -169,9 +169,78 @@ def _test_salesforce(
         except httpx.TransportError as exc:
             return _transport_failure(result, exc, limits_url, "the Salesforce API", timeout_s)
         payload = _json(response)
-    if response.status_code != 200:
-        return _limits_failure(result, response.status_code, payload, details)
-    return _limits_ok(result, payload, values, details)
+        if response.status_code != 200:
+            return _limits_failure(result, response.status_code, payload, details)
+        if str(values.get("api_type") or "").upper() == "BULK":
+            failed = _test_bulk(client, instance_url, access_token, payload, remaining(), result)
+            if failed is not None:
+                return failed
+            details["bulk_api"] = "reachable"
+    checked = _limits_ok(result, payload, values, details)
+    if checked.ok and details.get("bulk_api"):
+        return result.done(
+            True, "ok", f"{checked.message.rstrip('.')}; the Bulk API answers.", "", details
+        )
+    return checked
+
+
+# A job id no org has: the Bulk API answers that it does not exist (InvalidJob).
+_NO_JOB = "750000000000000AAA"
+
+
+def _test_bulk(
+    client: httpx.Client,
+    instance_url: str,
+    access_token: str,
+    limits: Any,
+    timeout_s: float,
+    result: _Builder,
+) -> ConnectionTestResult | None:
+    """BULK mode: the org reports a Bulk API allowance and its endpoint answers (an
+    unknown job is refused as such); None when it does."""
+    version = SALESFORCE_API_VERSION.split(".")[0]
+    url = f"{instance_url}/services/async/{version}.0/job/{_NO_JOB}"
+    details: dict[str, Any] = {"bulk_url": url}
+    if not (isinstance(limits, dict) and isinstance(limits.get("DailyBulkApiBatches"), dict)):
+        return result.fail(
+            "permission",
+            "The login works, but the org reports no Bulk API allowance "
+            "(DailyBulkApiBatches), which BULK mode needs.",
+            "Use the REST API type, or enable the Bulk API for the org (an edition with "
+            "API access and the user's 'API Enabled' permission).",
+            details,
+        )
+    try:
+        response = client.get(url, headers={"X-SFDC-Session": access_token}, timeout=timeout_s)
+    except httpx.TransportError as exc:
+        return _transport_failure(result, exc, url, "the Salesforce Bulk API", timeout_s)
+    body = _json(response)
+    code = str(body.get("exceptionCode", "")) if isinstance(body, dict) else ""
+    details.update({"status": response.status_code, "error_code": code})
+    if response.status_code == 200 or code == "InvalidJob":
+        return None
+    if code == "InvalidSessionId" or response.status_code == 401:
+        return result.fail(
+            "authentication",
+            f"The REST API accepts the login, but the Bulk API refuses its session ({code}).",
+            "Check the connected app's session policies, generate a new refresh token and "
+            "enter it again.",
+            details,
+        )
+    if code in ("API_DISABLED_FOR_ORG", "InvalidUser") or response.status_code == 403:
+        return result.fail(
+            "permission",
+            f"The login works, but Salesforce refuses Bulk API access ({code or 'HTTP 403'}).",
+            _API_ENABLED_HINT,
+            details,
+        )
+    return result.fail(
+        "connector",
+        f"The login works, but the Bulk API at {instance_url}/services/async did not answer "
+        f"as Salesforce does (HTTP {response.status_code}{f', {code}' if code else ''}).",
+        "Choose the REST API type, or check that the instance URL is a Salesforce org's.",
+        details,
+    )
 
 
 def _token_failure(
