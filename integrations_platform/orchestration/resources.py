@@ -34,12 +34,12 @@ from integrations_platform.orchestration.partitions import (
 )
 from integrations_platform.orchestration.translator import column_schema
 from integrations_platform.runner.discovery import run_discovery
-from integrations_platform.runner.full_load import needs_discovery, try_full_load
+from integrations_platform.runner.full_load import try_full_load
 from integrations_platform.runner.locks import integration_lock
 from integrations_platform.runner.logs import LogLine
 from integrations_platform.runner.meltano import SyncRequest, SyncResult, run_sync
 from integrations_platform.runner.progress import ProgressSnapshot
-from integrations_platform.runner.schema_check import SchemaCheck, check_schema
+from integrations_platform.runner.schema_check import SchemaCheck, apply_changes, check_schema
 from integrations_platform.runner.state import clear_resume_marker
 from integrations_platform.schema_changes import STREAM_REMOVED, SchemaChange
 from integrations_platform.settings import (
@@ -173,8 +173,12 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
                 progress = _RunProgress(context, settings, integration.id)
 
+                if discovered is None and "discover" in connector.extractor.capabilities:
+                    discovered = self._discover_once(
+                        context, settings, integration, connector, config
+                    )
+
                 def run(chosen: list[StreamSelection]) -> tuple[datetime, SyncResult]:
-                    nonlocal discovered
                     request = SyncRequest(
                         integration=integration.name,
                         state_id=integration.state_id,
@@ -189,11 +193,6 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         hash_salt=salt,
                         message_format=integration.message_format,
                     )
-                    if needs_discovery(request, settings):
-                        discovered = self._discover_once(
-                            context, settings, integration, connector, config
-                        )
-                        request = replace(request, catalog=discovered)
                     started = datetime.now(UTC)
                     log = _RunLog(context)
                     try:
@@ -377,8 +376,9 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         connector: ConnectorSpec,
         config: Mapping[str, Any],
     ) -> dict[str, Any] | None:
-        """Discover a source never discovered and store it (a full load by COPY needs
-        the stream's schema; every later sync hands it to the tap); None if it failed."""
+        """Discover a source never discovered, once, and store it: this sync and every
+        later one hand it to the tap, which then does not discover the source on every
+        run (and a full load by COPY needs the streams' schemas); None if it failed."""
         found = run_discovery(connector, config, settings, os.environ)
         if found.discovery is None:
             context.log.warning(
@@ -389,6 +389,8 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         store = ConfigStore.open(settings.database_url, migrate=False)
         try:
             save_discovery(store, integration.id, found.discovery)
+            # As a manual discovery does: each selected stream's columns as found.
+            apply_changes(store, store.get(integration.name), [], found.discovery)
         finally:
             store.close()
         context.log.info(

@@ -338,11 +338,7 @@ def _copy(
             raise NotApplicable(f"{load.selection.name}: columns not matched: {unknown}")
         metadata = [c for c in (*_SDC_TIMES, *_SDC_MILLIS) if c in target_types]
         names = [*load.columns, *metadata]
-        now = datetime.now(UTC)
-        select = ", ".join(
-            [_cast(c, source_types[c], target_types[c]) for c in load.columns]
-            + [_metadata_value(c, now) for c in metadata]
-        )
+        select = ", ".join(_cast(c, source_types[c], target_types[c]) for c in load.columns)
         query = (
             f"COPY (SELECT {select} FROM "
             f"{_qualified(load.source_schema, load.source_table)}) TO STDOUT"
@@ -355,9 +351,22 @@ def _copy(
                 f"CREATE TEMP TABLE full_load_rows (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
             )
             into = "full_load_rows"
-        column_list = ", ".join(_ident(n) for n in names)
+        # The metadata columns (one value for every row) as the columns' defaults for the
+        # length of this transaction: a third less to send, parse and convert per row. An
+        # empty table is locked until the load commits; a filled one is not touched.
+        now = datetime.now(UTC)
+        for column in metadata:
+            cur.execute(
+                f"ALTER TABLE {into} ALTER COLUMN {_ident(column)} "
+                f"SET DEFAULT {_metadata_value(column, now)}"
+            )
+        column_list = ", ".join(_ident(n) for n in load.columns)
         rows = _pipe(source, cur, query, f"COPY {into} ({column_list}) FROM STDIN", count)
+        for column in metadata:
+            if into == table:
+                cur.execute(f"ALTER TABLE {table} ALTER COLUMN {_ident(column)} DROP DEFAULT")
         if not empty:
+            every = ", ".join(_ident(n) for n in names)
             conflict = ""
             if load.key:
                 updates = ", ".join(
@@ -368,8 +377,7 @@ def _copy(
                     f"UPDATE SET {updates}" if updates else "NOTHING"
                 )
             cur.execute(
-                f"INSERT INTO {table} ({column_list}) SELECT {column_list} "
-                f"FROM full_load_rows{conflict}"
+                f"INSERT INTO {table} ({every}) SELECT {every} FROM full_load_rows{conflict}"
             )
     target.commit()
     return rows, time.monotonic() - started, bookmark
@@ -530,18 +538,6 @@ def try_full_load(
         return None
     finally:
         shutil.rmtree(sys_dir, ignore_errors=True)
-
-
-def needs_discovery(request: SyncRequest, settings: Settings) -> bool:
-    """Whether ``request`` would be a full load by COPY but for the stored discovery it
-    lacks (the sync then discovers the source once, and stores it for every later one)."""
-    if request.catalog is not None or request.connector.full_load == "none":
-        return False
-    try:
-        check_eligible(request, stored_bookmarks(settings, request.state_id))
-    except NotApplicable:
-        return False
-    return True
 
 
 def full_load_or_none(

@@ -11,6 +11,7 @@ import {
   updateBody,
   wizardSchema,
 } from "@/lib/settings";
+import { describeProgress } from "@/lib/format";
 import { validator } from "@/lib/validator";
 
 import { SALESFORCE, STORED } from "./fixtures";
@@ -133,5 +134,12 @@ describe("messages at a field", () => {
     expect(serverErrorKey(SALESFORCE, "config.lookback_window")).toBe("config.lookback_window");
     expect(serverErrorKey(SALESFORCE, "streams.0.name")).toBe("streams");
     expect(serverErrorKey(SALESFORCE, "nonsense")).toBeNull();
+  });
+});
+
+describe("progress", () => {
+  it("says a running sync's rows so far and its rate", () => {
+    const progress = { rows: { a: 1000, b: 11000 }, total: 12000, rows_per_s: 1199.6, elapsed_s: 10, updated_at: "2026-01-01T00:00:00Z" };
+    expect(describeProgress(progress)).toBe("12,000 rows so far (1,200 rows/s)");
   });
 });

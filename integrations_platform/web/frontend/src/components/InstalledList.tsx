@@ -6,8 +6,8 @@ import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 
 import { seg } from "@/lib/api";
-import { plural } from "@/lib/format";
-import type { ConnectorSummary, Integration, RunProgress } from "@/lib/types";
+import { describeProgress, plural } from "@/lib/format";
+import type { ConnectorSummary, Integration } from "@/lib/types";
 
 import { Hidden, TimeText } from "./common";
 
@@ -161,12 +161,6 @@ interface RowProps {
   actions: RowActions;
   index?: number;
   measure?: (node: Element | null) => void;
-}
-
-/** A running sync's rows so far: "12,000 rows so far (1,200 rows/s)". */
-export function describeProgress(progress: RunProgress): string {
-  const rate = Math.round(progress.rows_per_s).toLocaleString();
-  return `${progress.total.toLocaleString()} rows so far (${rate} rows/s)`;
 }
 
 function Row({ item, connector, selected, toggle, actions, index, measure }: RowProps) {

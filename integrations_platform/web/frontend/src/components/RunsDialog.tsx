@@ -8,6 +8,8 @@ import { useEffect, useState } from "react";
 import { api, describeError, seg } from "@/lib/api";
 import type { LogLine, RunSummary } from "@/lib/types";
 
+import { describeProgress } from "@/lib/format";
+
 import { TimeText } from "./common";
 
 interface Props {
@@ -71,7 +73,10 @@ export function RunsDialog({ name, onClose }: Props) {
                         <th scope="row"><a href={run.url} target="_blank" rel="noopener noreferrer"><code>{run.run_id.slice(0, 8)}</code></a></th>
                         <td><span className="badge" data-run-status={run.status}>{run.status}</span></td>
                         <td><TimeText iso={run.ended_at || run.started_at} /></td>
-                        <td>{Object.values(run.row_counts || {}).reduce((a, b) => a + b, 0).toLocaleString()}</td>
+                        <td>
+                          {Object.values(run.row_counts || {}).reduce((a, b) => a + b, 0).toLocaleString()}
+                          {run.progress ? <span className="small muted block" data-progress={run.progress.total}>{describeProgress(run.progress)}</span> : null}
+                        </td>
                         <td>
                           <button type="button" onClick={() => { setLog(null); setChosen(run.run_id); setTab("log"); }}>
                             Show log<span className="sr-only">{` of run ${run.run_id.slice(0, 8)}`}</span>

@@ -1,5 +1,7 @@
 // Dates and counts in words.
 
+import type { RunProgress } from "./types";
+
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ["year", 365 * 24 * 3600],
   ["month", 30 * 24 * 3600],
@@ -34,4 +36,10 @@ export function capitalise(text: string): string {
   const value = String(text || "");
   const start = value.charAt(0).toUpperCase() + value.slice(1);
   return /[.!?]$/.test(start) ? start : `${start}.`;
+}
+
+/** A running sync's rows so far: "12,000 rows so far (1,200 rows/s)". */
+export function describeProgress(progress: RunProgress): string {
+  const rate = Math.round(progress.rows_per_s).toLocaleString();
+  return `${progress.total.toLocaleString()} rows so far (${rate} rows/s)`;
 }
