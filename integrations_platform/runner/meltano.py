@@ -290,7 +290,9 @@ def run_sync(
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     errors: list[str] = []
     window_counts: dict[str, dict[str, int]] = {}
-    lost: list[str] = []
+    # A stream the catalog handed to the tap lacks is not synced, and Meltano says
+    # nothing (it warns only about its own discovery's): the source no longer has it.
+    lost: list[str] = _absent_from(request.catalog, request.streams)
     started = time.monotonic()
     log(LogLine("platform", "meltano", "info", f"Sending {prepared.message_format.reason}"))
     rows_so_far = Progress(
@@ -363,6 +365,16 @@ def run_sync(
     return SyncResult(
         returncode, time.monotonic() - started, counts, list(tail), errors, window_counts
     )
+
+
+def _absent_from(
+    catalog: Mapping[str, Any] | None, streams: Sequence[StreamSelection]
+) -> list[str]:
+    """The selected streams ``catalog`` (when given) does not have."""
+    if catalog is None:
+        return []
+    known = {str(e.get("tap_stream_id") or e.get("stream")) for e in catalog.get("streams", [])}
+    return [s.name for s in streams if s.name not in known]
 
 
 def _embedded_files(request: SyncRequest, settings: Settings) -> dict[str, Path]:
