@@ -77,11 +77,18 @@ def clear_resume_marker(settings: Settings, environ: Mapping[str, str], state_id
 def _set_state(
     settings: Settings, environ: Mapping[str, str], state_id: str, state: dict[str, Any]
 ) -> None:
+    _state_command(settings, environ, state, "set", "--force", state_id)
+
+
+def _state_command(
+    settings: Settings, environ: Mapping[str, str], state: Mapping[str, Any], *args: str
+) -> None:
+    """``meltano state <args> --input-file F``, F holding ``state`` (removed after)."""
     path = settings.home / "runs" / f"state-{os.getpid()}-{id(state)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        path.write_text(json.dumps({"singer_state": state}), encoding="utf-8")
-        _meltano(settings, environ, "state", "set", "--force", state_id, "--input-file", str(path))
+        path.write_text(json.dumps({"singer_state": dict(state)}), encoding="utf-8")
+        _meltano(settings, environ, "state", *args, "--input-file", str(path))
     finally:
         Path(path).unlink(missing_ok=True)
 
@@ -90,13 +97,7 @@ def merge_state(
     settings: Settings, environ: Mapping[str, str], state_id: str, state: Mapping[str, Any]
 ) -> None:
     """Merge ``state`` (e.g. ``{"bookmarks": {...}}``) into the state under ``state_id``."""
-    path = settings.home / "runs" / f"state-{os.getpid()}-{id(state)}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        path.write_text(json.dumps({"singer_state": dict(state)}), encoding="utf-8")
-        _meltano(settings, environ, "state", "merge", state_id, "--input-file", str(path))
-    finally:
-        Path(path).unlink(missing_ok=True)
+    _state_command(settings, environ, state, "merge", state_id)
 
 
 def stored_bookmarks(settings: Settings, state_id: str) -> dict[str, Any]:

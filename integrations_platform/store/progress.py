@@ -2,12 +2,13 @@
 by the API (table ``run_progress``, migration ``0007``). A sync's row goes when it ends."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, Float, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from integrations_platform.runner.progress import ProgressSnapshot
 from integrations_platform.store.models import Base, UTCDateTime
 from integrations_platform.store.repository import ConfigStore
 
@@ -25,22 +26,10 @@ class RunProgressRecord(Base):
 
 
 @dataclass(frozen=True)
-class RunProgress:
-    """A running sync's rows so far, its rate, and when it said so."""
+class RunProgress(ProgressSnapshot):
+    """A running sync's rows so far and its rate, and when it said so."""
 
-    rows: dict[str, int]
-    elapsed_s: float
-    updated_at: datetime
-
-    @property
-    def total(self) -> int:
-        """Rows of every stream."""
-        return sum(self.rows.values())
-
-    @property
-    def rows_per_s(self) -> float:
-        """Rows per second since the sync started."""
-        return round(self.total / self.elapsed_s, 1) if self.elapsed_s > 0 else 0.0
+    updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def save_progress(

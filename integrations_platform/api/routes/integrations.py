@@ -65,7 +65,7 @@ def _run(summary: RunSummary, progress: Mapping[str, RunProgress] | None = None)
             ProgressPublic(
                 rows=found.rows,
                 total=found.total,
-                rows_per_s=found.rows_per_s,
+                rows_per_s=round(found.rows_per_s, 1),
                 elapsed_s=found.elapsed_s,
                 updated_at=found.updated_at,
             )
