@@ -36,6 +36,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from integrations_platform.catalog.validation import effective_config
 from integrations_platform.destinations import DestinationSpec, get_destination
 from integrations_platform.errors import SyncError
@@ -525,6 +527,9 @@ def try_full_load(
         return run_full_load(request, loads, settings, environ, sys_dir, log, progress)
     except Exception as exc:  # noqa: BLE001 - the Singer path is the fallback
         secrets = [str(v) for v in request.config.values() if v]
+        warehouse = make_url(settings.warehouse_url) if settings.warehouse_url else None
+        if warehouse is not None and warehouse.password:
+            secrets.append(str(warehouse.password))
         text = Redactor([*secrets, settings.warehouse_url or ""]).redact(str(exc).strip())
         log(
             LogLine(
