@@ -39,7 +39,7 @@ from integrations_platform.runner.locks import integration_lock
 from integrations_platform.runner.logs import LogLine
 from integrations_platform.runner.meltano import SyncRequest, SyncResult, run_sync
 from integrations_platform.runner.progress import ProgressSnapshot
-from integrations_platform.runner.schema_check import SchemaCheck, apply_changes, check_schema
+from integrations_platform.runner.schema_check import SchemaCheck, check_schema
 from integrations_platform.runner.state import clear_resume_marker
 from integrations_platform.schema_changes import STREAM_REMOVED, SchemaChange
 from integrations_platform.settings import (
@@ -388,9 +388,9 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             return None
         store = ConfigStore.open(settings.database_url, migrate=False)
         try:
+            # Only the discovery: the integration's record (and its version, which an
+            # edit in progress holds) is the user's to change.
             save_discovery(store, integration.id, found.discovery)
-            # As a manual discovery does: each selected stream's columns as found.
-            apply_changes(store, store.get(integration.name), [], found.discovery)
         finally:
             store.close()
         context.log.info(

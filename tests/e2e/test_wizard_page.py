@@ -213,9 +213,11 @@ def test_add_sync_edit_and_delete_a_salesforce_integration(
     result, review = wizard.locator("#test-result .result"), wizard.locator("#wizard-review")
     expect(result).to_have_attribute("data-ok", "true")
     wizard.get_by_role("button", name="Next: streams").click()
-    # Never discovered (its streams are the catalog's): the connector's list, and the offer.
-    expect(wizard.locator("#discovery-status")).to_contain_text("Refresh schema reads them")
+    # Its first sync discovered the source and stored it: the stored streams are offered.
+    expect(wizard.locator("#discovery-status")).to_contain_text("streams found (read")
+    wizard.get_by_label("Filter streams").fill("Contact")
     wizard.get_by_role("checkbox", name="Contact", exact=True).check()
+    wizard.get_by_label("Filter streams").fill("")
     wizard.get_by_role("button", name="Next: review").click()
     expect(wizard.locator("#wizard-review")).to_contain_text("Client Secret")
     rows = review_rows(review)
