@@ -336,8 +336,13 @@ def run_sync(
                         errors.append(text)
                 log(line)
         returncode = process.wait()
-    finally:
+    except BaseException:
         rows_so_far.stop()
+        raise
+    finally:
+        # The rows are counted; the files are left to the compaction below (a report
+        # every few seconds goes on until it is done).
+        rows_so_far.files_done()
         if process is not None and process.poll() is None:
             stop_process_group(process)
         shutil.rmtree(sys_dir, ignore_errors=True)
@@ -352,16 +357,19 @@ def run_sync(
             "has it (dropped or renamed?)"
             for name in lost
         )
-    if returncode == 0 and request.destination == EMBEDDED_DESTINATION:
-        for stream in request.streams:
-            path = settings.output_dir / request.integration / f"{stream.name}.jsonl"
-            done = compact_jsonl(path, stream.primary_key)
-            if done.replaced:
-                message = (
-                    f"{stream.name}: {done.replaced} row(s) replaced by a later version of "
-                    f"the same key; {done.rows_after} row(s) in {path.name}"
-                )
-                log(LogLine("platform", "loader", "info", message))
+    try:
+        if returncode == 0 and request.destination == EMBEDDED_DESTINATION:
+            for stream in request.streams:
+                path = settings.output_dir / request.integration / f"{stream.name}.jsonl"
+                done = compact_jsonl(path, stream.primary_key)
+                if done.replaced:
+                    message = (
+                        f"{stream.name}: {done.replaced} row(s) replaced by a later version "
+                        f"of the same key; {done.rows_after} row(s) in {path.name}"
+                    )
+                    log(LogLine("platform", "loader", "info", message))
+    finally:
+        rows_so_far.stop()
     return SyncResult(
         returncode, time.monotonic() - started, counts, list(tail), errors, window_counts
     )

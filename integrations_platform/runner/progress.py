@@ -108,6 +108,13 @@ class Progress:
             rows = {name: counts.rows for name, counts in self._counts.items()}
         return ProgressSnapshot(rows, time.monotonic() - self.started)
 
+    def files_done(self) -> None:
+        """Stop reading the embedded destination's files (their rows are counted; they
+        may now be rewritten), keeping the counts."""
+        self._read_files()
+        with self._lock:
+            self.files = {}
+
     def start(self) -> "Progress":
         """Report every ``every_s`` seconds until :meth:`stop`."""
         self._thread = threading.Thread(target=self._tick, name="sync-progress", daemon=True)
