@@ -249,13 +249,8 @@ def _ensure_tables(
     with _connect(target_config) as target, target.cursor() as cur:
         missing: list[StreamLoad] = []
         for load in loads:
-            cur.execute(
-                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) "
-                "AND attnum > 0 AND NOT attisdropped",
-                (_qualified(load.target_schema, load.target_table),),
-            )
-            have = {row[0] for row in cur.fetchall()}
-            if not set(load.columns) <= have:
+            have = _column_types(cur, _qualified(load.target_schema, load.target_table))
+            if not set(load.columns) <= have.keys():
                 missing.append(load)
         target.rollback()
     if not missing:
@@ -314,12 +309,7 @@ def _copy(
     started = time.monotonic()
     table = _qualified(load.target_schema, load.target_table)
     with source.cursor() as cur:
-        cur.execute(
-            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-            (_qualified(load.source_schema, load.source_table),),
-        )
-        source_types = dict(cur.fetchall())
+        source_types = _column_types(cur, _qualified(load.source_schema, load.source_table))
         bookmark = None
         key = load.selection.replication_key
         if key:
@@ -329,12 +319,7 @@ def _copy(
             )
             bookmark = _bookmark_value(cur.fetchone()[0])
     with target.cursor() as cur:
-        cur.execute(
-            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-            (table,),
-        )
-        target_types = dict(cur.fetchall())
+        target_types = _column_types(cur, table)
         unknown = [c for c in load.columns if c not in target_types or c not in source_types]
         if unknown:
             raise NotApplicable(f"{load.selection.name}: columns not matched: {unknown}")
@@ -475,6 +460,17 @@ def _bookmark_value(value: Any) -> Any:
     if value is None or isinstance(value, int | str):
         return value
     return str(value)
+
+
+def _column_types(cursor: Any, table: str) -> dict[str, str]:
+    """Each column of ``table`` (a qualified name) and its type; empty if it does not
+    exist."""
+    cursor.execute(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+        (table,),
+    )
+    return dict(cursor.fetchall())
 
 
 def _ident(name: str) -> str:
