@@ -131,6 +131,8 @@ def install_plugins(settings: Settings, environ: Mapping[str, str]) -> None:
         **environ,
         "UV_PYTHON_DOWNLOADS": "never",
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # No request to PyPI for a newer Meltano (offline deployments).
+        "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
         "MELTANO_DATABASE_URI": settings.meltano_database_uri,
     }
     result = subprocess.run(

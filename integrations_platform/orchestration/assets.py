@@ -143,7 +143,7 @@ def assets_from_specs(
     )
     def _sync(
         context: dg.AssetExecutionContext, config: SyncConfig, meltano: MeltanoResource
-    ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
+    ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult | dg.DagsterEvent]:
         selected = [s for s in integration.streams if keys[s.name] in context.selected_asset_keys]
         yield from meltano.sync(
             context, integration, selected, keys, full_refresh=config.full_refresh

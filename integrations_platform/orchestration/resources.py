@@ -27,8 +27,9 @@ from integrations_platform.orchestration.constants import META_INTEGRATION, META
 from integrations_platform.orchestration.coordinator import tag_run_at_start
 from integrations_platform.orchestration.partitions import (
     ROW_COUNT,
-    log_partition,
+    log_partitions,
     materialized_by_earlier_attempts,
+    partition_materialization,
     partition_windows,
     record_covered_partitions,
 )
@@ -102,7 +103,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         keys: Mapping[str, dg.AssetKey],
         *,
         full_refresh: bool = False,
-    ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
+    ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult | dg.DagsterEvent]:
         """Sync ``streams`` of ``integration``, each stream on its own, materializing
         each at its key in ``keys`` (the keys of the assets' specs).
 
@@ -216,11 +217,13 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
                 def loaded(
                     stream: StreamSelection, result: SyncResult, started: datetime
-                ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
+                ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult | dg.DagsterEvent]:
                     key = keys[stream.name]
                     if not windows:
                         # Before the stream's own materialization, which stays its latest.
-                        record_covered_partitions(context, integration.name, key, stream, started)
+                        yield from record_covered_partitions(
+                            context, integration.name, key, stream, started
+                        )
                     yield from self._materializations(
                         context,
                         integration.name,
@@ -293,7 +296,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         windows: Sequence[tuple[str, str, str]],
         full_refresh: bool,
         summary: list[str],
-    ) -> Iterator[dg.MaterializeResult[None]]:
+    ) -> Iterator[dg.MaterializeResult[None] | dg.DagsterEvent]:
         """The stream's materialization (or its partitions'); its row count goes to
         ``summary``, which the sync logs once for all its streams."""
         duration = dg.MetadataValue.float(round(result.duration_s, 3))
@@ -314,24 +317,28 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             )
             return
         per_window = result.window_counts.get(stream.name, {})
+        names = {META_INTEGRATION: integration, META_STREAM: stream.name}
+        loaded = []
         for label, start, end in windows:
             # Without a replication key nothing can be split by window: the stream is
             # loaded whole, and its count is reported on every partition.
-            rows = (
+            count = dg.MetadataValue.int(
                 per_window.get(label, 0)
                 if stream.replication_key
                 else result.row_counts.get(stream.name, 0)
             )
-            log_partition(
-                context,
-                key,
-                label,
-                f"[{start}, {end})",
-                {META_INTEGRATION: integration, META_STREAM: stream.name},
-                rows=dg.MetadataValue.int(rows),
-                duration_s=duration,
-                **{ROW_COUNT: dg.MetadataValue.int(rows)},
+            loaded.append(
+                partition_materialization(
+                    key,
+                    label,
+                    f"[{start}, {end})",
+                    names,
+                    rows=count,
+                    duration_s=duration,
+                    **{ROW_COUNT: count},
+                )
             )
+        yield from log_partitions(context, loaded)
         total = (
             sum(per_window.values())
             if stream.replication_key

@@ -179,6 +179,8 @@ def prepare_sync(
             "MELTANO_DATABASE_URI": settings.meltano_database_uri,
             "MELTANO_CLI_LOG_FORMAT": "json",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            # No request to PyPI for a newer Meltano before each sync (offline deployments).
+            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
             "MELTANO_ENVIRONMENT": "prod",
             "UV_PYTHON_DOWNLOADS": "never",
             "PYTHONWARNINGS": "ignore",

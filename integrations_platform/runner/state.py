@@ -29,6 +29,8 @@ def _meltano(settings: Settings, environ: Mapping[str, str], *args: str) -> str:
             "MELTANO_PROJECT_ROOT": str(settings.meltano_project_dir),
             "MELTANO_DATABASE_URI": settings.meltano_database_uri,
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            # No request to PyPI for a newer Meltano (offline deployments).
+            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
             "MELTANO_ENVIRONMENT": "prod",
         }
     )

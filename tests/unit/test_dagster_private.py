@@ -20,6 +20,9 @@ EXPECTED = {
     "InstigatorType",
     "ScheduleInstigatorData",
     "InstanceRef",
+    "DagsterEvent.asset_materialization",
+    "DagsterEventBatchMetadata",
+    "generate_event_batch_id",
     "cron_string_iterator",
     "is_valid_cron_string",
 }
