@@ -5,6 +5,7 @@ state; the Salesforce sandbox stands in for Salesforce so the demo integration s
 offline. Nothing here is needed in production, where each piece is run on its own.
 """
 
+import compileall
 import os
 import secrets
 import signal
@@ -147,6 +148,39 @@ def install_plugins(settings: Settings, environ: Mapping[str, str]) -> None:
             "Installing the Meltano plugins failed:\n" + result.stderr[-2000:],
             "Check that PyPI is reachable, then run `integrations up` again.",
         )
+    compile_bytecode(settings.meltano_project_dir)
+
+
+def compile_bytecode(meltano_project_dir: Path) -> None:
+    """Compile every plugin's Python files, and the platform's, ahead of time.
+
+    Meltano installs plugins with uv, which writes no bytecode; where Python may not
+    write it either (``PYTHONDONTWRITEBYTECODE``, common in container images) every tap
+    and target start compiles its libraries again: about a second of CPU per process,
+    per sync. Compiled once here, a run reads the cached bytecode. Already compiled files
+    are only checked (a fraction of a second).
+    """
+    venvs = sorted((meltano_project_dir / ".meltano").glob("*/*/venv"))
+    for venv in venvs:
+        python = venv / "bin" / "python"
+        if not python.exists():
+            continue
+        result = subprocess.run(
+            [str(python), "-m", "compileall", "-q", "-j", "0", str(venv / "lib")],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        if result.returncode != 0:
+            # A file that does not compile (a plugin's test data, say) is never
+            # imported, so it costs nothing at run time: say so and go on.
+            click.echo(f"Some files of the plugin in {venv.parent} were not compiled.")
+    package = Path(__file__).resolve().parent
+    for folder, children, files in os.walk(package):
+        children[:] = [c for c in children if c not in {"node_modules", "__pycache__"}]
+        for name in files:
+            if name.endswith(".py"):
+                compileall.compile_file(str(Path(folder) / name), quiet=2)
 
 
 def demo_service(

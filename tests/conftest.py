@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from integrations_platform.catalog import Catalog, load_catalog
 from integrations_platform.databases import ensure_schema
+from integrations_platform.launcher import compile_bytecode
 from integrations_platform.sandbox import SalesforceSandbox, SandboxCredentials
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import PROJECT_ROOT, Settings, get_settings
@@ -103,6 +104,7 @@ def meltano_plugins() -> Path:
         timeout=900,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    compile_bytecode(MELTANO_PROJECT)  # as `integrations up` does after installing
     return MELTANO_PROJECT
 
 
