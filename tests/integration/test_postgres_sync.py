@@ -34,6 +34,23 @@ def _warehouse_rows(url: str, schema: str) -> list[tuple]:
     return rows
 
 
+def _assert_covered_partitions_written_at_once(platform, run_id: str) -> None:  # noqa: ANN001
+    """The daily partitions a sync covered reached Dagster's PostgreSQL event log in one
+    write (rows one statement inserts share its transaction id), not one write each."""
+    engine = sa.create_engine(platform.settings.dagster_database_url)
+    with engine.connect() as conn:
+        writes, marked = conn.execute(
+            sa.text(
+                "SELECT count(DISTINCT xmin::text), count(*) FROM event_logs "
+                "WHERE run_id = :run AND dagster_event_type = 'ASSET_MATERIALIZATION' "
+                "AND partition IS NOT NULL"
+            ),
+            {"run": run_id},
+        ).one()
+    engine.dispose()
+    assert marked > 1 and writes == 1, (marked, writes)
+
+
 @pytest.mark.parametrize("platform", ["sqlite", "postgres"], indirect=True)
 def test_postgres_source_to_postgres_warehouse_incrementally(
     platform, source_url, warehouse_url, dagster_home
@@ -52,6 +69,8 @@ def test_postgres_source_to_postgres_warehouse_incrementally(
         rows = _warehouse_rows(warehouse_url, "shop")
         assert [r[0] for r in rows] == list(range(1, 251))
         assert rows[9][1] == pytest.approx(15.0) and rows[9][2] == "order 10"
+        if platform.settings.dagster_database_url:
+            _assert_covered_partitions_written_at_once(platform, first.run_id)
 
         engine = sa.create_engine(source_url)
         with engine.begin() as conn:
