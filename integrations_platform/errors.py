@@ -80,3 +80,32 @@ class ConcurrentUpdateError(PlatformError):
 
 class NotDiscoveredError(PlatformError):
     """An integration whose source has not been discovered yet."""
+
+
+class SignInFailed(PlatformError):
+    """A sign-in with a wrong name, password or link (the message never says which)."""
+
+
+class TooManySignIns(PlatformError):
+    """Too many failed sign-ins for an account or from an address: wait, then retry."""
+
+    def __init__(self, reason: str, instruction: str, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        self.headers = {"Retry-After": str(retry_after_s)}
+        super().__init__(reason, instruction)
+
+
+class Forbidden(PlatformError):
+    """The caller's role may not do this."""
+
+
+class CsrfError(PlatformError):
+    """A change made with the session cookie came without its CSRF token."""
+
+
+class UserNotFoundError(PlatformError):
+    """No user (or API token) has that name or id."""
+
+
+class UserExistsError(PlatformError):
+    """A user with that name already exists."""

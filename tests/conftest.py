@@ -42,9 +42,12 @@ START = DATA_START.date().isoformat()
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Build the page (its static export) before any test, when it is missing or stale:
-    the API's page tests and the browser tests serve it, as `integrations up` does."""
+    the API's page tests and the browser tests serve it, as `integrations up` does.
+    ``TESTS_KEEP_PAGE=1`` keeps the current export (a local run while the page is edited)."""
     from integrations_platform.web.build import build_page
 
+    if os.environ.get("TESTS_KEEP_PAGE") == "1":
+        return
     build_page(log=lambda message: print(message, flush=True))
 
 

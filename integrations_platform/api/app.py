@@ -10,12 +10,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from integrations_platform.api.audit import AuditTrail
 from integrations_platform.api.errors import install_error_handlers
 from integrations_platform.api.routes import (
     connectors,
     discovery,
     integrations,
     notifications,
+    people,
     schema,
 )
 from integrations_platform.api.state import DefinitionsReloader, PlatformState
@@ -98,12 +100,19 @@ def create_app(
         description=(
             "Manage integrations: browse connectors, create, test, sync and watch them. "
             "Secrets are write-only: responses say only whether each is set. "
-            f"Authenticate with `Authorization: Bearer <{ENV_API_TOKEN}>`."
+            "Authenticate with a user's API token (`Authorization: Bearer ipt_…`, from "
+            "`integrations tokens create`), the deployment's service token "
+            f"(`Authorization: Bearer <{ENV_API_TOKEN}>`, admin), or the page's session "
+            "cookie from `POST /api/v1/auth/login` (changes then need `X-CSRF-Token`). "
+            "Roles: viewer reads; editor also changes integrations and notifications; "
+            "admin also manages users, tokens and reads the audit trail."
         ),
         lifespan=lifespan,
     )
     app.state.platform = state
     install_error_handlers(app)
+    app.add_middleware(AuditTrail)
+    app.include_router(people.router)
     app.include_router(connectors.router)
     app.include_router(integrations.router)
     app.include_router(discovery.router)

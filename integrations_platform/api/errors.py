@@ -15,12 +15,18 @@ from integrations_platform.errors import (
     ConcurrentUpdateError,
     ConfigurationError,
     ConnectorNotFoundError,
+    CsrfError,
     DecryptionError,
     EncryptionKeyError,
+    Forbidden,
     IntegrationExistsError,
     IntegrationNotFoundError,
     NotDiscoveredError,
     PlatformError,
+    SignInFailed,
+    TooManySignIns,
+    UserExistsError,
+    UserNotFoundError,
 )
 from integrations_platform.orchestration.client import DagsterUnavailableError
 from integrations_platform.runner.redaction import PathScrubber
@@ -29,6 +35,12 @@ logger = logging.getLogger(__name__)
 
 _STATUS: list[tuple[type[PlatformError], int]] = [
     (ConfigurationError, 422),
+    (SignInFailed, status.HTTP_401_UNAUTHORIZED),
+    (TooManySignIns, status.HTTP_429_TOO_MANY_REQUESTS),
+    (Forbidden, status.HTTP_403_FORBIDDEN),
+    (CsrfError, status.HTTP_403_FORBIDDEN),
+    (UserNotFoundError, status.HTTP_404_NOT_FOUND),
+    (UserExistsError, status.HTTP_409_CONFLICT),
     (ConnectorNotFoundError, status.HTTP_404_NOT_FOUND),
     (IntegrationNotFoundError, status.HTTP_404_NOT_FOUND),
     (NotDiscoveredError, status.HTTP_404_NOT_FOUND),
@@ -58,7 +70,7 @@ def _platform_error(request: Request, exc: Exception) -> JSONResponse:
         "instruction": scrub(exc.instruction),
         "field_errors": getattr(exc, "field_errors", {}),
     }
-    return JSONResponse(body, status_code=code)
+    return JSONResponse(body, status_code=code, headers=getattr(exc, "headers", None))
 
 
 def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:

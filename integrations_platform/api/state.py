@@ -12,6 +12,7 @@ from typing import Literal
 from integrations_platform.errors import PlatformError
 from integrations_platform.orchestration.client import DagsterClient, DagsterUnavailableError
 from integrations_platform.orchestration.status import StatusReader
+from integrations_platform.people import Accounts, AuditLog
 from integrations_platform.runner.redaction import PathScrubber
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import Settings
@@ -109,9 +110,13 @@ class PlatformState:
     _status: StatusReader | None = field(default=None, repr=False)
     _status_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     paths: PathScrubber = field(init=False, repr=False)
+    audit: AuditLog = field(init=False, repr=False)
+    accounts: Accounts = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.paths = PathScrubber.for_settings(self.settings)
+        self.audit = AuditLog(self.service.store)
+        self.accounts = Accounts(self.service.store, self.audit)
 
     def after_change(self, *, definitions_changed: bool = True) -> ReloadOutcome:
         """Call after every write: drop cached reads, reload Dagster's definitions."""

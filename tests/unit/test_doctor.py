@@ -2,6 +2,7 @@
 it names, without ever printing a password or a key."""
 
 import json
+import re
 import shutil
 import socket
 import time
@@ -406,7 +407,8 @@ def test_a_config_store_behind_or_ahead_of_this_release_fails(
 
     behind = stamp("0003")
     assert behind.status == "fail"
-    assert "at revision 0003, this release needs 0007" in behind.found
+    needed = re.search(r"at revision 0003, this release needs (\d{4})", behind.found)
+    assert needed and int(needed.group(1)) > 3, behind.found
     assert behind.fix == "Run `integrations migrate`."
 
     ahead = stamp("9999_future")

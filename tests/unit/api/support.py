@@ -18,7 +18,11 @@ TOKEN = "api-test-token-7f3c9a0e5b2d4c61"
 # The Dagster UI address the app links to (runs, asset groups). Nothing listens there:
 # the app's Dagster *client* points at a closed local port instead.
 DAGSTER_UI = "http://dagster.example.test:3000"
-PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/api/v1/connectors/{connector_id}/logo")}
+PUBLIC_ROUTES = {
+    ("GET", "/healthz"),
+    ("GET", "/api/v1/connectors/{connector_id}/logo"),
+    ("POST", "/api/v1/auth/login"),
+}
 
 POSTGRES_CONFIG: dict[str, Any] = {
     "host": "db.example.test",

@@ -128,6 +128,16 @@ PROTECTED: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", f"{NOTIFICATIONS}/some-id/acknowledge", None),
     ("POST", f"{NOTIFICATIONS}/some-id/resolve", None),
     ("POST", f"{NOTIFICATIONS}/check", None),
+    ("POST", "/api/v1/auth/logout", None),
+    ("GET", "/api/v1/me", None),
+    ("GET", "/api/v1/users", None),
+    ("POST", "/api/v1/users", {"name": "newcomer", "role": "viewer"}),
+    ("PATCH", "/api/v1/users/someone", {"role": "editor"}),
+    ("DELETE", "/api/v1/users/someone", None),
+    ("GET", "/api/v1/tokens", None),
+    ("POST", "/api/v1/tokens", {"user": "someone", "name": "ci"}),
+    ("DELETE", "/api/v1/tokens/some-id", None),
+    ("GET", "/api/v1/audit", None),
 ]
 
 
@@ -164,7 +174,7 @@ def test_every_protected_route_refuses_a_missing_or_wrong_token(
         error = error_body(response, 401, "HTTPError")
         assert response.headers["www-authenticate"] == "Bearer", (method, path)
         assert TOKEN not in response.text
-        assert error["detail"] == "Missing or wrong bearer token"
+        assert error["detail"].startswith(("Missing or wrong credentials", "Not signed in"))
     # The token is checked first: an invalid body or an unknown name is still a 401
     # (no field listing, no existence check for a caller without the token).
     for method, path, body in [
@@ -1444,6 +1454,21 @@ def test_no_route_ever_returns_the_secret(
     client.delete(f"{BASE}/crm_wrong")
     client.post(f"{BASE}/bulk", json={"action": "delete", "names": ["crm", "crm_wrong"]})
     client.get(BASE)
+
+    # People: a user whose password is the canary, a token, the audit trail (which names
+    # the fields the changes above set, never their values), sign-in and sign-out.
+    client.post("/api/v1/users", json={"name": "dana", "role": "editor", "password": canary})
+    client.post("/api/v1/auth/login", json={"name": "dana", "password": canary})
+    client.post("/api/v1/auth/login", json={"name": "dana", "password": canary + "x"})  # 401
+    client.get("/api/v1/me")
+    client.get("/api/v1/users")
+    client.patch("/api/v1/users/dana", json={"role": "viewer", "password": canary + "2"})
+    issued = client.post("/api/v1/tokens", json={"user": "dana", "name": "ci"}).json()
+    client.get("/api/v1/tokens")
+    client.delete(f"/api/v1/tokens/{issued['id']}")
+    assert client.get("/api/v1/audit", params={"limit": 1000}).status_code == 200
+    client.delete("/api/v1/users/dana")
+    client.post("/api/v1/auth/logout")
 
     # Every operation was called, and the canary is in no body and no header.
     documented = operations(client.app)

@@ -5,6 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import integrations_platform.notifications.models
+import integrations_platform.people.models
 import integrations_platform.store.audit
 import integrations_platform.store.discoveries
 import integrations_platform.store.progress
