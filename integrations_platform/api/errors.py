@@ -30,6 +30,7 @@ from integrations_platform.errors import (
 )
 from integrations_platform.orchestration.client import DagsterUnavailableError
 from integrations_platform.runner.redaction import PathScrubber
+from integrations_platform.store.vault import SecretsBackendError
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ _STATUS: list[tuple[type[PlatformError], int]] = [
     (DecryptionError, status.HTTP_409_CONFLICT),
     (EncryptionKeyError, status.HTTP_503_SERVICE_UNAVAILABLE),
     (DagsterUnavailableError, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (SecretsBackendError, status.HTTP_503_SERVICE_UNAVAILABLE),
     (CatalogError, status.HTTP_500_INTERNAL_SERVER_ERROR),
 ]
 

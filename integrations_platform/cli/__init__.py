@@ -16,6 +16,7 @@ from integrations_platform.cli import (
     notifications,
     page,
     schema,
+    secrets,
     syncs,
 )
 from integrations_platform.doctor import doctor_command
@@ -40,6 +41,7 @@ for _command in (
     keys.keygen,
     keys.key_fingerprints,
     keys.rotate_keys,
+    secrets.migrate_secrets,
     deployment.meltano_yml,
     deployment.dagster_yaml,
     deployment.migrate,

@@ -6,11 +6,12 @@ problems is ``integrations migrate``, which does that). Every connection is boun
 short timeout, so the doctor answers even when a server is down or unreachable.
 
 What is checked, in order: the settings, the config store, the encryption keys
-(against every stored integration), Meltano's system database, the Meltano plugins,
-the connector catalog, DAGSTER_HOME's ``dagster.yaml`` against the settings, Dagster's
-storage, the run queue's pool limits, the run launcher's variables, and the Dagster
-webserver. A check that needs an earlier one which failed says "not checked" (a
-warning). Passwords in URLs are never printed, nor any key or stored value.
+(against every stored integration), the vault (when secrets are kept in one), Meltano's
+system database, the Meltano plugins, the connector catalog, DAGSTER_HOME's
+``dagster.yaml`` against the settings, Dagster's storage, the run queue's pool limits,
+the run launcher's variables, and the Dagster webserver. A check that needs an earlier
+one which failed says "not checked" (a warning). Passwords in URLs are never printed,
+nor any key, vault credential or stored value.
 
 An unreachable Dagster webserver is a failure, not a warning: the API and the CLI's
 ``sync`` need it, so a deployment without it is not working. Run the doctor where the
@@ -29,6 +30,7 @@ from integrations_platform.doctor.plugins import PluginChecks
 from integrations_platform.doctor.report import Check, DoctorReport, Status
 from integrations_platform.doctor.stores import StoreChecks
 from integrations_platform.doctor.support import DEFAULT_TIMEOUT_S, _first_line, _scrubber
+from integrations_platform.doctor.vault import VaultChecks
 from integrations_platform.errors import PlatformError
 from integrations_platform.settings import Settings
 
@@ -90,13 +92,14 @@ def doctor_command(as_json: bool, timeout_s: float) -> None:
     sys.exit(0 if report.ok else 1)
 
 
-class _Doctor(StoreChecks, PluginChecks, DagsterChecks):
+class _Doctor(StoreChecks, VaultChecks, PluginChecks, DagsterChecks):
     """Every check, in order."""
 
     def run(self) -> list[Check]:
         steps: list[tuple[str, Callable[[], Check]]] = [
             ("config store", self.config_store),
             ("encryption keys", self.encryption_keys),
+            ("secrets backend", self.secrets_backend),
             ("meltano state", self.meltano_state),
             ("connector catalog", self.connector_catalog),
             ("meltano plugins", self.meltano_plugins),

@@ -18,6 +18,7 @@ from integrations_platform.settings import (
     ENV_POSTGRES_URL,
     Settings,
 )
+from integrations_platform.store.vault import vault_credentials
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -231,5 +232,6 @@ def _scrubber(settings: Settings, environ: Mapping[str, str]) -> Callable[[str],
         if password:
             secrets.add(str(password))
     secrets.update(k.strip() for k in environ.get(ENV_ENCRYPTION_KEYS, "").split(",") if k.strip())
+    secrets.update(vault_credentials(environ))
     # Raw, URL-encoded and JSON-escaped forms, as every sync line is redacted.
     return Redactor(secrets).redact

@@ -1,7 +1,9 @@
 """The run-time resource: decrypts an integration's config and runs its sync.
 
 Only this resource (and the CLI/API service) ever decrypts. The key arrives through
-``dagster.EnvVar`` so that Dagster records the variable's name, never its value.
+``dagster.EnvVar`` so that Dagster records the variable's name, never its value. Secrets
+kept in a vault are read here, at sync time only, with the worker's vault credentials
+from its environment (``INTEGRATIONS_VAULT_*``; see docs/vault.md).
 """
 
 import os
@@ -54,6 +56,7 @@ from integrations_platform.store import ConfigStore, KeyRing
 from integrations_platform.store.discoveries import save_discovery, stored_catalog
 from integrations_platform.store.progress import clear_progress, save_progress
 from integrations_platform.store.schema import hash_salt, list_changes
+from integrations_platform.store.secrets_backend import IntegrationSecrets
 
 
 # Generic only in the value a resource factory yields; a ConfigurableResource is its own.
@@ -349,8 +352,9 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     def _load_config(
         self, settings: Settings, catalog: Catalog, integration: Integration
     ) -> tuple[dict[str, object], ConnectorSpec, dict[str, Any] | None, str | None]:
-        """The decrypted config, the connector, the stored discovery's catalog and the
-        salt of the hashed columns (None when nothing is hashed)."""
+        """The decrypted config (with the secrets the vault keeps, read now), the
+        connector, the stored discovery's catalog and the salt of the hashed columns
+        (None when nothing is hashed)."""
         connector = catalog.get(integration.connector)
         keyring = (
             KeyRing.from_value(self.encryption_keys)
@@ -373,7 +377,9 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             )
         finally:
             store.close()
-        return keyring.decrypt_integration(stored), connector, discovered, salt
+        # The one read of the vault at run time (secrets kept there; none otherwise).
+        config = IntegrationSecrets.from_env(keyring, os.environ).full_config(stored)
+        return config, connector, discovered, salt
 
     def _discover_once(
         self,

@@ -2,8 +2,10 @@
 
 Every action they offer on integrations is one method here (the actions that run
 something — tests, syncs, state — are in :mod:`.operations`). It validates against the
-catalog, encrypts through the key ring and persists through the store; it never returns
-a secret value.
+catalog, encrypts through the key ring, keeps secrets in the configured backend (the
+config store, or a vault: see store/secrets_backend.py) and persists through the store;
+it never returns a secret value, and reads one from the vault only for a connection
+test or a discovery.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +35,13 @@ from integrations_platform.settings import Settings
 from integrations_platform.store import ConfigStore, KeyRing
 from integrations_platform.store.discoveries import load_discovery, save_discovery
 from integrations_platform.store.schema import forget_schema, hash_salt, rotate_salts
+from integrations_platform.store.secrets import (
+    SecretsReference,
+    StoredSecret,
+    with_placeholders,
+)
+from integrations_platform.store.secrets_backend import IntegrationSecrets
+from integrations_platform.store.vault import Backend, VaultClient, VaultSettings
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class IntegrationService(IntegrationDiscovery):
         self.catalog = catalog
         self.store = store
         self._keyring = keyring
+        self._vault_clients: dict[VaultSettings, VaultClient] = {}
         super().__init__(**operations)
 
     @classmethod
@@ -86,6 +96,11 @@ class IntegrationService(IntegrationDiscovery):
     def keyring(self) -> KeyRing:
         """The configured keys (raises a clear error when missing)."""
         return self._keyring()
+
+    @property
+    def secrets(self) -> IntegrationSecrets:
+        """The keys and the secrets backend (``INTEGRATIONS_SECRETS_BACKEND``)."""
+        return IntegrationSecrets.from_env(self.keyring, self.environ, self._vault_clients)
 
     def keyring_or_none(self) -> KeyRing | None:
         """The keys, or None where none is configured (checks that can do without)."""
@@ -114,7 +129,7 @@ class IntegrationService(IntegrationDiscovery):
         integration = self.store.get(name)
         connector = self.catalog.get(integration.connector)
         try:
-            config = self.decrypted_config(integration)
+            config = self.stored_config(integration)
         except DecryptionError as exc:
             if not repairable:
                 raise
@@ -122,16 +137,27 @@ class IntegrationService(IntegrationDiscovery):
         return IntegrationView.of(integration, config, connector)
 
     def redactor(self, integration: Integration) -> Redactor:
-        """Masks the integration's secret values (none, if its config cannot be read)."""
+        """Masks the integration's secret values (none, if its config cannot be read).
+
+        Secrets kept in the vault are not read for this (the API never reads them):
+        the sync that read them masked them in its log already.
+        """
         try:
-            config = self.decrypted_config(integration)
-            return Redactor(self.catalog.get(integration.connector).secret_values(config))
+            config = self.stored_config(integration)
+            stored = {k: v for k, v in config.items() if not isinstance(v, StoredSecret)}
+            return Redactor(self.catalog.get(integration.connector).secret_values(stored))
         except PlatformError:
             return Redactor(())
 
-    def decrypted_config(self, integration: Integration) -> dict[str, Any]:
-        """The integration's config in clear, for a sync or a connection test only."""
+    def stored_config(self, integration: Integration) -> dict[str, Any]:
+        """The integration's config as the store holds it: a secret kept in the vault
+        is a :class:`StoredSecret` placeholder (set, not read)."""
         return self.keyring.decrypt_integration(integration)
+
+    def decrypted_config(self, integration: Integration) -> dict[str, Any]:
+        """The integration's config in clear, for a sync or a connection test only
+        (secrets kept in the vault are read from it)."""
+        return self.secrets.full_config(integration)
 
     # -- writes ------------------------------------------------------------------------
 
@@ -178,22 +204,28 @@ class IntegrationService(IntegrationDiscovery):
         _explain(errors, failure)
         raise_if(errors, connector)
         integration_id = Integration.new_id()
-        added = self.store.add(
-            Integration(
-                id=integration_id,
-                name=name,
-                connector=connector.id,
-                enabled=enabled,
-                schedule=schedule or connector.default_schedule,
-                streams=tuple(selected),
-                start_date=normalise_start(start_date),
-                destination=destination,
-                description=description,
-                schema_policy=policy,
-                message_format=formats,
-                sealed=self.keyring.seal(integration_id, clean),
+        secrets = self.secrets
+        sealing = secrets.seal(integration_id, name, connector.secret_names, clean)
+        try:
+            added = self.store.add(
+                Integration(
+                    id=integration_id,
+                    name=name,
+                    connector=connector.id,
+                    enabled=enabled,
+                    schedule=schedule or connector.default_schedule,
+                    streams=tuple(selected),
+                    start_date=normalise_start(start_date),
+                    destination=destination,
+                    description=description,
+                    schema_policy=policy,
+                    message_format=formats,
+                    sealed=sealing.sealed,
+                )
             )
-        )
+        except BaseException:
+            secrets.discard(name, sealing)
+            raise
         if discovery is not None:
             save_discovery(self.store, added.id, discovery)
         self._salt_if_hashing(added)
@@ -229,12 +261,15 @@ class IntegrationService(IntegrationDiscovery):
             fresh, failure = self._discovery_for_check(self.catalog.get(stored.connector), merged)
             discovery = fresh or discovery
 
+        secrets = self.secrets
+
         def change(current: Integration) -> Integration:
             connector = self.catalog.get(current.connector)
-            keyring = self.keyring
             errors: dict[str, str] = {}
+            previous: SecretsReference | None = None
             try:
-                stored_config: dict[str, Any] | None = self.decrypted_config(current)
+                settings, previous = secrets.keyring.open_integration(current)
+                stored_config: dict[str, Any] | None = with_placeholders(settings, previous)
             except DecryptionError as unreadable:
                 if config is None:
                     raise
@@ -268,6 +303,12 @@ class IntegrationService(IntegrationDiscovery):
             _explain(errors, failure)
             raise_if(errors, connector)
             result["config"], result["connector"] = clean, connector
+            sealed = current.sealed
+            if clean != stored_config:  # last: the vault is written once all is valid
+                sealing = secrets.seal(
+                    current.id, current.name, connector.secret_names, clean, previous
+                )
+                result["sealing"], sealed = sealing, sealing.sealed
             return replace(
                 current,
                 schema_policy=policy,
@@ -277,12 +318,17 @@ class IntegrationService(IntegrationDiscovery):
                 start_date=normalise_start(start_date) if start_date else current.start_date,
                 destination=destination or current.destination,
                 description=current.description if description is None else description,
-                sealed=(
-                    keyring.seal(current.id, clean) if clean != stored_config else current.sealed
-                ),
+                sealed=sealed,
             )
 
-        updated = self.store.update(name, change, expected_version=expected_version)
+        try:
+            updated = self.store.update(name, change, expected_version=expected_version)
+        except BaseException:
+            if "sealing" in result:
+                secrets.discard(name, result["sealing"])
+            raise
+        if "sealing" in result:
+            secrets.finish(name, result["sealing"])
         if fresh is not None and updated.id == stored.id:
             save_discovery(self.store, updated.id, fresh)
         self._salt_if_hashing(updated)
@@ -329,7 +375,18 @@ class IntegrationService(IntegrationDiscovery):
         )
 
     def remove(self, name: str) -> Integration:
-        """Delete an integration, its stored config and its stored discovery."""
+        """Delete an integration, its stored config, its secrets in the vault (first:
+        when the vault cannot delete them, nothing is removed) and its discovery."""
+        stored = self.store.get(name)
+        keyring = self.keyring_or_none()
+        reference = None
+        if keyring is not None:
+            try:
+                reference = keyring.open_integration(stored)[1]
+            except DecryptionError:
+                reference = None  # unreadable: where its secrets are is unknown
+        if reference is not None:
+            self.secrets.vault.delete(name, reference.mount, reference.path)
         removed = self.store.delete(name)
         self.forget_discovery(removed)
         forget_schema(self.store, removed.id)
@@ -346,7 +403,7 @@ class IntegrationService(IntegrationDiscovery):
 
         def rewrite(integration: Integration) -> SealedConfig | None:
             try:
-                self.decrypted_config(integration)
+                self.stored_config(integration)
             except DecryptionError:
                 unreadable.append(integration.name)
                 return None
@@ -359,6 +416,39 @@ class IntegrationService(IntegrationDiscovery):
         rotated = self.store.replace_ciphertexts(rewrite)
         rotated += rotate_salts(self.store, keyring)
         return KeyRotation(rotated=rotated, unreadable=tuple(sorted(unreadable)))
+
+    def move_secrets(self, name: str, to: Backend) -> bool:
+        """Move one integration's secrets to ``to`` (``database``, or the configured
+        vault path): write them there, switch the record (refused if it changed since it
+        was read), then delete them where they were. False: already there.
+
+        Idempotent and resumable: run again after a failure, it finishes the move.
+        """
+        secrets = self.secrets
+        current = self.store.get(name)
+        connector = self.catalog.get(current.connector)
+        settings, previous = secrets.keyring.open_integration(current)
+        if to == "database" and previous is None:
+            return False
+        if to == "vault" and previous is not None:
+            vault = secrets.vault.settings
+            if (previous.mount, previous.path) == (vault.mount, vault.path_for(current.id)):
+                return False
+        config = with_placeholders(settings, previous)
+        sealing = secrets.seal(
+            current.id, name, connector.secret_names, config, previous, backend=to
+        )
+        try:
+            self.store.update(
+                name,
+                lambda cur: replace(cur, sealed=sealing.sealed),
+                expected_version=current.version,
+            )
+        except BaseException:
+            secrets.discard(name, sealing)
+            raise
+        secrets.finish(name, sealing, strict=True)
+        return True
 
     # -- configs for the operations ----------------------------------------------------
 

@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from integrations_platform.errors import DecryptionError, EncryptionKeyError
 from integrations_platform.integration import Integration, SealedConfig
 from integrations_platform.settings import ENV_ENCRYPTION_KEYS
+from integrations_platform.store.secrets import SecretsReference, split_stored, with_placeholders
 
 _FORMAT = 1
 FINGERPRINT_LENGTH = 16
@@ -160,18 +161,40 @@ class KeyRing:
         return SealedConfig(self.encrypt(integration_id, config), self.primary_fingerprint)
 
     def decrypt_integration(self, integration: Integration) -> dict[str, Any]:
-        """The integration's config in clear (for a sync or a connection test only)."""
+        """The integration's config in clear (for a sync or a connection test only).
+
+        Secrets kept in the vault are not read: each is a
+        :class:`~integrations_platform.store.secrets.StoredSecret` placeholder here
+        (``IntegrationSecrets.full_config`` reads them, at sync time).
+        """
+        settings, reference = self.open_integration(integration)
+        return with_placeholders(settings, reference)
+
+    def open_integration(
+        self, integration: Integration
+    ) -> tuple[dict[str, Any], SecretsReference | None]:
+        """The integration's stored settings, and where the vault keeps its secrets
+        (None: the settings include them)."""
         if integration.sealed is None:
             raise DecryptionError(
                 f"Integration '{integration.name}' was read without its config",
                 "Read it from the config store (ConfigStore.get) to decrypt it.",
             )
-        return self.decrypt(
+        config = self.decrypt(
             integration.id,
             integration.name,
             integration.sealed.ciphertext,
             fingerprint=integration.sealed.key_fingerprint,
         )
+        try:
+            return split_stored(config)
+        except ValueError as exc:
+            raise DecryptionError(
+                f"The stored config of integration '{integration.name}' has an unreadable "
+                f"vault reference ({exc})",
+                repair_instruction(integration.name)[:1].upper()
+                + repair_instruction(integration.name)[1:],
+            ) from None
 
     def is_primary(self, token: bytes) -> bool:
         """Whether ``token`` is already encrypted with the first key."""

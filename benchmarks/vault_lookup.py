@@ -1,0 +1,225 @@
+"""What keeping secrets in a vault adds to a sync: the run-time secret lookup.
+
+Both sides do what a run worker does before it starts Meltano (``MeltanoResource``):
+open the integration's stored config with a fresh ``IntegrationSecrets`` from the
+environment, as each run does, and return the config with its secrets. Interleaved:
+
+* baseline - ``database``: the secrets are sealed in the config store (decryption only);
+* platform ``vault_token`` - the config store holds a reference; the secrets are read from
+  a real OpenBao dev server (KV v2) over HTTP with a token;
+* platform ``vault_approle`` - the same, logging in with an AppRole first (one more
+  request per lookup, as a fresh run worker makes).
+
+Also measured once, in a fresh interpreter that has already imported the run-time
+resource: the import of the vault client library, which a run process pays on its first
+lookup. Target: the vault lookup adds under 50 ms per run (median added time).
+
+    .venv/bin/python -m benchmarks.vault_lookup [--reps 200]
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from benchmarks._common import (
+    REPO_ROOT,
+    comparison,
+    environment,
+    log,
+    median,
+    patched_environ,
+    write_results,
+)
+from integrations_platform.service import IntegrationService
+from integrations_platform.settings import Settings, get_settings
+from integrations_platform.store import KeyRing, generate_key
+from integrations_platform.store.secrets_backend import IntegrationSecrets
+
+NAME = "vault_lookup"
+TARGET_ADDED_MS = 50.0
+BAO = Path(sys.executable).parent / "bao"
+CONFIG = {
+    "client_id": "bench-client",
+    "client_secret": f"bench-secret-{uuid.uuid4().hex}",
+    "refresh_token": f"bench-token-{uuid.uuid4().hex}",
+}
+
+
+@contextmanager
+def bao_dev_server(home: Path) -> Iterator[tuple[str, str]]:
+    """An OpenBao dev server on a free local port: ``(address, root token)``."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    token = f"root-{uuid.uuid4().hex}"
+    addr = f"http://127.0.0.1:{port}"
+    with (home / "bao.log").open("wb") as out:
+        server = subprocess.Popen(
+            [
+                str(BAO),
+                "server",
+                "-dev",
+                f"-dev-root-token-id={token}",
+                f"-dev-listen-address=127.0.0.1:{port}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={"HOME": str(home), "PATH": os.environ.get("PATH", "")},
+        )
+    try:
+        import hvac  # type: ignore[import-untyped]
+
+        client = hvac.Client(url=addr, token=token)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if client.sys.is_initialized() and not client.sys.is_sealed():
+                    break
+            except Exception:  # not listening yet
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"OpenBao did not start; see {home / 'bao.log'}")
+            time.sleep(0.1)
+        yield addr, token
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def approle(addr: str, token: str) -> tuple[str, str]:
+    """Enable AppRole with a read policy on the integrations' paths: (role id, secret id)."""
+    import hvac
+
+    root = hvac.Client(url=addr, token=token)
+    root.sys.enable_auth_method("approle")
+    root.sys.create_or_update_policy(
+        "integrations-worker", 'path "secret/data/integrations/*" { capabilities = ["read"] }'
+    )
+    root.auth.approle.create_or_update_approle(
+        "integrations-worker", token_policies=["integrations-worker"]
+    )
+    role_id = root.auth.approle.read_role_id("integrations-worker")["data"]["role_id"]
+    secret_id = root.auth.approle.generate_secret_id("integrations-worker")["data"]["secret_id"]
+    return role_id, secret_id
+
+
+def hvac_import_ms() -> float:
+    """The import of the vault client in a fresh run process (resource already loaded)."""
+    code = (
+        "import time, integrations_platform.orchestration.resources\n"
+        "t = time.perf_counter(); import hvac; print((time.perf_counter() - t) * 1000)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    return float(result.stdout.strip())
+
+
+def run(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.vault_lookup")
+    parser.add_argument("--reps", type=int, default=200, help="lookups per side")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-vault-") as tmp:
+        home = Path(tmp)
+        with bao_dev_server(home) as (addr, token):
+            results = _run(args.reps, home, addr, token)
+    results["results_file"] = str(write_results(NAME, results))
+    return results
+
+
+def _run(reps: int, home: Path, addr: str, token: str) -> dict[str, Any]:
+    key = generate_key()
+    base_env = {"INTEGRATIONS_HOME": str(home / "platform"), "INTEGRATIONS_ENCRYPTION_KEYS": key}
+    vault_env = {
+        "INTEGRATIONS_VAULT_ADDR": addr,
+        "INTEGRATIONS_VAULT_TOKEN": token,
+        "INTEGRATIONS_SECRETS_BACKEND": "vault",
+    }
+    remove = ("INTEGRATIONS_DATABASE_URL", "INTEGRATIONS_POSTGRES_URL", "VAULT_TOKEN")
+    with patched_environ(base_env, remove, on_change=get_settings.cache_clear):
+        service = IntegrationService.from_settings(Settings.from_env(), os.environ)
+        service.add("salesforce", "in_database", CONFIG)
+        with patched_environ(vault_env):
+            service.add("salesforce", "in_vault", CONFIG)
+        stored = {name: service.get(name) for name in ("in_database", "in_vault")}
+        role_id, secret_id = approle(addr, token)
+        approle_env = {
+            "INTEGRATIONS_VAULT_ADDR": addr,
+            "INTEGRATIONS_VAULT_ROLE_ID": role_id,
+            "INTEGRATIONS_VAULT_SECRET_ID": secret_id,
+        }
+        keyring = KeyRing.from_env(os.environ)
+
+        def lookup(name: str) -> float:
+            started = time.perf_counter()
+            # As MeltanoResource._load_config: a fresh backend (and client) per run.
+            config = IntegrationSecrets.from_env(keyring, os.environ).full_config(stored[name])
+            elapsed = time.perf_counter() - started
+            assert config["refresh_token"] == CONFIG["refresh_token"]
+            return elapsed
+
+        variants = {"vault_token": vault_env, "vault_approle": approle_env}
+        samples: dict[str, tuple[list[float], list[float]]] = {v: ([], []) for v in variants}
+        for variant, env in variants.items():
+            with patched_environ(env):
+                lookup("in_vault")  # warm-up: the client library's import, connections
+                lookup("in_database")
+                base, plat = samples[variant]
+                for rep in range(reps):
+                    base.append(lookup("in_database"))
+                    plat.append(lookup("in_vault"))
+                    if (rep + 1) % 50 == 0:
+                        log(f"[vault_lookup] {variant}: {rep + 1}/{reps}")
+        service.store.close()
+    comparisons: dict[str, Any] = {}
+    for variant, (base, plat) in samples.items():
+        row = comparison(base, plat, float("inf"))
+        added_ms = (median(plat) - median(base)) * 1000
+        row.update(
+            {
+                "database_ms_per_lookup": round(median(base) * 1000, 3),
+                "vault_ms_per_lookup": round(median(plat) * 1000, 3),
+                "vault_p95_ms": round(sorted(plat)[int(len(plat) * 0.95) - 1] * 1000, 3),
+                "added_ms": round(added_ms, 3),
+                "target_added_ms": TARGET_ADDED_MS,
+                "meets_target": added_ms < TARGET_ADDED_MS,
+            }
+        )
+        comparisons[variant] = row
+    return {
+        "environment": environment(),
+        "reps": reps,
+        "hvac_import_ms_first_run": round(hvac_import_ms(), 1),
+        "comparisons": comparisons,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    results = run(argv)
+    print("\nrun-time secret lookup of one integration (median of each side)")
+    print(f"  {'variant':<15} {'database':>11} {'vault':>11} {'vault p95':>11} {'added':>10}  ok")
+    for variant, row in results["comparisons"].items():
+        print(
+            f"  {variant:<15} {row['database_ms_per_lookup']:>8.3f} ms"
+            f" {row['vault_ms_per_lookup']:>8.3f} ms {row['vault_p95_ms']:>8.3f} ms"
+            f" {row['added_ms']:>7.3f} ms  {'yes' if row['meets_target'] else 'NO'}"
+        )
+    print(
+        f"  the vault client's import, once per run process: "
+        f"{results['hvac_import_ms_first_run']:.1f} ms (target: added < {TARGET_ADDED_MS:.0f} ms)"
+    )
+    missed = not all(r["meets_target"] for r in results["comparisons"].values())
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
