@@ -80,13 +80,26 @@ class Stack:
 
 
 def sign_in(page: Page, url: str, token: str) -> None:
-    """Open the page and give it the API token through its prompt."""
+    """Open the page and sign in with an API token (the sign-in dialog's other way)."""
     page.goto(f"{url}/")
-    prompt = page.get_by_role("dialog", name="Connect to the API")
-    expect(prompt).to_be_visible()
-    prompt.get_by_label("API token").fill(token)
-    prompt.get_by_role("button", name="Connect").click()
-    expect(prompt).to_be_hidden()
+    dialog = page.get_by_role("dialog", name="Sign in")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Use an API token instead").click()
+    dialog.get_by_label("API token").fill(token)
+    dialog.get_by_role("button", name="Connect").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("body[data-ready=true]")).to_have_count(1)
+
+
+def sign_in_with_password(page: Page, url: str, name: str, password: str) -> None:
+    """Open the page and sign in with a user's name and password."""
+    page.goto(f"{url}/")
+    dialog = page.get_by_role("dialog", name="Sign in")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Name").fill(name)
+    dialog.get_by_label("Password").fill(password)
+    dialog.get_by_role("button", name="Sign in").click()
+    expect(dialog).to_be_hidden()
     expect(page.locator("body[data-ready=true]")).to_have_count(1)
 
 

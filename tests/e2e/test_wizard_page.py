@@ -264,11 +264,11 @@ def test_marketplace_search_and_category_filter(page: Page, stack: Stack) -> Non
     categories = page.get_by_label("Category").locator("option").all_inner_texts()
     assert categories == ["All categories", "CRM", "Database"]
 
-    # A token the API no longer accepts: the page asks again, then carries on.
+    # A token the API no longer accepts: the page asks again (at the token), then carries on.
     page.evaluate("sessionStorage.setItem('integrations.apiToken', 'a-revoked-token-000000')")
     search = page.get_by_label("Search connectors")
     search.fill("crm")
-    prompt = page.get_by_role("dialog", name="Connect to the API")
+    prompt = page.get_by_role("dialog", name="Sign in")
     expect(prompt).to_be_visible()
     expect(prompt.locator("#token-error")).to_have_text(
         "The API refused the token: enter it again."
@@ -314,8 +314,11 @@ def test_marketplace_search_and_category_filter(page: Page, stack: Stack) -> Non
 def test_the_wizard_is_usable_with_the_keyboard_only(page: Page, stack: Stack, artifacts) -> None:
     stack.delete_all()
     page.goto(f"{stack.api_url}/")
-    expect(page.get_by_role("dialog", name="Connect to the API")).to_be_visible()
-    assert active_element(page)["id"] == "token-input"
+    expect(page.get_by_role("dialog", name="Sign in")).to_be_visible()
+    assert active_element(page)["id"] == "sign-in-name"
+    tab_until(page, "el.id === 'use-token'")
+    page.keyboard.press("Enter")
+    expect(page.locator("#token-input")).to_be_focused()
     page.keyboard.type(stack.token)
     page.keyboard.press("Enter")
     expect(page.locator("body[data-ready=true]")).to_have_count(1)

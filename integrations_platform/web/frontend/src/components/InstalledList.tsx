@@ -1,6 +1,8 @@
 // Installed integrations: status, last sync, row counts, next run, open notifications,
 // and actions (sync now, runs, edit, enable/disable, delete, open in Dagster), one by one
-// or on a selection. A long list renders only the rows in view.
+// or on a selection. A long list renders only the rows in view. Without the right to
+// change (a viewer), only the runs and Dagster's page are offered: no selection, no
+// action that changes anything.
 
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
@@ -42,9 +44,11 @@ interface Props {
   onSelect: (names: Set<string>) => void;
   onBulk: (action: BulkAction) => void;
   actions: RowActions;
+  /** Whether the user may change integrations (an editor or an admin). */
+  canChange: boolean;
 }
 
-export function InstalledList({ items, connectors, selected, onSelect, onBulk, actions }: Props) {
+export function InstalledList({ items, connectors, selected, onSelect, onBulk, actions, canChange }: Props) {
   const selectAll = useRef<HTMLInputElement>(null);
   const count = selected.size;
   const total = items?.length ?? 0;
@@ -63,17 +67,21 @@ export function InstalledList({ items, connectors, selected, onSelect, onBulk, a
     <section id="installed" className="panel" aria-labelledby="installed-title">
       <div className="section-head">
         <h2 id="installed-title" tabIndex={-1}>Installed integrations</h2>
-        <div id="bulk-bar" className="bulk-bar" role="toolbar" aria-label="Actions on the selected integrations">
-          <span id="bulk-count" className="muted">{count ? `${plural(count, "integration")} selected` : "None selected"}</span>
-          <button type="button" data-bulk="enable" disabled={count === 0} onClick={() => onBulk("enable")}>Enable</button>
-          <button type="button" data-bulk="disable" disabled={count === 0} onClick={() => onBulk("disable")}>Disable</button>
-          <button type="button" data-bulk="sync" disabled={count === 0} onClick={() => onBulk("sync")}>Sync now</button>
-        </div>
+        {canChange ? (
+          <div id="bulk-bar" className="bulk-bar" role="toolbar" aria-label="Actions on the selected integrations">
+            <span id="bulk-count" className="muted">{count ? `${plural(count, "integration")} selected` : "None selected"}</span>
+            <button type="button" data-bulk="enable" disabled={count === 0} onClick={() => onBulk("enable")}>Enable</button>
+            <button type="button" data-bulk="disable" disabled={count === 0} onClick={() => onBulk("disable")}>Disable</button>
+            <button type="button" data-bulk="sync" disabled={count === 0} onClick={() => onBulk("sync")}>Sync now</button>
+          </div>
+        ) : null}
       </div>
       {items === null ? <p id="installed-loading" className="muted">Loading…</p> : null}
       {items !== null && items.length === 0 ? (
         <p id="installed-empty">
-          No integration yet. Choose a connector in the marketplace below, or <strong>Add integration</strong> at the top of the page.
+          {canChange
+            ? <>No integration yet. Choose a connector in the marketplace below, or <strong>Add integration</strong> at the top of the page.</>
+            : "No integration yet."}
         </p>
       ) : null}
       {items !== null && items.length > 0 ? (
@@ -82,11 +90,13 @@ export function InstalledList({ items, connectors, selected, onSelect, onBulk, a
             <caption className="sr-only">Installed integrations, with their status and actions</caption>
             <thead>
               <tr>
-                <th scope="col" className="select-col">
-                  <input ref={selectAll} type="checkbox" id="select-all" aria-label="Select all integrations"
-                    checked={count > 0 && count === total}
-                    onChange={(event) => onSelect(new Set(event.target.checked ? items.map((i) => i.name) : []))} />
-                </th>
+                {canChange ? (
+                  <th scope="col" className="select-col">
+                    <input ref={selectAll} type="checkbox" id="select-all" aria-label="Select all integrations"
+                      checked={count > 0 && count === total}
+                      onChange={(event) => onSelect(new Set(event.target.checked ? items.map((i) => i.name) : []))} />
+                  </th>
+                ) : null}
                 <th scope="col">Integration</th>
                 <th scope="col">Status</th>
                 <th scope="col">Last sync</th>
@@ -97,12 +107,12 @@ export function InstalledList({ items, connectors, selected, onSelect, onBulk, a
               </tr>
             </thead>
             {items.length > VIRTUAL_AFTER
-              ? <VirtualRows items={items} connectors={connectors} selected={selected} toggle={toggle} actions={actions} />
+              ? <VirtualRows items={items} connectors={connectors} selected={selected} toggle={toggle} actions={actions} canChange={canChange} />
               : (
                 <tbody id="installed-rows">
                   {items.map((item) => (
                     <Row key={item.name} item={item} connector={connectors.get(item.connector)}
-                      selected={selected.has(item.name)} toggle={toggle} actions={actions} />
+                      selected={selected.has(item.name)} toggle={toggle} actions={actions} canChange={canChange} />
                   ))}
                 </tbody>
               )}
@@ -119,9 +129,11 @@ interface RowsProps {
   selected: Set<string>;
   toggle: (name: string, on: boolean) => void;
   actions: RowActions;
+  canChange: boolean;
 }
 
-function VirtualRows({ items, connectors, selected, toggle, actions }: RowsProps) {
+function VirtualRows({ items, connectors, selected, toggle, actions, canChange }: RowsProps) {
+  const columns = canChange ? 8 : 7;
   const body = useRef<HTMLTableSectionElement>(null);
   const [margin, setMargin] = useState(0);
   useLayoutEffect(() => {
@@ -139,16 +151,16 @@ function VirtualRows({ items, connectors, selected, toggle, actions }: RowsProps
   const after = rows.length ? virtualizer.getTotalSize() - (rows[rows.length - 1]?.end ?? 0) + virtualizer.options.scrollMargin : 0;
   return (
     <tbody id="installed-rows" ref={body} data-virtual="true">
-      {before > 0 ? <tr aria-hidden="true"><td colSpan={8} className="spacer-cell" data-height={before} ref={(cell) => { if (cell) cell.style.height = `${before}px`; }} /></tr> : null}
+      {before > 0 ? <tr aria-hidden="true"><td colSpan={columns} className="spacer-cell" data-height={before} ref={(cell) => { if (cell) cell.style.height = `${before}px`; }} /></tr> : null}
       {rows.map((row) => {
         const item = items[row.index];
         if (!item) return null;
         return (
           <Row key={row.key} item={item} connector={connectors.get(item.connector)} selected={selected.has(item.name)}
-            toggle={toggle} actions={actions} index={row.index} measure={virtualizer.measureElement} />
+            toggle={toggle} actions={actions} canChange={canChange} index={row.index} measure={virtualizer.measureElement} />
         );
       })}
-      {after > 0 ? <tr aria-hidden="true"><td colSpan={8} className="spacer-cell" ref={(cell) => { if (cell) cell.style.height = `${after}px`; }} /></tr> : null}
+      {after > 0 ? <tr aria-hidden="true"><td colSpan={columns} className="spacer-cell" ref={(cell) => { if (cell) cell.style.height = `${after}px`; }} /></tr> : null}
     </tbody>
   );
 }
@@ -159,11 +171,12 @@ interface RowProps {
   selected: boolean;
   toggle: (name: string, on: boolean) => void;
   actions: RowActions;
+  canChange: boolean;
   index?: number;
   measure?: (node: Element | null) => void;
 }
 
-function Row({ item, connector, selected, toggle, actions, index, measure }: RowProps) {
+function Row({ item, connector, selected, toggle, actions, canChange, index, measure }: RowProps) {
   const name = item.name;
   const status = item.status || {};
   const run = status.last_run;
@@ -173,10 +186,12 @@ function Row({ item, connector, selected, toggle, actions, index, measure }: Row
   return (
     <tr data-name={name} data-enabled={String(item.enabled)} data-index={index} ref={measure}
       aria-rowindex={index === undefined ? undefined : index + 2}>
-      <td className="select-col">
-        <input type="checkbox" aria-label={`Select ${name}`} data-select={name} checked={selected}
-          onChange={(event) => toggle(name, event.target.checked)} />
-      </td>
+      {canChange ? (
+        <td className="select-col">
+          <input type="checkbox" aria-label={`Select ${name}`} data-select={name} checked={selected}
+            onChange={(event) => toggle(name, event.target.checked)} />
+        </td>
+      ) : null}
       <th scope="row">
         <div className="int-name">
           {/* eslint-disable-next-line @next/next/no-img-element -- a logo of the API, not a page asset */}
@@ -226,13 +241,19 @@ function Row({ item, connector, selected, toggle, actions, index, measure }: Row
       </td>
       <td className="actions">
         <div className="action-buttons">
-          <button type="button" disabled={!item.enabled} onClick={() => actions.sync(name)}>Sync now<Hidden>{` ${name}`}</Hidden></button>
+          {canChange ? (
+            <button type="button" disabled={!item.enabled} onClick={() => actions.sync(name)}>Sync now<Hidden>{` ${name}`}</Hidden></button>
+          ) : null}
           <button type="button" onClick={() => actions.runs(name)}>Runs<Hidden>{` of ${name}`}</Hidden></button>
-          <button type="button" onClick={() => actions.edit(name)}>Edit<Hidden>{` ${name}`}</Hidden></button>
-          <button type="button" onClick={() => actions.setEnabled(name, !item.enabled)}>
-            {item.enabled ? "Disable" : "Enable"}<Hidden>{` ${name}`}</Hidden>
-          </button>
-          <button type="button" className="danger-outline" onClick={() => actions.remove(name)}>Delete<Hidden>{` ${name}`}</Hidden></button>
+          {canChange ? (
+            <>
+              <button type="button" onClick={() => actions.edit(name)}>Edit<Hidden>{` ${name}`}</Hidden></button>
+              <button type="button" onClick={() => actions.setEnabled(name, !item.enabled)}>
+                {item.enabled ? "Disable" : "Enable"}<Hidden>{` ${name}`}</Hidden>
+              </button>
+              <button type="button" className="danger-outline" onClick={() => actions.remove(name)}>Delete<Hidden>{` ${name}`}</Hidden></button>
+            </>
+          ) : null}
           <a className="button-link" href={item.links?.dagster} target="_blank" rel="noopener noreferrer">
             Open in Dagster<Hidden>{` (${name})`}</Hidden>
           </a>

@@ -1,5 +1,6 @@
 // The marketplace: connector cards from the catalog, with search and a category filter
-// (both answered by GET /api/v1/connectors?q=&category=).
+// (both answered by GET /api/v1/connectors?q=&category=). A card's "Add" opens the wizard
+// (only for those who may change integrations).
 
 import { useEffect, useMemo, useRef, useState } from "react";
 
@@ -11,7 +12,8 @@ import { Hidden } from "./common";
 
 interface Props {
   all: ConnectorSummary[];
-  onAdd: (connectorId: string) => void;
+  /** Opens the wizard with the connector chosen; null hides the cards' "Add" (a viewer). */
+  onAdd: ((connectorId: string) => void) | null;
 }
 
 export function Marketplace({ all, onAdd }: Props) {
@@ -90,9 +92,11 @@ export function Marketplace({ all, onAdd }: Props) {
             <p className="card-description">{c.description}</p>
             {c.streams.length ? <p className="muted small">Streams: {c.streams.join(", ")}</p> : null}
             <div className="card-actions">
-              <button type="button" className="primary" onClick={() => onAdd(c.id)}>
-                Add<Hidden>{` ${c.label}`}</Hidden>
-              </button>
+              {onAdd ? (
+                <button type="button" className="primary" onClick={() => onAdd(c.id)}>
+                  Add<Hidden>{` ${c.label}`}</Hidden>
+                </button>
+              ) : null}
               {c.docs_url ? (
                 <a href={c.docs_url} target="_blank" rel="noopener noreferrer">Docs<Hidden>{` of ${c.label}`}</Hidden></a>
               ) : null}

@@ -1,6 +1,7 @@
 // Open notifications as a bar above the page, each with its action: re-enter the
 // setting it points at (opens the wizard at that field), review a schema change on the
-// wizard's streams step, open the run in Dagster, or dismiss (acknowledge).
+// wizard's streams step, open the run in Dagster, or dismiss (acknowledge). Without the
+// right to change (a viewer), only the run's link is offered.
 
 import type { Notification } from "@/lib/types";
 
@@ -17,9 +18,11 @@ interface Props {
   known: (integration: string) => boolean;
   openSettings: (integration: string, field: string | null) => void;
   dismiss: (note: Notification) => void;
+  /** Whether the user may change integrations and handle notifications. */
+  canChange: boolean;
 }
 
-export function NotificationBar({ items, fieldLabels, known, openSettings, dismiss }: Props) {
+export function NotificationBar({ items, fieldLabels, known, openSettings, dismiss, canChange }: Props) {
   if (items.length === 0) return null;
   return (
     <section id="notifications" className="notifications" aria-labelledby="notifications-title">
@@ -28,7 +31,7 @@ export function NotificationBar({ items, fieldLabels, known, openSettings, dismi
         {items.map((note) => {
           const titleId = `note-${note.id}-title`;
           const label = fieldLabels.get(note.id);
-          const isKnown = known(note.integration);
+          const isKnown = canChange && known(note.integration);
           return (
             <li key={note.id} className={`notification severity-${note.severity}`} aria-labelledby={titleId}
               data-id={note.id} data-integration={note.integration} data-kind={note.kind}>
@@ -65,7 +68,9 @@ export function NotificationBar({ items, fieldLabels, known, openSettings, dismi
                     Open run<Hidden>{` of ${note.integration}`}</Hidden>
                   </a>
                 ) : null}
-                <button type="button" onClick={() => dismiss(note)}>Dismiss<Hidden>{`: ${note.title}`}</Hidden></button>
+                {canChange ? (
+                  <button type="button" onClick={() => dismiss(note)}>Dismiss<Hidden>{`: ${note.title}`}</Hidden></button>
+                ) : null}
               </div>
             </li>
           );

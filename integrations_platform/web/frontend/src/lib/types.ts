@@ -202,3 +202,42 @@ export interface IntegrationSchema {
   pending: SchemaChange[];
   changes: SchemaChange[];
 }
+
+/** A role: what its holder may do (see lib/roles.ts). */
+export type Role = "admin" | "editor" | "viewer";
+
+/** GET /api/v1/me: who is signed in, how, and the session's CSRF token. */
+export interface Me {
+  name: string;
+  role: Role;
+  auth: "session" | "token" | "service" | "development";
+  csrf_token: string | null;
+  expires_at: string | null;
+}
+
+/** A user account (GET /api/v1/users). */
+export interface User {
+  name: string;
+  role: Role;
+  has_password: boolean;
+  created_at: string | null;
+  last_sign_in_at: string | null;
+  /** Only in the answer creating a user without a password: "/#sign-in=TOKEN", shown once. */
+  sign_in_link?: string;
+}
+
+/** One recorded change, sign-in or refusal (GET /api/v1/audit). */
+export interface AuditEvent {
+  id: number | string;
+  at: string;
+  actor: string;
+  role: Role | null;
+  source: "page" | "api" | "cli" | "schedule";
+  action: string;
+  integration: string | null;
+  target: string | null;
+  fields: string[];
+  result: "ok" | "failed" | "denied";
+  detail: string | null;
+  address: string | null;
+}

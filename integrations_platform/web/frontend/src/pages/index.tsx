@@ -1,26 +1,46 @@
-// The page: the token prompt, the marketplace, the wizard, the installed list, the
-// notification bar and the run view, with polling for status.
+// The page: the sign-in dialog, the marketplace, the wizard, the installed list, the
+// notification bar and the run view, with polling for status; for admins, the users and
+// audit views. What the signed-in role may not do is not shown.
 //
 // Routes (the fragment, so that the page stays one static file):
 //   #/add                         the wizard at step 1
 //   #/add/{connector}             the wizard with that connector chosen
 //   #/integrations/{name}         the wizard editing that integration
 //   #/integrations/{name}?field=F ... opened at setting F (a notification's action)
+//   #/users, #/audit              the admins' views
+//   #sign-in=TOKEN                a one-time sign-in link (removed from the address at once)
 
 import dynamic from "next/dynamic";
 import Head from "next/head";
+import { useRouter } from "next/router";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
+import { AuditView } from "@/components/AuditView";
 import { ConfirmProvider, DISCARD_EDITS, useConfirm } from "@/components/Confirm";
 import { InstalledList, type BulkAction, type RowActions } from "@/components/InstalledList";
 import { Marketplace } from "@/components/Marketplace";
 import { NotificationBar } from "@/components/NotificationBar";
+import { linkFailure, SignInDialog } from "@/components/SignInDialog";
 import { ToastProvider, useToast } from "@/components/Toasts";
-import { TokenDialog } from "@/components/TokenDialog";
+import { roleBadge, UsersView } from "@/components/UsersView";
 import type { WizardOpening } from "@/components/Wizard";
-import { api, describeError, forgetToken, rememberToken, seg, setTokenPrompt, storedToken } from "@/lib/api";
+import {
+  api,
+  askToSignIn,
+  currentIdentity,
+  describeError,
+  loadIdentity,
+  onIdentityChange,
+  seg,
+  setSignInPrompt,
+  signIn,
+  signOut,
+  takeSignInLink,
+  type SignInRequest,
+} from "@/lib/api";
 import { connectorDetail, connectorSummaries } from "@/lib/catalog";
-import type { BulkResult, ConnectorSummary, Integration, Notification } from "@/lib/types";
+import { allows, ROLE_LABELS } from "@/lib/roles";
+import type { BulkResult, ConnectorSummary, Integration, Me, Notification } from "@/lib/types";
 
 // The wizard (and the form library it carries) and the run view load when first opened.
 const Wizard = dynamic(() => import("@/components/Wizard").then((m) => m.Wizard), { ssr: false });
@@ -33,8 +53,25 @@ const ACTIVE = new Set(["QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELI
 
 interface Prompt {
   id: number;
-  reason: string | null;
-  resolve: (token: string) => void;
+  request: SignInRequest;
+  resolve: () => void;
+}
+
+/** The views of the page's main area (the wizard and the run view open over them). */
+type View = "home" | "users" | "audit";
+const ADMIN_VIEWS: Record<string, View> = { users: "users", audit: "audit" };
+
+/** Sign in with the one-time link the page was opened with, if any; a refused link asks
+ * to sign in, saying why. */
+async function followSignInLink(): Promise<boolean> {
+  const link = takeSignInLink();
+  if (!link) return false;
+  try {
+    await signIn({ link });
+  } catch (error) {
+    await askToSignIn({ mode: "password", message: linkFailure(error) });
+  }
+  return true;
 }
 
 export default function Page() {
@@ -52,7 +89,11 @@ function App() {
   const toast = useToast();
   const confirm = useConfirm();
   const [prompt, setPrompt] = useState<Prompt | null>(null);
-  const [hasToken, setHasToken] = useState(false);
+  const [me, setMe] = useState<Me | null>(null);
+  const [view, setView] = useState<View>("home");
+  // Next's router replaces the address it loaded once it is ready (an exported page):
+  // the page starts after that, so that a sign-in link taken out of it stays out.
+  const { isReady } = useRouter();
   const [connectors, setConnectors] = useState<ConnectorSummary[] | null>(null);
   const [items, setItems] = useState<Integration[] | null>(null);
   const [notes, setNotes] = useState<Notification[]>([]);
@@ -66,6 +107,13 @@ function App() {
   const itemsRef = useRef<Integration[] | null>(null);
   const opened = useRef(0);
   const returnFocusTo = useRef<HTMLElement | null>(null);
+  const scrollAfterView = useRef<string | null>(null);
+
+  const role = me?.role ?? null;
+  const canChange = allows(role, "change");
+  const isAdmin = allows(role, "administer");
+  // An admin's view, for an admin only (a role taken away by a new sign-in shows home).
+  const shownView: View = isAdmin ? view : "home";
 
   // A closed wizard gives the focus back to what opened it (once the dialog is gone).
   useEffect(() => {
@@ -75,16 +123,30 @@ function App() {
     if (target.isConnected && target !== document.body) target.focus();
   }, [wizard]);
 
+  // Installed before the start below asks anything (effects run in this order).
   useEffect(() => {
     let counter = 0;
-    // The tab's storage exists only in the browser, after the static page is hydrated.
-    // eslint-disable-next-line react-hooks/set-state-in-effect -- read once, after hydration
-    setHasToken(Boolean(storedToken()));
-    setTokenPrompt((reason) => new Promise<string>((resolve) => {
+    const stop = onIdentityChange(setMe);
+    setSignInPrompt((request) => new Promise<void>((resolve) => {
       counter += 1;
-      setPrompt({ id: counter, reason, resolve });
+      setPrompt({ id: counter, request, resolve });
     }));
+    return stop;
   }, []);
+
+  // A view opened from the header gets the focus on its heading; the home view's
+  // sections are scrolled to once it shows again.
+  const shownBefore = useRef<View>("home");
+  useEffect(() => {
+    if (shownBefore.current === shownView) return;
+    shownBefore.current = shownView;
+    const target = shownView === "home" ? scrollAfterView.current : shownView;
+    scrollAfterView.current = null;
+    if (!target) return;
+    const heading = document.getElementById(`${target}-title`);
+    heading?.scrollIntoView({ block: "start" });
+    heading?.focus();
+  }, [shownView]);
 
   const byName = useMemo(() => new Map((items || []).map((i) => [i.name, i])), [items]);
   const connectorMap = useMemo(() => new Map((connectors || []).map((c) => [c.id, c])), [connectors]);
@@ -147,9 +209,31 @@ function App() {
   }, [wizard, confirm]);
 
   const route = useCallback(async () => {
+    // A sign-in link opened in a tab already showing the page.
+    if (await followSignInLink()) {
+      await refreshAll().catch(() => undefined);
+      return;
+    }
     const [path = "", query] = window.location.hash.replace(/^#/, "").split("?");
     const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
     const params = new URLSearchParams(query || "");
+    const who = currentIdentity();
+    const adminView = ADMIN_VIEWS[parts[0] || ""];
+    if (adminView) {
+      if (allows(who?.role, "administer")) setView(adminView);
+      else {
+        toast(`Only an admin can open the ${adminView} view.`, { kind: "error" });
+        window.history.replaceState(null, "", "#/");
+        setView("home");
+      }
+      return;
+    }
+    setView("home");
+    if ((parts[0] === "add" || parts[0] === "integrations") && !allows(who?.role, "change")) {
+      toast("A viewer cannot add or change integrations: ask an admin for the editor role.", { kind: "error" });
+      window.history.replaceState(null, "", "#/");
+      return;
+    }
     if (parts[0] === "add") {
       const connectorId = parts[1] || null;
       await openWizard(async () => {
@@ -175,7 +259,7 @@ function App() {
         }
       });
     }
-  }, [openWizard, toast]);
+  }, [openWizard, refreshAll, toast]);
 
   const routeRef = useRef(route);
   useEffect(() => {
@@ -196,6 +280,7 @@ function App() {
   // -- start and polling -------------------------------------------------------------
 
   useEffect(() => {
+    if (!isReady) return;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const active = () => Date.now() - launchedAt.current < FAST_POLL_AFTER_LAUNCH_MS
@@ -207,9 +292,10 @@ function App() {
     };
     (async () => {
       try {
+        await followSignInLink();
+        await loadIdentity();
         const [all] = await Promise.all([connectorSummaries(), refreshAll()]);
         setConnectors(all);
-        setHasToken(true);
       } catch (error) {
         toast(describeError(error), { kind: "error", timeoutMs: 0 });
       }
@@ -221,7 +307,7 @@ function App() {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [refreshAll, toast]);
+  }, [isReady, refreshAll, toast]);
 
   // -- actions -----------------------------------------------------------------------
 
@@ -293,9 +379,22 @@ function App() {
   }, [refreshAll, toast]);
 
   const scrollTo = (id: string) => {
+    if (shownView !== "home") {
+      // Back to the integrations first; the heading is scrolled to once they show.
+      scrollAfterView.current = id;
+      navigate("#/");
+      return;
+    }
     const heading = document.getElementById(`${id}-title`);
     heading?.scrollIntoView({ block: "start" });
     heading?.focus();
+  };
+
+  const leave = async () => {
+    await signOut();
+    // A fresh page: nothing of this user's stays on it, and it asks who signs in next.
+    window.history.replaceState(null, "", window.location.pathname);
+    window.location.reload();
   };
 
   return (
@@ -307,22 +406,47 @@ function App() {
           <ul className="nav-links">
             <li><a href="#installed-title" onClick={(event) => { event.preventDefault(); scrollTo("installed"); }}>Installed</a></li>
             <li><a href="#marketplace-title" onClick={(event) => { event.preventDefault(); scrollTo("marketplace"); }}>Marketplace</a></li>
+            {isAdmin ? (
+              <>
+                <li><a href="#/users" id="nav-users" aria-current={shownView === "users" ? "page" : undefined}>Users</a></li>
+                <li><a href="#/audit" id="nav-audit" aria-current={shownView === "audit" ? "page" : undefined}>Audit</a></li>
+              </>
+            ) : null}
           </ul>
         </nav>
         <div className="topbar-actions">
-          <button type="button" id="add-integration" className="primary" onClick={() => navigate("#/add")}>Add integration</button>
-          {hasToken ? (
-            <button type="button" id="forget-token" onClick={() => { forgetToken(); window.location.reload(); }}>Forget token</button>
+          {canChange ? (
+            <button type="button" id="add-integration" className="primary" onClick={() => navigate("#/add")}>Add integration</button>
+          ) : null}
+          {me ? (
+            <p id="signed-in" className="who" data-role={me.role} data-auth={me.auth}>
+              <span className="sr-only">Signed in as </span>
+              <span id="signed-in-name" className="who-name">{me.name}</span>
+              {" "}<span id="signed-in-role" className={`badge ${roleBadge(me.role)}`}>{ROLE_LABELS[me.role]}</span>
+              {me.auth === "token" || me.auth === "service" ? <span className="muted small"> (API token)</span> : null}
+              {me.auth === "development" ? <span className="muted small"> (development mode: no sign-in)</span> : null}
+            </p>
+          ) : null}
+          {me && me.auth !== "development" ? (
+            <button type="button" id="sign-out" onClick={() => void leave()}>Sign out</button>
           ) : null}
         </div>
       </header>
-      <NotificationBar items={notes} fieldLabels={fieldLabels} known={(name) => byName.has(name)}
+      <NotificationBar items={notes} fieldLabels={fieldLabels} known={(name) => byName.has(name)} canChange={canChange}
         openSettings={(name, field) => navigate(`#/integrations/${encodeURIComponent(name)}${field ? `?field=${encodeURIComponent(field)}` : ""}`)}
         dismiss={(note) => void dismiss(note)} />
       <main id="main" tabIndex={-1}>
-        <InstalledList items={items} connectors={connectorMap} selected={selected} onSelect={setSelected}
-          onBulk={(action) => void bulk(action)} actions={actions} />
-        {connectors ? <Marketplace all={connectors} onAdd={(id) => navigate(`#/add/${encodeURIComponent(id)}`)} /> : null}
+        {shownView === "users" && me ? <UsersView me={me} /> : null}
+        {shownView === "audit" ? <AuditView /> : null}
+        {shownView === "home" ? (
+          <>
+            <InstalledList items={items} connectors={connectorMap} selected={selected} onSelect={setSelected}
+              onBulk={(action) => void bulk(action)} actions={actions} canChange={canChange} />
+            {connectors ? (
+              <Marketplace all={connectors} onAdd={canChange ? (id) => navigate(`#/add/${encodeURIComponent(id)}`) : null} />
+            ) : null}
+          </>
+        ) : null}
       </main>
       {wizard ? (
         <Wizard key={wizard.id} opening={wizard.opening} connectors={connectors || []}
@@ -339,11 +463,9 @@ function App() {
       ) : null}
       {runsOf ? <RunsDialog name={runsOf} onClose={() => setRunsOf(null)} /> : null}
       {prompt ? (
-        <TokenDialog key={prompt.id} reason={prompt.reason} onAccepted={(token) => {
-          rememberToken(token);
-          setHasToken(true);
+        <SignInDialog key={prompt.id} request={prompt.request} onSignedIn={() => {
           setPrompt(null);
-          prompt.resolve(token);
+          prompt.resolve();
         }} />
       ) : null}
     </>
