@@ -125,6 +125,21 @@ def ensure_api_token(settings: Settings, environ: dict[str, str]) -> Path | None
     return path
 
 
+def first_admin_link(settings: Settings, base_url: str) -> tuple[str, str]:
+    """The first admin (created, password-less, when nobody exists yet) and a one-time
+    sign-in link for them, printed by ``up`` as a notebook server prints its token URL."""
+    from integrations_platform.cli.people import sign_in_url
+    from integrations_platform.people import Accounts
+
+    store = ConfigStore.open(settings.database_url)
+    try:
+        accounts = Accounts(store)
+        name = accounts.ensure_first_admin()
+        return name, sign_in_url(accounts.create_link(name), base_url)
+    finally:
+        store.close()
+
+
 def install_plugins(settings: Settings, environ: Mapping[str, str]) -> None:
     """Install the Meltano plugins (from PyPI; already installed ones are skipped)."""
     click.echo("Installing Meltano plugins (first time: about a minute)...")
@@ -304,11 +319,13 @@ def _run_up(options: UpOptions, settings: Settings, environ: dict[str, str]) -> 
         if token_file
         else f'-H "Authorization: Bearer ${ENV_API_TOKEN}"'
     )
+    admin, link = first_admin_link(settings, api_url)
     click.echo(
         f"\nDagster UI:  {dagster_url}  (DAGSTER_HOME={dagster_home})\n"
         f"Config API:  {api_url}/docs   e.g. curl {token_hint} {api_url}/api/v1/integrations\n"
-        f"Wizard page: {api_url}/   (asks once for the API token"
-        f"{f' in {token_file}' if token_file else f' in ${ENV_API_TOKEN}'})\n"
+        f"Wizard page: {api_url}/   sign in as '{admin}' with this one-time link "
+        "(valid 12 hours; `integrations users link NAME` prints another):\n"
+        f"    {link}\n"
         f"Integrations: `integrations list`; synced files land in {settings.output_dir}.\n"
         "Press Ctrl-C to stop.\n"
     )

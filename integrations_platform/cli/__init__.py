@@ -3,7 +3,7 @@
 Every command goes through :class:`IntegrationService`, the same layer as the API.
 Exit status: 0 on success, 1 with a one-line ``error:`` message on bad input. One module
 per group of commands: integrations, keys, syncs and state, deployment, notifications,
-schema changes.
+schema changes, secrets, people (users, tokens, audit).
 """
 
 import click
@@ -15,6 +15,7 @@ from integrations_platform.cli import (
     keys,
     notifications,
     page,
+    people,
     schema,
     secrets,
     syncs,
@@ -57,5 +58,11 @@ for _command in (
     notifications.notifications_cmd,
     page.page_cmd,
     doctor_command,
+    people.users_cmd,
+    people.tokens_cmd,
+    people.audit_cmd,
 ):
     main.add_command(_command)
+
+# Every command that changes something is recorded in the audit trail (source "cli").
+people.audit_commands(main)

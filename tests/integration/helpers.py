@@ -27,6 +27,7 @@ def materialize(
     raise_on_error: bool = True,
     full_refresh: bool = False,
     partition_range: tuple[str, str] | None = None,
+    tags: dict[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialize integration ``name`` (or some of its streams) on ``instance``."""
     assets = integration_assets(platform, name)
@@ -49,6 +50,7 @@ def materialize(
                 if partition_range
                 else {}
             ),
+            **(tags or {}),
         },
         run_config={"ops": {f"{name}_sync": {"config": {"full_refresh": full_refresh}}}},
     )

@@ -6,6 +6,7 @@ import dagster as dg
 import pytest
 
 from integrations_platform.orchestration.partitions import MAX_COVERED_PER_SYNC
+from integrations_platform.people import AuditLog
 from tests.conftest import DATA_START, START, salesforce_config
 from tests.integration.helpers import (
     assert_stores_where_configured,
@@ -55,8 +56,22 @@ def test_sync_loads_every_row_then_only_new_ones(platform, sandbox, dagster_home
 def test_one_stream_of_three_syncs_only_that_stream(platform, sandbox, dagster_home):
     platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date=START)
     with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
-        result = materialize(platform, "crm", instance, streams=["Contact"])
+        result = materialize(
+            platform,
+            "crm",
+            instance,
+            streams=["Contact"],
+            tags={"dagster/schedule_name": "crm_schedule"},
+        )
     assert rows_by_asset(result) == {"Contact": len(sandbox.records("Contact"))}
+    # Started by a schedule: the audit trail says so (the API and the CLI record their own).
+    [event] = AuditLog(platform.service.store).list(integration="crm")
+    assert (event.actor, event.source, event.action) == (
+        "schedule:crm_schedule",
+        "schedule",
+        "sync",
+    )
+    assert result.run_id in event.detail
     assert jsonl_rows(platform, "crm", "Account") == []
     assert jsonl_rows(platform, "crm", "Opportunity") == []
     queried = [q for q in sandbox.queries if " FROM " in q.upper()]
