@@ -10,14 +10,21 @@ environment, as each run does, and return the config with its secrets. Interleav
 * platform ``vault_approle`` - the same, logging in with an AppRole first (one more
   request per lookup, as a fresh run worker makes).
 
-Also measured once, in a fresh interpreter that has already imported the run-time
-resource: the import of the vault client library, which a run process pays on its first
-lookup. Target: the vault lookup adds under 50 ms per run (median added time).
+Per run, as a run worker pays it: each Dagster run is a fresh process, so its one lookup
+also pays for whatever the lookup imports first. In a fresh interpreter that has loaded
+the run-time resource (as a run worker has before its run starts), one lookup is timed,
+imports included; ``--fresh-reps`` processes per side, interleaved, median. Also timed
+once: the import of hvac there, which the run-time read no longer does.
 
-    .venv/bin/python -m benchmarks.vault_lookup [--reps 200]
+Target: the vault lookup adds under 50 ms per run (median added time, in-process and per
+fresh run process).
+
+    .venv/bin/python -m benchmarks.vault_lookup [--reps 200] [--fresh-reps 15]
 """
 
 import argparse
+import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -113,7 +120,7 @@ def approle(addr: str, token: str) -> tuple[str, str]:
 
 
 def hvac_import_ms() -> float:
-    """The import of the vault client in a fresh run process (resource already loaded)."""
+    """The import of hvac in a fresh run process (resource already loaded)."""
     code = (
         "import time, integrations_platform.orchestration.resources\n"
         "t = time.perf_counter(); import hvac; print((time.perf_counter() - t) * 1000)"
@@ -124,19 +131,63 @@ def hvac_import_ms() -> float:
     return float(result.stdout.strip())
 
 
+# One run's lookup in a fresh process, as MeltanoResource._load_config does it. Everything
+# before the clock starts is loaded before a run starts (the resource) or is not what is
+# measured (the config store's read); the lookup's own first imports are inside.
+FRESH_RUN = """
+import hashlib, json, os, sys, time
+import integrations_platform.orchestration.resources
+from integrations_platform.settings import Settings
+from integrations_platform.store import ConfigStore, KeyRing
+from integrations_platform.store.secrets_backend import IntegrationSecrets
+
+store = ConfigStore.open(Settings.from_env().database_url, migrate=False)
+stored = store.get(sys.argv[1])
+store.close()
+keyring = KeyRing.from_env(os.environ)
+loaded = set(sys.modules)
+started = time.perf_counter()
+config = IntegrationSecrets.from_env(keyring, os.environ).full_config(stored)
+elapsed = time.perf_counter() - started
+print(json.dumps({
+    "ms": elapsed * 1000,
+    "refresh_token_sha256": hashlib.sha256(config["refresh_token"].encode()).hexdigest(),
+    "imported": sorted({m.split(".")[0] for m in set(sys.modules) - loaded}),
+}))
+"""
+
+
+def fresh_run_lookup(name: str) -> dict[str, Any]:
+    """One lookup of ``name`` in a fresh run process: its ms and the packages it imported."""
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_RUN, name],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the fresh run process failed:\n{result.stderr[-3000:]}")
+    found: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    expected = hashlib.sha256(CONFIG["refresh_token"].encode()).hexdigest()
+    assert found["refresh_token_sha256"] == expected, "the lookup returned the wrong secret"
+    return found
+
+
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.vault_lookup")
     parser.add_argument("--reps", type=int, default=200, help="lookups per side")
+    parser.add_argument("--fresh-reps", type=int, default=15, help="fresh run processes per side")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-vault-") as tmp:
         home = Path(tmp)
         with bao_dev_server(home) as (addr, token):
-            results = _run(args.reps, home, addr, token)
+            results = _run(args.reps, args.fresh_reps, home, addr, token)
     results["results_file"] = str(write_results(NAME, results))
     return results
 
 
-def _run(reps: int, home: Path, addr: str, token: str) -> dict[str, Any]:
+def _run(reps: int, fresh_reps: int, home: Path, addr: str, token: str) -> dict[str, Any]:
     key = generate_key()
     base_env = {"INTEGRATIONS_HOME": str(home / "platform"), "INTEGRATIONS_ENCRYPTION_KEYS": key}
     vault_env = {
@@ -179,6 +230,14 @@ def _run(reps: int, home: Path, addr: str, token: str) -> dict[str, Any]:
                     plat.append(lookup("in_vault"))
                     if (rep + 1) % 50 == 0:
                         log(f"[vault_lookup] {variant}: {rep + 1}/{reps}")
+        # Per run: interleaved fresh processes, one lookup each.
+        fresh: dict[str, list[dict[str, Any]]] = {v: [] for v in ("database", *variants)}
+        for rep in range(fresh_reps):
+            fresh["database"].append(fresh_run_lookup("in_database"))
+            for variant, env in variants.items():
+                with patched_environ(env):
+                    fresh[variant].append(fresh_run_lookup("in_vault"))
+            log(f"[vault_lookup] fresh run processes: {rep + 1}/{fresh_reps}")
         service.store.close()
     comparisons: dict[str, Any] = {}
     for variant, (base, plat) in samples.items():
@@ -195,11 +254,29 @@ def _run(reps: int, home: Path, addr: str, token: str) -> dict[str, Any]:
             }
         )
         comparisons[variant] = row
+    base_ms = median(r["ms"] for r in fresh["database"])
+    per_run: dict[str, Any] = {}
+    for variant in variants:
+        runs = fresh[variant]
+        vault_ms = median(r["ms"] for r in runs)
+        per_run[variant] = {
+            "database_ms_per_run": round(base_ms, 2),
+            "vault_ms_per_run": round(vault_ms, 2),
+            "database_ms": [round(r["ms"], 2) for r in fresh["database"]],
+            "vault_ms": [round(r["ms"], 2) for r in runs],
+            "added_ms": round(vault_ms - base_ms, 2),
+            "target_added_ms": TARGET_ADDED_MS,
+            "meets_target": vault_ms - base_ms < TARGET_ADDED_MS,
+            "imported_by_the_lookup": sorted({m for r in runs for m in r["imported"]}),
+            "imports_hvac": any("hvac" in r["imported"] for r in runs),
+        }
     return {
         "environment": environment(),
         "reps": reps,
-        "hvac_import_ms_first_run": round(hvac_import_ms(), 1),
+        "fresh_reps": fresh_reps,
+        "hvac_import_ms_in_a_run_process": round(hvac_import_ms(), 1),
         "comparisons": comparisons,
+        "per_fresh_run": per_run,
     }
 
 
@@ -214,11 +291,24 @@ def main(argv: list[str] | None = None) -> int:
             f" {row['added_ms']:>7.3f} ms  {'yes' if row['meets_target'] else 'NO'}"
         )
     print(
-        f"  the vault client's import, once per run process: "
-        f"{results['hvac_import_ms_first_run']:.1f} ms (target: added < {TARGET_ADDED_MS:.0f} ms)"
+        f"\nper run: one lookup in a fresh run process, its first imports included "
+        f"(median of {results['fresh_reps']} processes per side)"
     )
-    missed = not all(r["meets_target"] for r in results["comparisons"].values())
-    return 1 if missed else 0
+    print(f"  {'variant':<15} {'database':>11} {'vault':>11} {'added':>10}  ok  imports hvac")
+    for variant, row in results["per_fresh_run"].items():
+        hvac = "yes" if row["imports_hvac"] else "no"
+        print(
+            f"  {variant:<15} {row['database_ms_per_run']:>8.2f} ms"
+            f" {row['vault_ms_per_run']:>8.2f} ms {row['added_ms']:>7.2f} ms"
+            f"  {'yes' if row['meets_target'] else 'NO ':<3} {hvac}"
+        )
+    print(
+        f"  (importing hvac in a run process would cost "
+        f"{results['hvac_import_ms_in_a_run_process']:.1f} ms; target: added < "
+        f"{TARGET_ADDED_MS:.0f} ms)"
+    )
+    rows = [*results["comparisons"].values(), *results["per_fresh_run"].values()]
+    return 0 if all(r["meets_target"] for r in rows) else 1
 
 
 if __name__ == "__main__":

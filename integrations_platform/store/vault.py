@@ -19,11 +19,16 @@ and says what to do; none carries a secret value.
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import quote
 
 from integrations_platform.errors import PlatformError
 
 if TYPE_CHECKING:
+    import ssl
+
+    import httpx
     import hvac  # type: ignore[import-untyped]
 
 ENV_SECRETS_BACKEND = "INTEGRATIONS_SECRETS_BACKEND"
@@ -45,6 +50,8 @@ DEFAULT_PREFIX = "integrations"
 APPROLE_MOUNT = "approle"
 # Each request to the vault; a sync waits at most this long for its secrets.
 TIMEOUT_S = 10.0
+
+_T = TypeVar("_T")
 
 
 class SecretsBackendError(PlatformError):
@@ -144,7 +151,11 @@ class VaultSettings:
 class VaultClient:
     """Reads, writes and deletes integrations' secrets in a KV v2 engine.
 
-    Logs in on first use (AppRole: once, again when the token is refused).
+    The read, all a sync does, speaks the vault's HTTP API through httpx, which a run
+    worker has loaded already: a run never imports hvac (and its requests), whose import
+    alone cost each fresh run process 170-340 ms. Writes, deletes and the check use hvac.
+    Both log in the same way, on first use (AppRole: once, again when the token is
+    refused).
 
     >>> client = VaultClient(VaultSettings("http://127.0.0.1:8200", token="t"))
     >>> client.settings.mount
@@ -154,7 +165,9 @@ class VaultClient:
     def __init__(self, settings: VaultSettings, *, timeout_s: float = TIMEOUT_S) -> None:
         self.settings = settings
         self.timeout_s = timeout_s
+        self._http: httpx.Client | None = None
         self._hvac: hvac.Client | None = None
+        self._approle_token: str | None = None
 
     # -- the operations ----------------------------------------------------------------
 
@@ -169,15 +182,14 @@ class VaultClient:
         return int(response["data"]["version"])
 
     def read(self, integration: str, mount: str, path: str, version: int) -> dict[str, Any]:
-        """The values of ``version`` at ``mount/path``."""
+        """The values of ``version`` at ``mount/path`` (one GET; no hvac import)."""
         where = f"{mount}/{path} (version {version})"
+        url = f"/v1/{quote(mount)}/data/{quote(path)}"
         with self._errors(integration, where, "read"):
-            response = self._call(
-                lambda c: c.secrets.kv.v2.read_secret_version(
-                    path=path, version=version, mount_point=mount, raise_on_deleted_version=True
-                )
+            body = self._logged_in(
+                lambda token: self._request("GET", url, token, params={"version": version})
             )
-        data = (response.get("data") or {}).get("data")
+        data = (body.get("data") or {}).get("data")
         if not isinstance(data, dict):
             raise SecretsBackendError(
                 f"The secrets of integration '{integration}' at {where} in the vault "
@@ -211,64 +223,123 @@ class VaultClient:
             self._call(lambda c: c.auth.token.lookup_self())
         return f"{self.settings.addr}: logged in with {self.settings.credentials}; {where}"
 
-    # -- plumbing ----------------------------------------------------------------------
+    # -- logging in --------------------------------------------------------------------
 
-    def _client(self) -> "hvac.Client":
+    def _logged_in(self, request: Callable[[str | None], _T]) -> _T:
+        """``request(token)``; when the vault refuses an AppRole's token (it expired),
+        log in again and retry, once."""
+        try:
+            return request(self._token())
+        except _VaultFailure as failure:
+            if failure.kind != "refused" or not self.settings.role_id:
+                raise
+        self._approle_token = None
+        return request(self._token())
+
+    def _token(self) -> str | None:
+        """The configured token, or the AppRole login's (logged in on first use)."""
+        if not self.settings.role_id:
+            return self.settings.token
+        if self._approle_token is None:
+            credentials = {"role_id": self.settings.role_id, "secret_id": self.settings.secret_id}
+            try:
+                body = self._request(
+                    "POST", f"/v1/auth/{APPROLE_MOUNT}/login", None, json=credentials
+                )
+            except _VaultFailure as failure:
+                if failure.status in _LOGIN_REFUSALS:
+                    raise _LoginRefused(failure.detail or f"HTTP {failure.status}") from None
+                raise
+            token = (body.get("auth") or {}).get("client_token")
+            if not isinstance(token, str) or not token:
+                raise _LoginRefused("the vault's answer holds no token")
+            self._approle_token = token
+        return self._approle_token
+
+    # -- the two clients ---------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        token: str | None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """One call of the vault's HTTP API: the JSON body of its answer (``{}`` if none);
+        a :class:`_VaultFailure` when it cannot be made or is not a success."""
+        import httpx
+
+        headers = {"X-Vault-Request": "true"}
+        if token:
+            headers["X-Vault-Token"] = token
+        try:
+            response = self._http_client().request(
+                method, self.settings.addr + url, headers=headers, params=params, json=json
+            )
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise _VaultFailure("unreachable", type(exc).__name__) from None
+        if not response.is_success:
+            raise _VaultFailure.of_status(response.status_code, _reason_in(response))
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            body = None
+        return body if isinstance(body, dict) else {}
+
+    def _http_client(self) -> "httpx.Client":
+        if self._http is None:
+            import httpx
+
+            try:
+                verify = _tls_context(self.settings)
+            except OSError as exc:  # ssl.SSLError is one
+                raise _VaultFailure("tls", type(exc).__name__) from None
+            # As hvac's requests: follow a standby node's redirect to the active one.
+            self._http = httpx.Client(verify=verify, timeout=self.timeout_s, follow_redirects=True)
+        return self._http
+
+    def _call(self, operation: Callable[["hvac.Client"], Any]) -> Any:
+        """``operation`` on the hvac client, logged in as :meth:`read` is."""
+        return self._logged_in(lambda token: self._hvac_call(operation, token))
+
+    def _hvac_call(self, operation: Callable[["hvac.Client"], Any], token: str | None) -> Any:
+        import hvac
+        import requests
+
         if self._hvac is None:
-            import hvac
-
-            client = hvac.Client(
+            self._hvac = hvac.Client(
                 url=self.settings.addr,
-                token=self.settings.token,
                 verify=self.settings.cacert or True,
                 timeout=self.timeout_s,
             )
-            if self.settings.role_id:
-                try:
-                    client.auth.approle.login(
-                        role_id=self.settings.role_id,
-                        secret_id=self.settings.secret_id,
-                        mount_point=APPROLE_MOUNT,
-                    )
-                except (
-                    hvac.exceptions.InvalidRequest,
-                    hvac.exceptions.Forbidden,
-                    hvac.exceptions.Unauthorized,
-                    hvac.exceptions.InvalidPath,
-                ) as exc:
-                    raise _LoginRefused(_reason(exc) or type(exc).__name__) from None
-            self._hvac = client
-        return self._hvac
-
-    def _call(self, operation: Callable[["hvac.Client"], Any]) -> Any:
-        from hvac import exceptions
-
+        self._hvac.token = token
+        exceptions = hvac.exceptions
         try:
-            return operation(self._client())
-        except (exceptions.Forbidden, exceptions.Unauthorized):
-            if not self.settings.role_id or self._hvac is None:
-                raise
-            self._hvac = None  # the AppRole's token expired: log in again, once
-            return operation(self._client())
+            return operation(self._hvac)
+        except requests.exceptions.RequestException as exc:
+            raise _VaultFailure("unreachable", type(exc).__name__) from None
+        except (exceptions.Forbidden, exceptions.Unauthorized) as exc:
+            raise _VaultFailure("refused", _reason(exc)) from None
+        except exceptions.InvalidPath:
+            raise _VaultFailure("missing") from None
+        except (exceptions.VaultDown, exceptions.VaultNotInitialized):
+            raise _VaultFailure("sealed") from None
+        except exceptions.VaultError as exc:
+            detail = f"{type(exc).__name__}: {_reason(exc) or 'no details'}"
+            raise _VaultFailure("unexpected", detail) from None
+
+    # -- errors ------------------------------------------------------------------------
 
     @contextmanager
     def _errors(self, integration: str, where: str, action: str) -> Iterator[None]:
-        """Turn the client's failures into errors that say what to do."""
-        import requests
-        from hvac import exceptions
-
+        """Turn the clients' failures into errors that say what to do."""
         addr = self.settings.addr
         subject = f"the secrets of integration '{integration}' at {where}" if integration else where
         unchanged = " Nothing was changed." if action != "read" else ""
         try:
             yield
-        except requests.exceptions.RequestException as exc:
-            raise SecretsBackendError(
-                f"The vault at {addr} cannot be reached to {action} {subject} "
-                f"({type(exc).__name__})",
-                f"Check {ENV_VAULT_ADDR} and that the vault is running and unsealed, then "
-                f"try again.{unchanged}",
-            ) from None
         except _LoginRefused as exc:
             raise SecretsBackendError(
                 f"The vault at {addr} refused the AppRole login needed to {action} {subject}: "
@@ -277,34 +348,57 @@ class VaultClient:
                 f"runs out of uses: issue a new one), and that the AppRole auth method is "
                 f"enabled at {APPROLE_MOUNT}/.{unchanged}",
             ) from None
-        except (exceptions.Forbidden, exceptions.Unauthorized) as exc:
-            raise SecretsBackendError(
+        except _VaultFailure as failure:
+            raise self._error(failure, integration, where, action, subject) from None
+
+    def _error(
+        self, failure: "_VaultFailure", integration: str, where: str, action: str, subject: str
+    ) -> SecretsBackendError:
+        addr = self.settings.addr
+        unchanged = " Nothing was changed." if action != "read" else ""
+        if failure.kind == "unreachable":
+            return SecretsBackendError(
+                f"The vault at {addr} cannot be reached to {action} {subject} ({failure.detail})",
+                f"Check {ENV_VAULT_ADDR} and that the vault is running and unsealed, then "
+                f"try again.{unchanged}",
+            )
+        if failure.kind == "tls":
+            return SecretsBackendError(
+                f"The CA bundle {self.settings.cacert} cannot be loaded to {action} {subject} "
+                f"in the vault at {addr} ({failure.detail})",
+                f"Check {ENV_VAULT_CACERT} (or {FALLBACK_CACERT}): a PEM file or a folder of "
+                f"them.{unchanged}",
+            )
+        if failure.kind == "refused":
+            return SecretsBackendError(
                 f"The vault at {addr} refused to {action} {subject}: "
-                f"{_reason(exc) or 'permission denied'}",
+                f"{failure.detail or 'permission denied'}",
                 f"Check {self.settings.credentials} and that its policy grants "
                 f"{_CAPABILITIES[action]} on it (docs/vault.md has a policy).{unchanged}",
-            ) from None
-        except exceptions.InvalidPath:
-            if action == "read":
-                raise SecretsBackendError(
-                    f"The vault at {addr} has nothing at {where} for the secrets of "
-                    f"integration '{integration}' (deleted, or never written)",
-                    _restore_instruction(integration, where),
-                ) from None
-            raise SecretsBackendError(
+            )
+        if failure.kind == "missing" and action == "read":
+            return SecretsBackendError(
+                f"The vault at {addr} has nothing at {where} for the secrets of "
+                f"integration '{integration}' (deleted, or never written)",
+                _restore_instruction(integration, where),
+            )
+        if failure.kind == "missing":
+            return SecretsBackendError(
                 f"The vault at {addr} cannot {action} {subject}: no KV version 2 engine is "
                 "mounted there",
                 f"Check {ENV_VAULT_MOUNT}, or enable the engine: "
                 f"`bao secrets enable -path={self.settings.mount} kv-v2`.{unchanged}",
-            ) from None
-        except (exceptions.VaultDown, exceptions.VaultNotInitialized):
-            raise SecretsBackendError(
+            )
+        if failure.kind == "sealed":
+            return SecretsBackendError(
                 f"The vault at {addr} is sealed or not initialised, so {subject} cannot be "
                 f"{_PAST[action]}",
                 f"Unseal the vault, then try again.{unchanged}",
-            ) from None
-        except exceptions.VaultError as exc:
-            raise _unexpected(addr, action, subject, exc) from None
+            )
+        return SecretsBackendError(
+            f"The vault at {addr} failed to {action} {subject}: {failure.detail}",
+            f"Look at the vault's log, then try again.{unchanged}",
+        )
 
 
 _CAPABILITIES = {
@@ -324,19 +418,66 @@ _PAST = {
 
 
 def _reason(exc: Exception) -> str:
+    """The vault's reason in an hvac error (its ``errors``; never a request's values)."""
     errors = getattr(exc, "errors", None)
     if isinstance(errors, list | tuple):
         return "; ".join(str(e) for e in errors if e)
     return str(errors or "")
 
 
-def _unexpected(addr: str, action: str, subject: str, exc: Exception) -> SecretsBackendError:
-    unchanged = " Nothing was changed." if action != "read" else ""
-    return SecretsBackendError(
-        f"The vault at {addr} failed to {action} {subject}: {type(exc).__name__}: "
-        f"{_reason(exc) or 'no details'}",
-        f"Look at the vault's log, then try again.{unchanged}",
-    )
+def _reason_in(response: "httpx.Response") -> str:
+    """The vault's reason in an error answer (its ``errors``, as :func:`_reason`)."""
+    try:
+        errors = response.json().get("errors")
+    except (ValueError, AttributeError):
+        return ""
+    if isinstance(errors, list):
+        return "; ".join(str(e) for e in errors if e)
+    return ""
+
+
+def _tls_context(settings: VaultSettings) -> "ssl.SSLContext | bool":
+    """How the read's HTTP client verifies the vault: its CA bundle, else the default."""
+    import ssl
+
+    if settings.cacert:
+        if Path(settings.cacert).is_dir():
+            return ssl.create_default_context(capath=settings.cacert)
+        return ssl.create_default_context(cafile=settings.cacert)
+    if settings.addr.lower().startswith("https:"):
+        return True  # httpx's CA bundle (certifi's), as hvac's requests uses
+    # A plain-HTTP vault needs no CA store, and loading one costs a run ~20 ms. This
+    # context still verifies certificates and host names, against no CA at all: a
+    # redirect to HTTPS fails instead of being trusted.
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+FailureKind = Literal["unreachable", "tls", "refused", "missing", "sealed", "unexpected"]
+# What hvac calls a refusal (its InvalidRequest, Unauthorized, Forbidden, InvalidPath)
+# when the AppRole login gets it.
+_LOGIN_REFUSALS = frozenset({400, 401, 403, 404})
+
+
+class _VaultFailure(Exception):
+    """A call to the vault failed: ``kind`` says how, ``detail`` is the vault's reason or
+    the error's class (never a value, never a token)."""
+
+    def __init__(self, kind: FailureKind, detail: str = "", status: int | None = None) -> None:
+        super().__init__(kind, detail)
+        self.kind = kind
+        self.detail = detail
+        self.status = status
+
+    @classmethod
+    def of_status(cls, status: int, reason: str) -> "_VaultFailure":
+        """The failure an HTTP error status means (as hvac maps them)."""
+        if status in (401, 403):
+            return cls("refused", reason, status)
+        if status == 404:
+            return cls("missing", reason, status)
+        if status in (501, 503):
+            return cls("sealed", reason, status)
+        return cls("unexpected", f"HTTP {status}: {reason or 'no details'}", status)
 
 
 class _LoginRefused(Exception):

@@ -1,6 +1,7 @@
 """Secrets kept in a real OpenBao server (KV v2): writes, the sync's read, migration both
 ways, and what happens when the vault is down, refuses us or lost a path."""
 
+import json
 import os
 import socket
 import subprocess
@@ -20,7 +21,7 @@ from integrations_platform.cli import main
 from integrations_platform.runner.redaction import MASK
 from integrations_platform.settings import PROJECT_ROOT
 from integrations_platform.store.secrets import RESERVED_KEY, StoredSecret
-from integrations_platform.store.vault import SecretsBackendError
+from integrations_platform.store.vault import SecretsBackendError, VaultClient, VaultSettings
 from tests.conftest import START, salesforce_config
 from tests.integration.helpers import files_containing, materialize, rows_by_asset
 from tests.integration.test_awkward_secrets import spellings
@@ -335,3 +336,106 @@ def test_approle_login(platform, sandbox, canary, bao, vault, monkeypatch):
     monkeypatch.setenv("INTEGRATIONS_VAULT_SECRET_ID", secret_id)
     platform.service.remove("crm")
     assert not bao.exists(path)
+
+
+# A sync's read in a fresh process, as a run worker makes it (the resource loaded first).
+SYNC_TIME_READ = """
+import json, os, sys
+import integrations_platform.orchestration.resources
+from integrations_platform.settings import Settings
+from integrations_platform.store import ConfigStore, KeyRing
+from integrations_platform.store.secrets_backend import IntegrationSecrets
+
+settings = Settings.from_env()
+store = ConfigStore.open(settings.database_url, migrate=False)
+stored = store.get(sys.argv[1])
+store.close()
+keyring = KeyRing.from_settings(os.environ, settings.key_file)
+config = IntegrationSecrets.from_env(keyring, os.environ).full_config(stored)
+print(json.dumps({"config": config, "modules": sorted(sys.modules)}))
+"""
+
+
+def test_a_sync_time_read_does_not_import_hvac(platform, sandbox, canary, vault):
+    platform.service.add("salesforce", "crm", salesforce_config(sandbox), start_date=START)
+    assert canary not in repr(_stored(platform, "crm"))  # only the vault has it
+    result = subprocess.run(
+        [sys.executable, "-c", SYNC_TIME_READ, "crm"],
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    config = found["config"]
+    assert config["client_id"] == "sandbox-client"
+    assert (config["client_secret"], config["refresh_token"]) == (canary, canary)
+    assert "hvac" not in found["modules"] and "requests" not in found["modules"]
+
+
+def _approle_reader(bao: Bao, prefix: str, **role: str) -> VaultSettings:
+    """AppRole settings for a role that may read ``secret/<prefix>/*``."""
+    root = bao.root
+    if "approle/" not in root.sys.list_auth_methods()["data"]:
+        root.sys.enable_auth_method("approle")
+    root.sys.create_or_update_policy(
+        "integrations-reader", f'path "{MOUNT}/data/{prefix}/*" {{ capabilities = ["read"] }}'
+    )
+    root.auth.approle.create_or_update_approle(
+        "integrations-reader", token_policies=["integrations-reader"], **role
+    )
+    role_id = root.auth.approle.read_role_id("integrations-reader")["data"]["role_id"]
+    secret_id = root.auth.approle.generate_secret_id("integrations-reader")["data"]["secret_id"]
+    return VaultSettings(bao.addr, role_id=role_id, secret_id=secret_id)
+
+
+def test_the_read_logs_in_again_once_when_the_approle_token_expired(bao, canary):
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    path = f"{prefix}/abc"
+    bao.root.secrets.kv.v2.create_or_update_secret(
+        path=path, secret={"refresh_token": canary}, mount_point=MOUNT
+    )
+    settings = _approle_reader(bao, prefix, token_ttl="1s", token_max_ttl="1s")
+    client = VaultClient(settings)
+    assert client.read("crm", MOUNT, path, 1) == {"refresh_token": canary}
+    time.sleep(2.5)  # the login's token has expired: the vault refuses it
+    assert client.read("crm", MOUNT, path, 1) == {"refresh_token": canary}
+
+
+def test_the_sync_time_read_says_what_went_wrong_without_a_secret(bao, canary):
+    path = f"t-{uuid.uuid4().hex[:8]}/abc"
+    bao.root.secrets.kv.v2.create_or_update_secret(
+        path=path, secret={"refresh_token": canary}, mount_point=MOUNT
+    )
+    cases = {
+        "missing version": (
+            VaultSettings(bao.addr, token=bao.root_token),
+            9,
+            f"has nothing at {MOUNT}/{path} (version 9) for the secrets of integration 'crm'",
+        ),
+        "bad token": (
+            VaultSettings(bao.addr, token=f"bad-{uuid.uuid4().hex}"),
+            1,
+            f"refused to read the secrets of integration 'crm' at {MOUNT}/{path} (version 1)",
+        ),
+        "vault down": (
+            VaultSettings(f"http://127.0.0.1:{_free_port()}", token=bao.root_token),
+            1,
+            f"cannot be reached to read the secrets of integration 'crm' at {MOUNT}/{path} "
+            "(version 1) (ConnectError)",
+        ),
+        "approle refused": (
+            VaultSettings(bao.addr, role_id=str(uuid.uuid4()), secret_id=str(uuid.uuid4())),
+            1,
+            "refused the AppRole login needed to read the secrets of integration 'crm'",
+        ),
+    }
+    for case, (settings, version, expected) in cases.items():
+        with pytest.raises(SecretsBackendError) as failed:
+            VaultClient(settings).read("crm", MOUNT, path, version)
+        message = str(failed.value)
+        assert expected in message, (case, message)
+        for value in (canary, bao.root_token, settings.token, settings.secret_id):
+            assert not value or value not in message, case
