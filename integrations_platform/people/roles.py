@@ -18,6 +18,9 @@ ADMIN_PREFIXES = ("/api/v1/users", "/api/v1/tokens", "/api/v1/audit")
 """Routes under these are for admins only, reads included."""
 SELF_ROUTES = ("/api/v1/me", "/api/v1/auth/logout")
 """Routes any signed-in caller may use (their own session)."""
+EDITOR_READS = ("/api/v1/auth/check",)
+"""Reads that need an editor: the check a reverse proxy asks before letting someone into
+Dagster's UI, which has no roles of its own (anyone in it can launch and cancel runs)."""
 PUBLIC_ROUTES = ("/api/v1/auth/login", "/api/v1/connectors/{connector_id}/logo", "/healthz")
 """Routes that need no credentials."""
 
@@ -31,6 +34,8 @@ def required_role(method: str, route: str) -> Role | None:
         return None
     if route.startswith(ADMIN_PREFIXES):
         return "admin"
+    if route in EDITOR_READS:
+        return "editor"
     return "viewer" if method.upper() in _READ_METHODS else "editor"
 
 

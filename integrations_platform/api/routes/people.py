@@ -200,6 +200,19 @@ def logout(request: Request, state: StateDep, caller: PrincipalDep) -> Response:
     return response
 
 
+@router.get(
+    "/auth/check",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={204: {"description": "Signed in as an editor or admin."}},
+)
+def check_editor(caller: PrincipalDep) -> Response:
+    """204 for an editor or admin, 401/403 otherwise: what a reverse proxy asks before
+    letting a request into Dagster's UI (nginx ``auth_request``; see docs/production.md)."""
+    return Response(
+        status_code=status.HTTP_204_NO_CONTENT, headers={"X-Integrations-User": caller.name}
+    )
+
+
 @router.get("/me", response_model=MePublic)
 def me(caller: PrincipalDep) -> MePublic:
     """Who is calling, with which role, and the CSRF token of a page session."""

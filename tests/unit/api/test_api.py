@@ -130,6 +130,7 @@ PROTECTED: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", f"{NOTIFICATIONS}/check", None),
     ("POST", "/api/v1/auth/logout", None),
     ("GET", "/api/v1/me", None),
+    ("GET", "/api/v1/auth/check", None),
     ("GET", "/api/v1/users", None),
     ("POST", "/api/v1/users", {"name": "newcomer", "role": "viewer"}),
     ("PATCH", "/api/v1/users/someone", {"role": "editor"}),
@@ -1461,6 +1462,7 @@ def test_no_route_ever_returns_the_secret(
     client.post("/api/v1/auth/login", json={"name": "dana", "password": canary})
     client.post("/api/v1/auth/login", json={"name": "dana", "password": canary + "x"})  # 401
     client.get("/api/v1/me")
+    client.get("/api/v1/auth/check")
     client.get("/api/v1/users")
     client.patch("/api/v1/users/dana", json={"role": "viewer", "password": canary + "2"})
     issued = client.post("/api/v1/tokens", json={"user": "dana", "name": "ci"}).json()
