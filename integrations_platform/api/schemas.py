@@ -251,6 +251,11 @@ class ConnectorSummary(BaseModel):
     description: str
     docs_url: str
     logo_url: str
+    tier: str = Field(
+        default="community",
+        description="verified: synced end to end in the project's tests; community: "
+        "installs, with a form from the plugin's own description.",
+    )
     streams: list[str]
 
 
@@ -323,7 +328,7 @@ class ErrorPublic(BaseModel):
 
 # Every router documents the one error body for every status the handlers can return.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorPublic} for code in (400, 401, 404, 409, 422, 503)
+    code: {"model": ErrorPublic} for code in (400, 401, 403, 404, 409, 422, 503)
 }
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from integrations_platform.api.auth import SESSION_COOKIE, PrincipalDep
 from integrations_platform.api.deps import StateDep
-from integrations_platform.api.schemas import ERROR_RESPONSES
+from integrations_platform.api.schemas import ERROR_RESPONSES, ErrorPublic
 from integrations_platform.errors import ConfigurationError, SignInFailed
 from integrations_platform.people import Caller, SignedIn
 from integrations_platform.people.accounts import SESSION_TTL
@@ -113,7 +113,9 @@ class TokenIn(_In):
 
     user: str = Field(max_length=63)
     name: str = Field(default="token", max_length=100)
-    expires_at: datetime | None = None
+    expires_at: datetime | None = Field(
+        default=None, strict=True, description="ISO 8601; UTC when no offset is given."
+    )
 
 
 class AuditEventPublic(BaseModel):
@@ -143,6 +145,20 @@ def _me(caller: Caller) -> MePublic:
     )
 
 
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigurationError(
+            "since is not an ISO 8601 date or time",
+            "Use e.g. 2026-12-01 or 2026-12-01T09:00:00Z.",
+            {"since": "an ISO 8601 date or time"},
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -152,7 +168,18 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https" or forwarded.split(",")[0].strip() == "https"
 
 
-@router.post("/auth/login", response_model=MePublic, name="login")
+@router.post(
+    "/auth/login",
+    response_model=MePublic,
+    name="login",
+    responses={
+        429: {
+            "model": ErrorPublic,
+            "description": "Too many failed sign-ins for the account or from the address; "
+            "the Retry-After header says how many seconds to wait.",
+        }
+    },
+)
 async def login(body: LoginIn, request: Request, response: Response, state: StateDep) -> MePublic:
     """Sign in; sets the session cookie. Failures are slowed and limited."""
     accounts = state.accounts
@@ -294,13 +321,13 @@ def list_audit(
     integration: Annotated[str | None, Query(max_length=63)] = None,
     actor: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
-    since: datetime | None = None,
+    since: Annotated[
+        str | None, Query(max_length=40, description="ISO 8601 date or time (UTC by default).")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     """Audit events, newest first (admin), filtered by integration, actor, action, time."""
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
     events = state.audit.list(
-        integration=integration, actor=actor, action=action, since=since, limit=limit
+        integration=integration, actor=actor, action=action, since=_since(since), limit=limit
     )
     return [e.as_dict() for e in events]
