@@ -64,3 +64,82 @@ export const DISCOVERED: DiscoveredStream[] = [
     columns: [column("Id", "automatic"), column("Company")],
   },
 ];
+
+/** A connector with every structured kind of setting: a list of objects, a secret object
+ * with a nested credential, a free-form secret object, a secret file and a choice. */
+export const REST_API: ConnectorDetail = {
+  id: "rest_api",
+  label: "REST API",
+  category: "Developer tools",
+  description: "Any JSON API over HTTP.",
+  streams: [],
+  logo_url: "/api/v1/connectors/rest_api/logo",
+  docs_url: null,
+  dynamic_streams: true,
+  stream_name_help: "",
+  default_schedule: "0 * * * *",
+  stream_specs: [],
+  form_schema: {
+    type: "object",
+    required: ["api_url", "streams"],
+    properties: {
+      api_url: { type: "string", title: "API URL", format: "uri", "x-order": 1 },
+      streams: {
+        type: "array",
+        title: "Streams",
+        description: "The API's endpoints, one stream each.",
+        "x-order": 2,
+        items: {
+          type: "object",
+          required: ["name", "path"],
+          properties: {
+            name: { type: "string", title: "Name" },
+            path: { type: "string", title: "Path" },
+            primary_keys: { type: "array", title: "Primary keys", items: { type: "string" } },
+            records_path: { type: "string", title: "Records path" },
+          },
+        },
+      },
+      auth_method: { type: "string", title: "Authentication", enum: ["no_auth", "api_key", "basic"], default: "no_auth", "x-order": 3 },
+      ssh_tunnel: {
+        type: "object",
+        title: "SSH tunnel",
+        writeOnly: true,
+        "x-secret": true,
+        "x-order": 4,
+        required: ["host", "private_key"],
+        properties: {
+          host: { type: "string", title: "Host" },
+          port: { type: "integer", title: "Port", default: 22 },
+          private_key: { type: "string", title: "Private key", writeOnly: true, format: "password" },
+        },
+      },
+      api_keys: { type: "object", title: "API keys", description: "Header names and their values.", writeOnly: true, "x-secret": true, "x-order": 5 },
+      client_certificate: {
+        type: "string",
+        title: "Client certificate",
+        "x-file": true,
+        writeOnly: true,
+        "x-secret": true,
+        format: "password",
+        minLength: 8,
+        maxLength: 16384,
+        "x-order": 6,
+      },
+    },
+  },
+};
+
+export const REST_STORED: Integration = {
+  name: "orders_api",
+  connector: "rest_api",
+  enabled: true,
+  version: 2,
+  config: { api_url: "https://api.example.com", streams: [{ name: "orders", path: "/orders", primary_keys: ["id"] }], auth_method: "api_key" },
+  secrets: { ssh_tunnel: "set", api_keys: "set", client_certificate: "set" },
+  config_error: null,
+  streams: [{ name: "orders" }],
+  start_date: "2024-01-01T00:00:00Z",
+  schedule: "0 * * * *",
+  destination: "jsonl",
+};

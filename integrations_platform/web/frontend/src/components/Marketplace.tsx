@@ -1,5 +1,6 @@
-// The marketplace: connector cards from the catalog, with search and a category filter
-// (both answered by GET /api/v1/connectors?q=&category=). A card's "Add" opens the wizard
+// The marketplace: connector cards from the catalog, with search, a category filter and a
+// tier filter (answered by GET /api/v1/connectors?q=&category=&tier=); each card shows its
+// tier: "Verified" (synced end to end in the project's tests) or "Community". A card's "Add" opens the wizard
 // (only for those who may change integrations).
 
 import { useEffect, useMemo, useRef, useState } from "react";
@@ -19,7 +20,8 @@ interface Props {
 export function Marketplace({ all, onAdd }: Props) {
   const [q, setQ] = useState("");
   const [category, setCategory] = useState("");
-  const [found, setFound] = useState<{ items: ConnectorSummary[]; q: string; category: string } | null>(null);
+  const [tier, setTier] = useState("");
+  const [found, setFound] = useState<{ items: ConnectorSummary[]; q: string; category: string; tier: string } | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const request = useRef(0);
   const categories = useMemo(() => [...new Set(all.map((c) => c.category))].sort(), [all]);
@@ -27,15 +29,16 @@ export function Marketplace({ all, onAdd }: Props) {
   useEffect(() => {
     const query = q.trim();
     const id = ++request.current;
-    if (!query && !category) return;
+    if (!query && !category && !tier) return;
     const timer = setTimeout(async () => {
       const params = new URLSearchParams();
       if (query) params.set("q", query);
       if (category) params.set("category", category);
+      if (tier) params.set("tier", tier);
       try {
         const { data } = await api<ConnectorSummary[]>("GET", `/api/v1/connectors?${params.toString()}`);
         if (id === request.current) {
-          setFound({ items: data, q: query, category });
+          setFound({ items: data, q: query, category, tier });
           setFailure(null);
         }
       } catch (error) {
@@ -43,16 +46,16 @@ export function Marketplace({ all, onAdd }: Props) {
       }
     }, query ? 200 : 0);
     return () => clearTimeout(timer);
-  }, [q, category, all]);
+  }, [q, category, tier, all]);
 
-  // Without a search or a category, every connector (no request needed).
-  const filtered = Boolean(q.trim() || category);
-  const shown = filtered && found ? found : { items: all, q: "", category: "" };
+  // Without a search or a filter, every connector (no request needed).
+  const filtered = Boolean(q.trim() || category || tier);
+  const shown = filtered && found ? found : { items: all, q: "", category: "", tier: "" };
   let count: string;
   if (failure && filtered) count = failure;
   else if (shown.items.length === 0) {
-    count = `No connector matches${shown.q ? ` "${shown.q}"` : ""}${shown.category ? ` in ${shown.category}` : ""}.`;
-  } else if (shown.q || shown.category) {
+    count = `No ${shown.tier ? `${shown.tier} ` : ""}connector matches${shown.q ? ` "${shown.q}"` : ""}${shown.category ? ` in ${shown.category}` : ""}.`;
+  } else if (shown.q || shown.category || shown.tier) {
     count = `${plural(shown.items.length, "connector")} ${shown.items.length === 1 ? "matches" : "match"}.`;
   } else {
     count = `${plural(shown.items.length, "connector")} available.`;
@@ -76,6 +79,14 @@ export function Marketplace({ all, onAdd }: Props) {
             {categories.map((c) => <option key={c} value={c}>{c}</option>)}
           </select>
         </div>
+        <div className="filter">
+          <label htmlFor="connector-tier">Tier</label>
+          <select id="connector-tier" name="tier" value={tier} onChange={(event) => setTier(event.target.value)}>
+            <option value="">All tiers</option>
+            <option value="verified">Verified</option>
+            <option value="community">Community</option>
+          </select>
+        </div>
       </form>
       <p id="marketplace-count" className="muted" role="status" aria-live="polite">{count}</p>
       <ul id="connector-grid" className="cards" aria-labelledby="marketplace-title">
@@ -86,7 +97,15 @@ export function Marketplace({ all, onAdd }: Props) {
               <img src={c.logo_url} alt="" width={40} height={40} />
               <div>
                 <h3 className="card-title">{c.label}</h3>
-                <p className="category">{c.category}</p>
+                <p className="category">
+                  {c.category}{" "}
+                  <span className={`badge tier-${c.tier ?? "community"}`} data-tier={c.tier ?? "community"}
+                    title={c.tier === "verified"
+                      ? "Synced end to end in this project's tests"
+                      : "Installs, with a form from the plugin's own description"}>
+                    {c.tier === "verified" ? "Verified" : "Community"}
+                  </span>
+                </p>
               </div>
             </div>
             <p className="card-description">{c.description}</p>

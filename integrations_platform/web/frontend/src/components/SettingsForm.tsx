@@ -1,10 +1,14 @@
 // The wizard's settings form, generated from the connector's JSON Schema by
 // react-jsonschema-form, with the page's own templates and widgets: labels, help, the
 // message at each field, secrets write-only ("set — leave blank to keep"), advanced
-// options collapsed, and the streams field.
+// options collapsed, and the streams field. Object settings are groups of fields, lists
+// of objects have add and remove buttons, free-form objects are JSON text, and file
+// settings take an uploaded file's text.
 
 import Form from "@rjsf/core";
 import type {
+  ArrayFieldItemTemplateProps,
+  ArrayFieldTemplateProps,
   FieldProps,
   FieldTemplateProps,
   ObjectFieldTemplateProps,
@@ -15,10 +19,24 @@ import type {
   WidgetProps,
 } from "@rjsf/utils";
 import { validator } from "@/lib/validator";
-import { createContext, useContext, useMemo, useState, type ChangeEvent, type KeyboardEvent, type ReactNode } from "react";
+import { createContext, useContext, useMemo, useRef, useState, type ChangeEvent, type KeyboardEvent, type ReactNode } from "react";
 import { createPortal } from "react-dom";
 
-import { fieldId, FREQUENCIES, ID_PREFIX, INTEGRATION_KEYS, isSecret, type FormValues, type WizardSchema } from "@/lib/settings";
+import {
+  fieldId,
+  FREQUENCIES,
+  ID_PREFIX,
+  INTEGRATION_KEYS,
+  isFreeFormObject,
+  isObjectList,
+  isPlainObject,
+  isSecret,
+  isTextList,
+  MAX_TEXT_BYTES,
+  valuesToCheck,
+  type FormValues,
+  type WizardSchema,
+} from "@/lib/settings";
 import type { ConnectorDetail, DiscoveredStream, Integration, SettingSchema } from "@/lib/types";
 
 import { StreamsField } from "./StreamsField";
@@ -68,6 +86,8 @@ function describedBy(id: string, help: boolean, hint: boolean): string {
   return [help ? `${id}-help` : null, hint ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(" ");
 }
 
+const SET_HINT = "Set — leave blank to keep the stored value.";
+
 function secretIsSet(view: FormView, key: string): boolean {
   return key.startsWith("config.") && view.integration?.secrets?.[key.slice(7)] === "set";
 }
@@ -79,11 +99,14 @@ function FieldTemplate(props: FieldTemplateProps) {
   const { id, label, required, schema, children, hidden, fieldPathId } = props;
   if (hidden) return null;
   const key = keyOfPath(fieldPathId.path);
-  if (schema.type === "object" || key === "streams") return children;
   const setting = schema as SettingSchema;
+  // Groups (the form, the connector's settings, an object's fields, a list of objects)
+  // draw their own legend, help and message.
+  if (fieldPathId.path.length <= 1 && setting.type === "object") return children;
+  if (key === "streams" || (setting.type === "object" && !isFreeFormObject(setting)) || isObjectList(setting)) return children;
   const message = view.messages[key];
   const secretSet = isSecret(setting) && secretIsSet(view, key);
-  const hint = secretSet ? "Set — leave blank to keep the stored value." : setting.type === "array" ? "One value per line." : null;
+  const hint = secretSet ? SET_HINT : isTextList(setting) ? "One value per line." : null;
   const marker = required ? <span className="required" aria-hidden="true"> *</span> : null;
   const classes = ["field", message ? "invalid" : "", view.attention === key ? "attention" : "", setting.type === "boolean" ? "field-checkbox" : ""];
   const help = setting.description ? <p id={`${id}-help`} className="help">{setting.description}</p> : null;
@@ -112,9 +135,97 @@ function AdvancedSlot({ children }: { children: ReactNode }) {
 
 const SlotContext = createContext<HTMLElement | null>(null);
 
+/** The legend, help, hint and message of a group of fields (an object or a list). */
+function GroupHead({ id, title, required, setting, key_ }: { id: string; title: string; required?: boolean; setting: SettingSchema; key_: string }) {
+  const view = useView();
+  const message = view.messages[key_];
+  const hint = isSecret(setting) && secretIsSet(view, key_) ? SET_HINT : null;
+  return (
+    <>
+      <legend>{title}{required ? <span className="required" aria-hidden="true"> *</span> : null}</legend>
+      {setting.description ? <p id={`${id}-help`} className="help">{setting.description}</p> : null}
+      {hint ? <p id={`${id}-hint`} className="hint">{hint}</p> : null}
+      <p id={`${id}-error`} className="error" hidden={!message}>{message}</p>
+    </>
+  );
+}
+
+function groupProps(view: FormView, id: string, key: string, setting: SettingSchema) {
+  const message = view.messages[key];
+  const hint = isSecret(setting) && secretIsSet(view, key);
+  return {
+    id,
+    "data-field": key,
+    "data-key": key,
+    tabIndex: -1,
+    "aria-describedby": describedBy(id, Boolean(setting.description), hint),
+    "aria-invalid": message ? ("true" as const) : undefined,
+    className: ["field-group", message ? "invalid" : "", view.attention === key ? "attention" : ""].filter(Boolean).join(" "),
+  };
+}
+
+/** An object setting (or one item of a list of objects): its fields in a group. */
+function NestedObject(props: ObjectFieldTemplateProps) {
+  const view = useView();
+  const path = props.fieldPathId.path;
+  const key = keyOfPath(path);
+  const setting = props.schema as SettingSchema;
+  const list = useContext(ListTitleContext);
+  const last = path[path.length - 1];
+  const item = typeof last === "number";
+  const title = item ? `Item ${last + 1}` : props.title;
+  return (
+    <fieldset {...groupProps(view, props.fieldPathId.$id, key, setting)} aria-label={item ? `${list} item ${last + 1}` : undefined}>
+      <GroupHead id={props.fieldPathId.$id} title={title} required={props.required} setting={setting} key_={key} />
+      {props.properties.filter((p) => !p.hidden).map((p) => <div key={p.name}>{p.content}</div>)}
+    </fieldset>
+  );
+}
+
+const ListTitleContext = createContext("");
+
+/** A list of objects: its items, each removable, and a button that adds one. */
+function ArrayFieldTemplate(props: ArrayFieldTemplateProps) {
+  const view = useView();
+  const key = keyOfPath(props.fieldPathId.path);
+  const setting = props.schema as SettingSchema;
+  const title = props.title || setting.title || key;
+  return (
+    <fieldset {...groupProps(view, props.fieldPathId.$id, key, setting)}>
+      <GroupHead id={props.fieldPathId.$id} title={title} required={props.required} setting={setting} key_={key} />
+      <ListTitleContext.Provider value={title}>
+        {props.items.length ? <ol className="list-items">{props.items}</ol> : <p className="muted">No items yet.</p>}
+      </ListTitleContext.Provider>
+      {props.canAdd ? (
+        <button type="button" className="add-item" aria-label={`Add an item to ${title}`}
+          disabled={props.disabled || props.readonly} onClick={props.onAddClick}>
+          Add an item
+        </button>
+      ) : null}
+    </fieldset>
+  );
+}
+
+function ArrayFieldItemTemplate(props: ArrayFieldItemTemplateProps) {
+  const title = useContext(ListTitleContext);
+  const { buttonsProps } = props;
+  return (
+    <li className="list-item">
+      {props.children}
+      {buttonsProps.hasRemove ? (
+        <button type="button" className="remove-item" aria-label={`Remove item ${props.index + 1} of ${title}`}
+          disabled={buttonsProps.disabled || buttonsProps.readonly} onClick={buttonsProps.onRemoveItem}>
+          Remove
+        </button>
+      ) : null}
+    </li>
+  );
+}
+
 function ObjectFieldTemplate(props: ObjectFieldTemplateProps) {
   const view = useView();
   const byName = new Map(props.properties.map((p) => [p.name, p.content]));
+  if (props.fieldPathId.path.length > 1) return <NestedObject {...props} />;
   if (props.fieldPathId.path.length > 0) {
     // The connector's settings: the required ones first, advanced ones in the advanced section.
     const schema = view.connector.form_schema;
@@ -208,13 +319,24 @@ const ValuesContext = createContext<FormValues | null>(null);
 
 // -- widgets -------------------------------------------------------------------------
 
-function useFieldAria(props: WidgetProps) {
+interface FieldAriaProps {
+  id: string;
+  name: string;
+  htmlName?: string;
+  schema: unknown;
+  required?: boolean;
+  disabled?: boolean;
+  readonly?: boolean;
+}
+
+function useFieldAria(props: FieldAriaProps) {
   const view = useView();
-  const key = keyOf(view.connector, props.id) ?? props.name;
+  // The name generator makes every field's HTML name its key ("config.streams.0.path").
+  const key = props.htmlName || keyOf(view.connector, props.id) || props.name;
   const setting = props.schema as SettingSchema;
   const message = view.messages[key];
   const secretSet = isSecret(setting) && secretIsSet(view, key);
-  const hint = secretSet || setting.type === "array";
+  const hint = secretSet || isTextList(setting);
   return {
     key,
     view,
@@ -229,6 +351,52 @@ function useFieldAria(props: WidgetProps) {
       onBlur: () => view.onBlurKey(key),
     },
   };
+}
+
+function formatSize(bytes: number): string {
+  return bytes < 1024 ? `${bytes} bytes` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** A file's text (a private key, a certificate, a CSV): uploaded, or pasted. A stored
+ * secret is never shown: the field starts blank and says it is set. */
+function TextFileWidget(props: WidgetProps) {
+  const { attrs } = useFieldAria(props);
+  const input = useRef<HTMLInputElement>(null);
+  const [note, setNote] = useState("");
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const label = (props.schema as SettingSchema).title || props.label || props.name;
+  const onFile = async (event: ChangeEvent<HTMLInputElement>) => {
+    const file = event.target.files?.[0];
+    // Choosing the same file again reads it again.
+    event.target.value = "";
+    if (!file) return;
+    if (file.size > MAX_TEXT_BYTES) {
+      setNote("");
+      setRefusal(`${file.name} is too large (${file.size.toLocaleString("en-US")} bytes): the largest file accepted is ${MAX_TEXT_BYTES / 1024} KiB (${MAX_TEXT_BYTES.toLocaleString("en-US")} bytes).`);
+      return;
+    }
+    const text = await file.text();
+    setRefusal(null);
+    setNote(`Read ${file.name} (${formatSize(file.size)}).`);
+    props.onChange(text === "" ? undefined : text);
+  };
+  return (
+    <div className="file-field">
+      <textarea {...attrs} rows={4} spellCheck={false} autoComplete="off" value={typeof props.value === "string" ? props.value : ""}
+        placeholder="Paste the file's text, or upload the file."
+        onChange={(event) => {
+          setNote("");
+          props.onChange(event.target.value === "" ? undefined : event.target.value);
+        }} />
+      <div className="file-upload">
+        <button type="button" disabled={attrs.disabled} onClick={() => input.current?.click()}>Upload a file</button>
+        <input ref={input} type="file" id={`${props.id}-file`} hidden aria-label={`Upload a file for ${label}`}
+          disabled={attrs.disabled} onChange={(event) => void onFile(event)} />
+        <span className="muted" role="status">{note}</span>
+      </div>
+      {refusal ? <p id={`${props.id}-file-error`} className="error" role="alert">{refusal}</p> : null}
+    </div>
+  );
 }
 
 /** Text, numbers (as text: what was typed stays visible and is checked), dates, URLs and secrets. */
@@ -288,6 +456,36 @@ function LinesWidget(props: WidgetProps) {
   );
 }
 
+/** A free-form object (names to values) as JSON text; text that is not a JSON object
+ * stays text, which the schema's check reports at the field. */
+function JsonObjectField(props: FieldProps) {
+  const { attrs } = useFieldAria({
+    id: props.fieldPathId.$id, name: props.name, htmlName: props.fieldPathId.name, schema: props.schema,
+    required: props.required, disabled: props.disabled, readonly: props.readonly,
+  });
+  const [text, setText] = useState<string>(() => {
+    const value: unknown = props.formData;
+    if (typeof value === "string") return value;
+    return isPlainObject(value) && Object.keys(value).length ? JSON.stringify(value, null, 2) : "";
+  });
+  const onChange = (event: ChangeEvent<HTMLTextAreaElement>) => {
+    const next = event.target.value;
+    setText(next);
+    let value: unknown = next;
+    if (next.trim() === "") value = undefined;
+    else {
+      try {
+        const parsed: unknown = JSON.parse(next);
+        if (isPlainObject(parsed)) value = parsed;
+      } catch {
+        // Not JSON (yet): the text stays, and the field says what to enter.
+      }
+    }
+    props.onChange(value, props.fieldPathId.path);
+  };
+  return <textarea {...attrs} rows={4} spellCheck={false} autoComplete="off" placeholder='{"X-Api-Key": "…"}' value={text} onChange={onChange} />;
+}
+
 function StreamsFieldAdapter(props: FieldProps) {
   const view = useView();
   return (
@@ -310,16 +508,37 @@ const WIDGETS: RegistryWidgetsType = {
   SelectWidget,
   CheckboxWidget,
   lines: LinesWidget,
+  textFile: TextFileWidget,
 };
-const FIELDS: RegistryFieldsType = { streams: StreamsFieldAdapter };
-const TEMPLATES = { FieldTemplate, ObjectFieldTemplate };
+const FIELDS: RegistryFieldsType = { streams: StreamsFieldAdapter, json: JsonObjectField };
+const TEMPLATES = { FieldTemplate, ObjectFieldTemplate, ArrayFieldTemplate, ArrayFieldItemTemplate };
+
+/** A field's HTML name is its key: "config.streams.0.path". */
+function nameOf(path: (string | number)[]): string {
+  return keyOfPath(path);
+}
+
+/** How one setting is shown: text lists one value per line, numbers as text (what was
+ * typed stays visible), files with an upload, free-form objects as JSON, and the fields
+ * of objects and of a list's items likewise. */
+export function settingUiSchema(prop: SettingSchema): UiSchema {
+  if (isFreeFormObject(prop)) return { "ui:field": "json" };
+  if (prop.type === "object") {
+    return Object.fromEntries(Object.entries(prop.properties || {}).map(([name, sub]) => [name, settingUiSchema(sub)]));
+  }
+  if (isObjectList(prop)) return { "ui:options": { orderable: false, copyable: false }, items: settingUiSchema(prop.items as SettingSchema) };
+  if (prop.type === "array") return { "ui:widget": "lines" };
+  if (prop["x-file"]) return { "ui:widget": "textFile" };
+  if (prop.type === "integer" || prop.type === "number") return { "ui:widget": "TextWidget" };
+  return {};
+}
 
 /** The uiSchema: lists as text areas, the name fixed when editing, the streams field. */
 export function wizardUiSchema(connector: ConnectorDetail, editing: boolean): UiSchema {
   const config: UiSchema = {};
   for (const [name, prop] of Object.entries(connector.form_schema.properties)) {
-    if (prop.type === "array") config[name] = { "ui:widget": "lines" };
-    else if (prop.type === "integer" || prop.type === "number") config[name] = { "ui:widget": "TextWidget" };
+    const ui = settingUiSchema(prop);
+    if (Object.keys(ui).length) config[name] = ui;
   }
   return {
     "ui:submitButtonOptions": { norender: true },
@@ -328,6 +547,10 @@ export function wizardUiSchema(connector: ConnectorDetail, editing: boolean): Ui
     streams: { "ui:field": "streams" },
   };
 }
+
+// An object that is not required starts empty (not filled with its fields' defaults), so
+// that leaving it alone means "not given" — or, for a secret, "keep the stored one".
+const DEFAULTS = { emptyObjectFields: "populateRequiredDefaults" } as const;
 
 interface Props extends FormView {
   schema: WizardSchema;
@@ -351,7 +574,8 @@ export function SettingsForm({ schema, values, onChange, onEnter, ...view }: Pro
       <div onKeyDown={onKeyDown}>
       <Form id="wizard-form" schema={schema as unknown as RJSFSchema} uiSchema={uiSchema} formData={values}
         validator={validator} widgets={WIDGETS} fields={FIELDS} templates={TEMPLATES}
-        idPrefix={ID_PREFIX} idSeparator="-" noHtml5Validate showErrorList={false}
+        idPrefix={ID_PREFIX} idSeparator="-" nameGenerator={nameOf} noHtml5Validate showErrorList={false}
+        experimental_defaultFormStateBehavior={DEFAULTS}
         onChange={(event) => onChange(event.formData as FormValues)}
         onSubmit={() => onEnter()} />
       </div>
@@ -362,7 +586,7 @@ export function SettingsForm({ schema, values, onChange, onEnter, ...view }: Pro
 
 /** The messages of the schema's checks for `values`, by field key. */
 export function checkValues(schema: WizardSchema, values: FormValues, message: (error: import("@rjsf/utils").RJSFValidationError) => [string, string]): Record<string, string> {
-  const { errors } = validator.validateFormData(values, schema as unknown as RJSFSchema);
+  const { errors } = validator.validateFormData(valuesToCheck(values), schema as unknown as RJSFSchema);
   const out: Record<string, string> = {};
   for (const error of errors) {
     const [key, text] = message(error);

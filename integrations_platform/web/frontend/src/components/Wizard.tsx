@@ -9,7 +9,6 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { api, ApiError, saveIntegration, seg, testSettings } from "@/lib/api";
 import { connectorDetail } from "@/lib/catalog";
-import { capitalise } from "@/lib/format";
 import {
   configToSend,
   createBody,
@@ -22,8 +21,11 @@ import {
   schemaAt,
   serverErrorKey,
   stepOf,
+  topKey,
   updateBody,
   wizardSchema,
+  changedKeys,
+  describeServerMessage,
   type FormValues,
 } from "@/lib/settings";
 import type {
@@ -128,7 +130,7 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
   // -- focus -------------------------------------------------------------------------
 
   const focusField = useCallback((key: string) => {
-    if (key.startsWith("config.") && connector?.form_schema.properties[key.slice(7)]?.["x-advanced"]) setAdvancedOpen(true);
+    if (key.startsWith("config.") && connector?.form_schema.properties[topKey(key).slice(7)]?.["x-advanced"]) setAdvancedOpen(true);
     if (key === "schedule") setCronOpen(true);
     setFocusTarget({ field: key });
   }, [connector]);
@@ -165,8 +167,19 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
       const shown = serverErrors[key] || ((submitted || touched.has(key)) ? clientErrors[key] : undefined);
       if (shown) out[key] = shown;
     }
+    // The fields inside an object or a list: once changed or left, or after Next.
+    for (const [key, message] of Object.entries(clientErrors)) {
+      if (key in out || order.includes(key) || !order.includes(topKey(key))) continue;
+      if (submitted || touched.has(key)) out[key] = message;
+    }
     return out;
   }, [order, serverErrors, clientErrors, submitted, touched, opening.mode]);
+
+  /** Whether a form key, or a field inside it, has a message. */
+  const firstInvalid = (key: string): string | null => {
+    if (clientErrors[key] || serverErrors[key]) return key;
+    return Object.keys(clientErrors).find((k) => k.startsWith(`${key}.`)) ?? null;
+  };
 
   const onChange = (next: FormValues) => {
     const changed = order.filter((key) => {
@@ -177,8 +190,9 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
     });
     setValues(next);
     if (!changed.length) return;
+    const inside = changedKeys(values.config, next.config, "config").filter((key) => !order.includes(key));
     setDirty(true);
-    setTouched((all) => new Set([...all, ...changed]));
+    setTouched((all) => new Set([...all, ...changed, ...inside]));
     setServerErrors((all) => Object.fromEntries(Object.entries(all).filter(([key]) => !changed.includes(key))));
     // A test result speaks for the connection settings it tested, not for edited ones
     // (what to sync and when do not change it).
@@ -194,12 +208,12 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
     const unmatched: string[] = [];
     for (const [key, message] of Object.entries(fieldErrors)) {
       const field = connector ? serverErrorKey(connector, key) : null;
-      if (field) shown[field] = capitalise(message);
+      if (field) shown[field] = describeServerMessage(message);
       else unmatched.push(`${key}: ${message}`);
     }
     setServerErrors(shown);
     const keys = order.filter((key) => key in shown);
-    if (keys.some((key) => connector?.form_schema.properties[key.slice(7)]?.["x-advanced"])) setAdvancedOpen(true);
+    if (keys.some((key) => connector?.form_schema.properties[topKey(key).slice(7)]?.["x-advanced"])) setAdvancedOpen(true);
     if (keys.includes("schedule")) setCronOpen(true);
     return [keys, unmatched];
   };
@@ -239,11 +253,11 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
     } else if ((step === 2 || step === 4) && schema) {
       setSubmitted(true);
       const invalid = order.filter((key) => stepOf(key) === step && !(key === "name" && opening.mode === "edit")
-        && (clientErrors[key] || serverErrors[key]));
+        && firstInvalid(key));
       if (invalid.length) {
         const labels = invalid.map((key) => fieldLabel(schema, key));
         setSummary({ text: `Fix the highlighted ${labels.length === 1 ? "field" : "fields"}: ${labels.join(", ")}.`, error: true });
-        focusField(invalid[0] as string);
+        focusField(firstInvalid(invalid[0] as string) ?? (invalid[0] as string));
         return;
       }
       setSummary(null);

@@ -71,6 +71,32 @@ export function isSecret(schema: SettingSchema): boolean {
   return Boolean(schema["x-secret"] || schema.writeOnly);
 }
 
+/** The largest text (a file's content included) a setting holds: the server's MAX_TEXT_BYTES. */
+export const MAX_TEXT_BYTES = 16 * 1024;
+
+/** The example a free-form object's JSON message gives. */
+export const JSON_OBJECT_MESSAGE = 'Enter a JSON object, e.g. {"X-Api-Key": "…"}.';
+
+/** An object setting without its own fields (a map of names to values): edited as JSON. */
+export function isFreeFormObject(schema: SettingSchema | undefined): boolean {
+  return schema?.type === "object" && Object.keys(schema.properties || {}).length === 0;
+}
+
+/** A list whose items are objects with their own fields (each item a small form). */
+export function isObjectList(schema: SettingSchema | undefined): boolean {
+  return schema?.type === "array" && schema.items?.type === "object";
+}
+
+/** A list of text values (one per line in the form). */
+export function isTextList(schema: SettingSchema | undefined): boolean {
+  return schema?.type === "array" && !isObjectList(schema);
+}
+
+/** Whether a value is a JSON object (not a list, not null). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 /** The connector's settings in display order (x-order, then as declared). */
 export function orderedSettings(schema: FormSchema): [string, SettingSchema][] {
   return Object.entries(schema.properties || {})
@@ -191,9 +217,30 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function present(value: unknown): boolean {
+/** Whether a value says something: not blank, not an empty list, not an object whose
+ * fields are all blank (an untouched group of fields). */
+export function present(value: unknown): boolean {
+  if (isPlainObject(value)) return Object.values(value).some(present);
   return value !== undefined && value !== null && !(typeof value === "string" && value.trim() === "")
     && !(Array.isArray(value) && value.length === 0);
+}
+
+/** A value as JSON carries it: object fields left blank are left out (a list keeps its items). */
+function compact(value: unknown): JsonValue {
+  if (Array.isArray(value)) return value.map((item) => (isPlainObject(item) ? compact(item) : item)) as JsonValue;
+  if (!isPlainObject(value)) return value as JsonValue;
+  const out: Record<string, JsonValue> = {};
+  for (const [key, item] of Object.entries(value)) if (present(item)) out[key] = compact(item);
+  return out;
+}
+
+/** The values the schema's checks see: an object or list setting left blank is not given
+ * (an untouched group of fields, or a secret one that keeps its stored value). */
+export function valuesToCheck(values: FormValues): FormValues {
+  if (!values.config) return values;
+  const config = Object.fromEntries(Object.entries(values.config)
+    .filter(([, value]) => !((isPlainObject(value) || Array.isArray(value)) && !present(value))));
+  return { ...values, config };
 }
 
 /** The connector config to send: on create, what differs from the defaults; on edit,
@@ -203,8 +250,10 @@ export function configToSend(connector: ConnectorDetail, integration: Integratio
   const entered = values.config || {};
   const out: Record<string, JsonValue> = {};
   for (const [name, prop] of orderedSettings(connector.form_schema)) {
-    const value = entered[name];
+    const raw = entered[name];
+    const value = raw === undefined ? undefined : compact(raw);
     if (isSecret(prop)) {
+      // An untouched secret (blank, or a group of blank fields) keeps the stored one.
       if (present(value)) out[name] = value as JsonValue;
       continue;
     }
@@ -280,6 +329,21 @@ export function describeStreams(connector: ConnectorDetail, streams: StreamSelec
   }).join(", ");
 }
 
+/** A setting's value in words: a list joined, a list of objects by their names, an object
+ * by its fields. */
+export function describeValue(value: unknown): string {
+  if (Array.isArray(value)) {
+    if (!value.some(isPlainObject)) return value.join(", ");
+    const names = value.map((item, index) => (isPlainObject(item) && typeof item.name === "string" ? item.name : `item ${index + 1}`));
+    return `${value.length} ${value.length === 1 ? "item" : "items"}: ${names.join(", ")}`;
+  }
+  if (isPlainObject(value)) {
+    return Object.entries(value).filter(([, item]) => present(item))
+      .map(([key, item]) => `${key}: ${isPlainObject(item) || Array.isArray(item) ? describeValue(item) : String(item)}`).join("; ");
+  }
+  return String(value);
+}
+
 /** What the review step lists; secrets only as "set" / "not set". */
 export function reviewRows(connector: ConnectorDetail, integration: Integration | null, values: FormValues): ReviewRow[] {
   const rows: ReviewRow[] = [
@@ -298,7 +362,7 @@ export function reviewRows(connector: ConnectorDetail, integration: Integration 
     } else if (!present(value)) {
       text = prop.default !== undefined && prop.default !== null ? `${String(prop.default)} (default)` : "—";
     } else {
-      text = Array.isArray(value) ? value.join(", ") : String(value);
+      text = describeValue(value);
     }
     rows.push({ label, text, secret: isSecret(prop) });
   }
@@ -325,14 +389,48 @@ export function errorPath(property: string | undefined): string {
     .replace(/^\./, "");
 }
 
-/** The schema of the field at `path` ("config.lookback_window"). */
+/** The schema of the field at `path` ("config.lookback_window", "config.streams.0.path"). */
 export function schemaAt(schema: WizardSchema, path: string): SettingSchema | undefined {
-  const [first, ...rest] = path.split(".");
-  const top = schema.properties[first || ""];
-  if (!top) return undefined;
-  if (rest.length === 0) return top as SettingSchema;
-  const props = (top as FormSchema).properties;
-  return props ? props[rest.join(".")] : undefined;
+  let node: SettingSchema | FormSchema | undefined = schema as unknown as FormSchema;
+  for (const part of path.split(".")) {
+    if (!node) return undefined;
+    if (node.type === "array" && /^\d+$/.test(part)) node = (node as SettingSchema).items;
+    else node = node.properties?.[part];
+  }
+  return node as SettingSchema | undefined;
+}
+
+/** The form key a field's key belongs to: "config.streams.0.path" → "config.streams". */
+export function topKey(key: string): string {
+  const parts = key.split(".");
+  return parts[0] === "config" ? parts.slice(0, 2).join(".") : parts[0] || "";
+}
+
+/** The keys whose values differ between two states of the form: each form key, and each
+ * field inside an object or list ("config.streams", "config.streams.0.path"). */
+export function changedKeys(before: unknown, after: unknown, prefix: string): string[] {
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  const out = prefix ? [prefix] : [];
+  const nested = (value: unknown) => (isPlainObject(value) || Array.isArray(value) ? value as Record<string, unknown> : {});
+  if (isPlainObject(before) || Array.isArray(before) || isPlainObject(after) || Array.isArray(after)) {
+    const a = nested(before);
+    const b = nested(after);
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      out.push(...changedKeys(a[key], b[key], prefix ? `${prefix}.${key}` : key));
+    }
+  }
+  return out;
+}
+
+/** A server message about a place inside a setting, in words: "[0].path: missing" →
+ * "Item 1, path: missing"; "port: expected type integer" stays as it is. */
+export function describeServerMessage(message: string): string {
+  const match = /^((?:\[\d+\]|\.?[A-Za-z_][\w-]*)+): ([\s\S]*)$/.exec(message);
+  if (!match || !match[1]?.startsWith("[")) return capitalise(message);
+  const place = (match[1].match(/\[\d+\]|[A-Za-z_][\w-]*/g) || [])
+    .map((part) => (part.startsWith("[") ? `item ${Number(part.slice(1, -1)) + 1}` : part))
+    .join(", ");
+  return capitalise(`${place}: ${match[2]}`);
 }
 
 /** One validation error in the words of the page: what is wrong, and what to enter. */
@@ -344,6 +442,9 @@ export function fieldMessage(error: RJSFValidationError, schema: SettingSchema |
     case "type":
       if (params.type === "integer") return "Enter a whole number.";
       if (params.type === "number") return "Enter a number.";
+      if (params.type === "object" && isFreeFormObject(schema)) return JSON_OBJECT_MESSAGE;
+      if (params.type === "object") return "Enter an object.";
+      if (params.type === "array") return "Enter a list.";
       return `Enter a ${String(params.type)}.`;
     case "minimum":
     case "exclusiveMinimum":
@@ -358,7 +459,8 @@ export function fieldMessage(error: RJSFValidationError, schema: SettingSchema |
     case "maxLength":
       return `Enter at most ${String(params.limit)} characters.`;
     case "minItems":
-      return "Choose at least one stream.";
+      if (!schema?.items) return "Choose at least one stream.";
+      return `Add at least ${String(params.limit)} ${params.limit === 1 ? "item" : "items"}.`;
     case "pattern":
       return schema?.["x-pattern-message"] || "This does not have the expected format.";
     case "format":

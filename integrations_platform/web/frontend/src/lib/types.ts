@@ -18,7 +18,13 @@ export interface SettingSchema {
   minItems?: number;
   writeOnly?: boolean;
   items?: SettingSchema;
+  /** An object setting's own fields (none: a free-form object, edited as JSON). */
+  properties?: Record<string, SettingSchema>;
+  required?: string[];
+  additionalProperties?: boolean | SettingSchema;
   "x-secret"?: boolean;
+  /** A text setting that is usually a file's content (a private key, a certificate, a CSV). */
+  "x-file"?: boolean;
   "x-advanced"?: boolean;
   "x-order"?: number;
   "x-enum-labels"?: string[];
@@ -40,6 +46,8 @@ export interface ConnectorSummary {
   streams: string[];
   logo_url: string;
   docs_url?: string | null;
+  /** verified: synced end to end in the project's tests; community: the others. */
+  tier?: "verified" | "community";
 }
 
 export interface StreamSpec {
