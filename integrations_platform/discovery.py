@@ -208,7 +208,9 @@ def select_catalog(
     with its replication method and key, every column selected but the excluded ones.
 
     Meltano applies no select or metadata rule to a catalog it is given, so the
-    selection is written into the catalog itself, as Singer's metadata says.
+    selection is written into the catalog itself, as Singer's metadata says — and also
+    as the stream's top-level ``replication_method`` / ``replication_key``, which older
+    Singer SDK releases (e.g. meltanolabs-tap-mysql's, singer-sdk 0.35) read instead.
     """
     chosen = {s.name: s for s in streams}
     entries = []
@@ -245,7 +247,12 @@ def select_catalog(
                         "metadata": {"selected": column not in excluded},
                     }
                 )
-        entries.append({**entry, "metadata": metadata})
+        top_level: dict[str, Any] = (
+            {"replication_method": "INCREMENTAL", "replication_key": selection.replication_key}
+            if selection.replication_key
+            else {"replication_method": "FULL_TABLE", "replication_key": None}
+        )
+        entries.append({**entry, **top_level, "metadata": metadata})
     return {**catalog, "streams": entries}
 
 

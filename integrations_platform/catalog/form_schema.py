@@ -13,17 +13,24 @@ _TYPES: dict[str, dict[str, Any]] = {
     "datetime": {"type": "string", "format": "date-time"},
     "date": {"type": "string", "format": "date"},
     "array": {"type": "array", "items": {"type": "string"}},
+    "object": {"type": "object"},
 }
 
 
 def setting_schema(setting: SettingSpec) -> dict[str, Any]:
     """One property: type and checks, plus ``x-secret``, ``x-advanced``, ``x-order``."""
-    schema: dict[str, Any] = {"title": setting.label, **_TYPES[setting.type]}
+    if setting.value_schema is not None:
+        kind = {"type": setting.type}
+        schema: dict[str, Any] = {"title": setting.label, **kind, **setting.value_schema, **kind}
+    else:
+        schema = {"title": setting.label, **_TYPES[setting.type]}
     if setting.help:
         schema["description"] = setting.help
     if setting.choices:
         schema["enum"] = list(setting.choices)
-    if setting.format:
+    if setting.format == "file":
+        schema["x-file"] = True
+    elif setting.format:
         schema["format"] = setting.format
     if setting.minimum is not None:
         schema["minimum"] = setting.minimum
@@ -34,8 +41,10 @@ def setting_schema(setting: SettingSpec) -> dict[str, Any]:
     if setting.type == "string":
         # The server counts bytes (MAX_TEXT_BYTES); a form can check characters.
         schema["maxLength"] = MAX_TEXT_BYTES
-    if setting.secret:
+    if setting.secret and setting.type == "string":
         schema.update({"writeOnly": True, "format": "password", "minLength": MIN_SECRET_LENGTH})
+    elif setting.secret:
+        schema["writeOnly"] = True
     schema.update(
         {"x-secret": setting.secret, "x-advanced": setting.advanced, "x-order": setting.order}
     )

@@ -37,13 +37,17 @@ class Catalog:
                 f"Use one of: {known} (`integrations catalog` lists them).",
             ) from None
 
-    def search(self, query: str | None = None, category: str | None = None) -> list[ConnectorSpec]:
-        """Connectors whose text contains every word of ``query``, in ``category``."""
+    def search(
+        self, query: str | None = None, category: str | None = None, tier: str | None = None
+    ) -> list[ConnectorSpec]:
+        """Connectors whose text contains every word of ``query``, in ``category``, of
+        ``tier`` (verified or community)."""
         words = (query or "").lower().split()
         return [
             c
             for c in self
             if (category is None or c.category.lower() == category.lower())
+            and (tier is None or c.tier == tier.lower())
             and all(w in c.searchable_text() for w in words)
         ]
 
@@ -89,6 +93,12 @@ def load_connector(path: Path) -> ConnectorSpec:
             f"{path}: not valid YAML{where}: {problem}",
             "Fix the syntax of the file.",
         ) from None
+    return connector_from_data(data, path)
+
+
+def connector_from_data(data: object, path: Path) -> ConnectorSpec:
+    """Check the parsed content of catalog file ``path`` (which need not exist yet: the
+    import checks what it is about to write); errors name the file and the field."""
     if not isinstance(data, dict):
         raise CatalogError(
             f"{path}: a catalog file must be a mapping of fields, got {type(data).__name__}",
@@ -114,6 +124,16 @@ def load_connector(path: Path) -> ConnectorSpec:
             "Add the logo or fix the path.",
         )
     return spec
+
+
+def catalog_stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when a catalog file is added, removed or edited (names, times and
+    sizes; a few stat calls)."""
+    try:
+        files = sorted(directory.glob("*.yaml"))
+        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    except OSError:
+        return ()
 
 
 def load_catalog(directory: Path) -> Catalog:

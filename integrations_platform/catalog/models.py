@@ -10,8 +10,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SettingType = Literal["string", "integer", "number", "boolean", "datetime", "date", "array"]
+SettingType = Literal[
+    "string", "integer", "number", "boolean", "datetime", "date", "array", "object"
+]
 Partitioning = Literal["daily", "monthly"]
+Tier = Literal["verified", "community"]
+"""``verified``: synced end to end in this project's tests, offline, in CI; ``community``:
+installs, and its form comes from the plugin's own description."""
 
 _NAME = r"^[a-z][a-z0-9_]*$"
 _PLUGIN_NAME = r"^[a-z][a-z0-9-]*$"
@@ -26,6 +31,7 @@ MELTANO_KIND = {
     "datetime": "date_iso8601",
     "date": "date_iso8601",
     "array": "array",
+    "object": "object",
 }
 
 
@@ -34,6 +40,17 @@ def is_valid_cron(expression: str) -> bool:
     from integrations_platform.dagster_private import is_valid_cron_string
 
     return is_valid_cron_string(expression)
+
+
+def _leaves(value: Any) -> list[str]:
+    """The texts and numbers inside a value (a secret object's parts)."""
+    if value is None or value == "" or isinstance(value, bool):
+        return []
+    if isinstance(value, Mapping):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list | tuple):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [str(value)]
 
 
 class _Strict(BaseModel):
@@ -87,14 +104,20 @@ class SettingSpec(_Strict):
     help: str = ""
     choices: tuple[str, ...] | None = None
     order: int = 100
-    format: Literal["uri", "email"] | None = None
+    # "file": the page offers to upload a file (a private key, a certificate, a small CSV)
+    # whose text becomes the value (at most MAX_TEXT_BYTES; a secret file stays secret).
+    format: Literal["uri", "email", "file"] | None = None
     minimum: float | None = None
     maximum: float | None = None
+    # The JSON Schema of an "object" value, or of an "array" value (whose "items" may be
+    # objects: a REST tap's list of streams); checked on every save, and the form's.
+    value_schema: dict[str, Any] | None = None
 
     @property
     def meltano_kind(self) -> str:
-        """The Meltano setting kind that carries this setting."""
-        if self.secret:
+        """The Meltano setting kind that carries this setting (a secret object or list
+        stays an object or a list: Meltano parses it from its variable)."""
+        if self.secret and self.type == "string":
             return "password"
         return MELTANO_KIND[self.type]
 
@@ -102,8 +125,21 @@ class SettingSpec(_Strict):
     def _consistent(self) -> "SettingSpec":
         if self.secret and self.default is not None:
             raise ValueError("a secret setting cannot have a default")
-        if self.secret and self.type != "string":
-            raise ValueError("a secret setting must be of type string")
+        if self.secret and self.type not in ("string", "object", "array"):
+            raise ValueError("a secret setting must be of type string, object or array")
+        if self.value_schema is not None:
+            if self.type not in ("object", "array"):
+                raise ValueError("value_schema is only allowed on object and array settings")
+            from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+            from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
+
+            try:
+                Draft202012Validator.check_schema(self.value_schema)
+            except SchemaError as exc:
+                message = exc.message
+                raise ValueError(f"value_schema is not a valid JSON Schema: {message}") from None
+        if self.format is not None and self.type != "string":
+            raise ValueError("format is only allowed on string settings")
         if self.choices is not None and self.type != "string":
             raise ValueError("choices are only allowed on string settings")
         if self.required and self.advanced and self.default is None:
@@ -138,6 +174,7 @@ class ConnectorSpec(_Strict):
     description: str
     docs_url: str
     logo: str
+    tier: Tier = "community"
     extractor: ExtractorSpec
     local_login: LocalLoginSpec | None = None
     settings: tuple[SettingSpec, ...]
@@ -199,10 +236,12 @@ class ConnectorSpec(_Strict):
         return frozenset(s.name for s in self.settings if s.secret)
 
     def secret_values(self, config: Mapping[str, Any]) -> list[str]:
-        """The secret values set in ``config`` (decrypted), for a redactor."""
-        return [
-            str(config[name]) for name in self.secret_names if config.get(name) not in (None, "")
-        ]
+        """The secret values set in ``config`` (decrypted), for a redactor: each secret
+        text, and every text and number inside a secret object or list."""
+        found: list[str] = []
+        for name in self.secret_names:
+            found += _leaves(config.get(name))
+        return found
 
     def setting(self, name: str) -> SettingSpec | None:
         """The setting called ``name``, if the connector has one."""
@@ -219,6 +258,6 @@ class ConnectorSpec(_Strict):
 
     def searchable_text(self) -> str:
         """Lower-cased text a marketplace search matches against."""
-        parts = [self.id, self.label, self.category, self.description]
+        parts = [self.id, self.label, self.category, self.description, self.tier]
         parts += [s.name for s in self.streams]
         return " ".join(parts).lower()

@@ -128,7 +128,7 @@ def coerce_setting(setting: SettingSpec, value: Any) -> Any:
         except (OverflowError, ValueError):
             raise ValueError("date out of range") from None
         return format_datetime(utc) if kind == "datetime" else utc.date().isoformat()
-    if kind == "array":
+    if kind == "array" and setting.value_schema is None:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError("expected a list of text values")
         for item in value:
@@ -136,7 +136,57 @@ def coerce_setting(setting: SettingSpec, value: Any) -> Any:
         if len(json.dumps(value).encode("utf-8")) > MAX_TEXT_BYTES:
             raise ValueError(f"the list holds more than {MAX_TEXT_BYTES // 1024} KiB")
         return value
+    if kind in ("array", "object"):
+        return _coerce_structured(setting, value)
     raise ValueError(f"unsupported setting type {kind}")  # pragma: no cover - Literal-checked
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [t for k, v in value.items() for t in (*_texts(k), *_texts(v))]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    return []
+
+
+def _where(path: Any) -> str:
+    parts = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+    return parts.lstrip(".") or "the value"
+
+
+def _coerce_structured(setting: SettingSpec, value: Any) -> Any:
+    """An object or a list checked against the setting's JSON Schema. Messages name the
+    place and the rule, never the value (it may be, or hold, a secret)."""
+    expected = dict if setting.type == "object" else list
+    if not isinstance(value, expected):
+        noun = "an object" if setting.type == "object" else "a list"
+        raise ValueError(f"expected {noun}, got {type(value).__name__}")
+    try:
+        encoded = json.dumps(value, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError):
+        raise ValueError("holds a value that is not JSON (e.g. NaN)") from None
+    if len(encoded) > MAX_TEXT_BYTES:
+        raise ValueError(f"holds more than {MAX_TEXT_BYTES // 1024} KiB")
+    for text in _texts(value):
+        check_text(text)
+    if setting.value_schema is not None:
+        from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+        from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
+
+        error = best_match(Draft202012Validator(setting.value_schema).iter_errors(value))
+        if error is not None:
+            rule = error.validator
+            if rule == "required":
+                missing = [str(r) for r in error.validator_value if r not in error.instance]
+                raise ValueError(f"{_where(error.absolute_path)}: missing {', '.join(missing)}")
+            if rule in ("type", "enum", "const", "format"):
+                wanted = error.validator_value
+                shown = ", ".join(map(str, wanted)) if isinstance(wanted, list) else str(wanted)
+                raise ValueError(f"{_where(error.absolute_path)}: expected {rule} {shown}")
+            raise ValueError(f"{_where(error.absolute_path)}: does not meet '{rule}'")
+    return value
 
 
 def validate_config(

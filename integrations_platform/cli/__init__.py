@@ -9,6 +9,7 @@ schema changes, secrets, people (users, tokens, audit).
 import click
 
 from integrations_platform.cli import (
+    catalog,
     deployment,
     discovery,
     integrations,
@@ -31,7 +32,7 @@ def main() -> None:
 
 
 for _command in (
-    integrations.catalog_cmd,
+    catalog.catalog_group,
     integrations.add,
     integrations.list_cmd,
     integrations.show,

@@ -23,12 +23,17 @@ from integrations_platform.settings import get_settings
 @click.command("catalog")
 @click.argument("query", required=False)
 @click.option("--category", help="Only connectors of this category.")
+@click.option(
+    "--tier",
+    type=click.Choice(["verified", "community"]),
+    help="verified: synced end to end in the project's tests; community: the others.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handle_errors
-def catalog_cmd(query: str | None, category: str | None, as_json: bool) -> None:
+def catalog_cmd(query: str | None, category: str | None, tier: str | None, as_json: bool) -> None:
     """List the connectors, optionally matching QUERY."""
     catalog = load_catalog(get_settings().catalog_dir)
-    found = catalog.search(query, category)
+    found = catalog.search(query, category, tier)
     if as_json:
         _print_json(
             [
@@ -36,6 +41,7 @@ def catalog_cmd(query: str | None, category: str | None, as_json: bool) -> None:
                     "id": c.id,
                     "label": c.label,
                     "category": c.category,
+                    "tier": c.tier,
                     "description": c.description,
                     "streams": [s.name for s in c.streams],
                 }
@@ -44,7 +50,7 @@ def catalog_cmd(query: str | None, category: str | None, as_json: bool) -> None:
         )
         return
     for c in found:
-        click.echo(f"{c.id:<12} {c.label:<14} {c.category:<10} {c.description}")
+        click.echo(f"{c.id:<12} {c.label:<14} {c.category:<10} {c.tier:<9} {c.description}")
 
 
 @click.command()

@@ -323,6 +323,8 @@ AUDITED: dict[str, str] = {
     "reset": "reset",
     "rotate-keys": "rotate-keys",
     "migrate-secrets": "migrate-secrets",
+    "catalog import": "catalog-import",
+    "catalog sync": "catalog-sync",
     "schema approve": "approve",
     "notifications ack": "acknowledge",
     "notifications resolve": "resolve",

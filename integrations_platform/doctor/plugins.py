@@ -98,17 +98,27 @@ class PluginChecks(DoctorState):
             for kind in ("extractors", "loaders", "mappers")
             for plugin in plugins.get(kind, [])
         ]
+        # Which catalog file asks for each extractor, to name it in the report.
+        files = {
+            spec.name: f"{c.id}.yaml"
+            for c in self.catalog
+            for spec in (c.extractor, *([c.local_login.extractor] if c.local_login else []))
+        }
         missing: list[str] = []
         for kind, plugin, executable in needed:
             problem = _plugin_problem(project / ".meltano" / kind / plugin / "venv", executable)
             if problem:
-                missing.append(f"{plugin} ({problem})")
+                source = f", for {files[plugin]}" if plugin in files else ""
+                missing.append(f"{plugin} ({problem}{source})")
         stale = meltano_yml.read_text(encoding="utf-8") != rendered
         install = f"cd {project} && UV_PYTHON_DOWNLOADS=never {meltano_executable()} install"
         if missing:
-            fix = f"`{install}`."
+            fix = f"`integrations catalog sync` (or `{install}`)."
             if stale:
-                fix = f"`integrations meltano-yml --write`, then {fix}"
+                fix = (
+                    "`integrations catalog sync` (renders meltano.yml, installs, reloads "
+                    f"Dagster; or `integrations meltano-yml --write`, then `{install}`)."
+                )
             return Check(
                 name,
                 "fail",

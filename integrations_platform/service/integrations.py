@@ -8,11 +8,14 @@ it never returns a secret value, and reads one from the vault only for a connect
 test or a discovery.
 """
 
+import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from integrations_platform.catalog import Catalog, ConnectorSpec, load_catalog, validate_config
+from integrations_platform.catalog.loader import catalog_stamp
 from integrations_platform.destinations import DESTINATIONS
 from integrations_platform.discovery import Discovery
 from integrations_platform.errors import ConfigurationError, DecryptionError, PlatformError
@@ -43,6 +46,9 @@ from integrations_platform.store.secrets import (
 from integrations_platform.store.secrets_backend import IntegrationSecrets
 from integrations_platform.store.vault import Backend, VaultClient, VaultSettings
 
+logger = logging.getLogger(__name__)
+CATALOG_CHECK_S = 1.0
+
 
 @dataclass(frozen=True)
 class KeyRotation:
@@ -66,11 +72,37 @@ class IntegrationService(IntegrationDiscovery):
         keyring: Callable[[], KeyRing],
         **operations: Any,
     ) -> None:
-        self.catalog = catalog
+        self._catalog = catalog
+        self._catalog_stamp = catalog_stamp(catalog.directory)
+        self._catalog_checked = time.monotonic()
         self.store = store
         self._keyring = keyring
         self._vault_clients: dict[VaultSettings, VaultClient] = {}
         super().__init__(**operations)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The connector catalog, reloaded when its files change (checked at most once a
+        second): a catalog file added or edited while the API runs shows in the
+        marketplace without a restart. A file that does not load is reported in the log
+        (and by `integrations doctor`) and the catalog stays as it was."""
+        now = time.monotonic()
+        if now - self._catalog_checked >= CATALOG_CHECK_S:
+            self._catalog_checked = now
+            stamp = catalog_stamp(self._catalog.directory)
+            if stamp != self._catalog_stamp:
+                self._catalog_stamp = stamp
+                try:
+                    self._catalog = load_catalog(self._catalog.directory)
+                    logger.info("Connector catalog reloaded: %d connectors", len(self._catalog))
+                except PlatformError as exc:
+                    logger.warning("Connector catalog change not loaded: %s", exc)
+        return self._catalog
+
+    @catalog.setter
+    def catalog(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._catalog_stamp = catalog_stamp(catalog.directory)
 
     @classmethod
     def from_settings(

@@ -146,7 +146,7 @@ def test_admin_editor_and_viewer_on_the_page(page: Page, stack: Stack, artifacts
     row = page.locator(f'tr[data-name="{INTEGRATION}"]')
     expect(row).to_contain_text("Enabled")
     expect(row.get_by_role("button", name=f"Runs of {INTEGRATION}")).to_be_visible()
-    expect(page.locator("#connector-grid .card")).to_have_count(2)
+    expect(page.locator("#connector-grid .card")).to_have_count(4)
     buttons = [
         (b.get_attribute("aria-label") or b.inner_text()).strip()
         for b in page.get_by_role("button").all()

@@ -69,7 +69,7 @@ def test_add_sync_edit_and_delete_a_salesforce_integration(
     stack.delete_all()
     recorder = ResponseRecorder().attach(page)
     sign_in(page, stack.api_url, stack.token)
-    expect(page.locator("#connector-grid .card")).to_have_count(2)
+    expect(page.locator("#connector-grid .card")).to_have_count(4)
     screenshot(page, artifacts, "marketplace")
     assert_accessible(page, "marketplace")
 
@@ -259,10 +259,10 @@ def test_marketplace_search_and_category_filter(page: Page, stack: Stack) -> Non
     sign_in(page, stack.api_url, stack.token)
     cards = page.locator("#connector-grid .card")
     count = page.locator("#marketplace-count")
-    expect(cards).to_have_count(2)
-    expect(count).to_have_text("2 connectors available.")
+    expect(cards).to_have_count(4)
+    expect(count).to_have_text("4 connectors available.")
     categories = page.get_by_label("Category").locator("option").all_inner_texts()
-    assert categories == ["All categories", "CRM", "Database"]
+    assert categories == ["All categories", "API", "CRM", "Database"]
 
     # A token the API no longer accepts: the page asks again (at the token), then carries on.
     page.evaluate("sessionStorage.setItem('integrations.apiToken', 'a-revoked-token-000000')")
@@ -290,12 +290,24 @@ def test_marketplace_search_and_category_filter(page: Page, stack: Stack) -> Non
 
     search.fill("")
     page.get_by_label("Category").select_option("Database")
-    expect(cards.locator(".card-title")).to_have_text(["PostgreSQL"])
+    expect(cards.locator(".card-title")).to_have_text(["MySQL / MariaDB", "PostgreSQL"])
     search.fill("crm")
     expect(cards).to_have_count(0)
     expect(count).to_have_text('No connector matches "crm" in Database.')
     search.fill("")
-    expect(cards.locator(".card-title")).to_have_text(["PostgreSQL"])
+    expect(cards.locator(".card-title")).to_have_text(["MySQL / MariaDB", "PostgreSQL"])
+
+    # Tiers: every connector here is verified (synced end to end in the tests).
+    page.get_by_label("Category").select_option("")
+    page.get_by_label("Tier").select_option("community")
+    expect(cards).to_have_count(0)
+    expect(count).to_have_text("No community connector matches.")
+    page.get_by_label("Tier").select_option("verified")
+    expect(cards).to_have_count(4)
+    expect(cards.locator("[data-tier]")).to_have_text(["Verified"] * 4)
+    page.get_by_label("Tier").select_option("")
+    page.get_by_label("Category").select_option("Database")
+    expect(cards.locator(".card-title")).to_have_text(["MySQL / MariaDB", "PostgreSQL"])
 
     # A card's button opens the wizard with that connector chosen.
     page.get_by_role("button", name="Add PostgreSQL").click()

@@ -125,25 +125,29 @@ def test_keygen_prints_a_valid_key(cli: Cli) -> None:
 
 def test_catalog_lists_the_connectors(cli: Cli) -> None:
     lines = cli.ok("catalog").stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["postgres", "salesforce"]
-    assert "CRM" in lines[1]
+    assert [line.split()[0] for line in lines] == ["mysql", "postgres", "rest_api", "salesforce"]
+    assert "CRM" in lines[3] and "verified" in lines[3]
+    assert cli.ok("catalog", "--tier", "community").stdout == ""
+    assert [line.split()[0] for line in cli.ok("catalog", "api").stdout.splitlines()] == [
+        "rest_api"
+    ]
 
 
 def test_catalog_json(cli: Cli) -> None:
     data = json.loads(cli.ok("catalog", "--json").stdout)
     by_id = {c["id"]: c for c in data}
-    assert set(by_id) == {"postgres", "salesforce"}
+    assert set(by_id) == {"mysql", "postgres", "rest_api", "salesforce"}
     assert by_id["salesforce"]["label"] == "Salesforce"
     assert by_id["salesforce"]["category"] == "CRM"
     assert by_id["salesforce"]["streams"] == ["Account", "Contact", "Opportunity"]
-    assert by_id["postgres"]["streams"] == []
+    assert by_id["postgres"]["streams"] == by_id["mysql"]["streams"] == []
 
 
 def test_catalog_query_and_category(cli: Cli) -> None:
     lines = cli.ok("catalog", "crm").stdout.splitlines()
     assert [line.split()[0] for line in lines] == ["salesforce"]
     data = json.loads(cli.ok("catalog", "--category", "database", "--json").stdout)
-    assert [c["id"] for c in data] == ["postgres"]
+    assert [c["id"] for c in data] == ["mysql", "postgres"]
     assert cli.ok("catalog", "zendesk").stdout == ""
 
 

@@ -178,6 +178,13 @@ def test_the_catalog_a_sync_hands_the_tap_carries_the_selection():
     assert account[("properties", "Name")] == {"selected": False}
     assert account[("properties", "Id")] == {"inclusion": "automatic", "selected": True}
     assert orders[()]["replication-method"] == "FULL_TABLE" and "replication-key" not in orders[()]
+    # The same at the stream's top level, where older SDK taps (tap-mysql's) read it.
+    first, second = selected["streams"]
+    assert (first["replication_method"], first["replication_key"]) == (
+        "INCREMENTAL",
+        "SystemModstamp",
+    )
+    assert (second["replication_method"], second["replication_key"]) == ("FULL_TABLE", None)
     assert catalog["streams"][0] is ACCOUNT and "selected" not in ACCOUNT["metadata"][0]["metadata"]
 
 

@@ -276,8 +276,10 @@ def test_missing_plugins_are_named_with_the_install_command(
     plugins = check(run_doctor(environ), "meltano plugins")
 
     assert plugins.status == "fail"
-    assert f"6 of 6 plugins not installed in {project / '.meltano'}" in plugins.found
+    assert f"8 of 8 plugins not installed in {project / '.meltano'}" in plugins.found
     for name in (
+        "tap-mysql",
+        "tap-rest-api-msdk",
         "tap-salesforce",
         "tap-salesforce-sandbox",
         "tap-postgres",
@@ -285,20 +287,28 @@ def test_missing_plugins_are_named_with_the_install_command(
         "target-postgres",
         "singer-window-filter",
     ):
-        assert f"{name} (missing)" in plugins.found
+        assert f"{name} (missing" in plugins.found
+    # Each extractor is named with the catalog file that asks for it.
+    assert "tap-mysql (missing, for mysql.yaml)" in plugins.found
+    assert "tap-salesforce-sandbox (missing, for salesforce.yaml)" in plugins.found
+    assert "target-jsonl (missing)" in plugins.found
+    assert plugins.fix.startswith("`integrations catalog sync` (or ")
     assert f"cd {project} && UV_PYTHON_DOWNLOADS=never " in plugins.fix
-    assert plugins.fix.rstrip("`.").endswith("meltano install")
+    assert plugins.fix.rstrip("`.)").endswith("meltano install")
 
     # A project that is not the catalog's rendering also says to regenerate it.
     (project / "meltano.yml").write_text("project_id: stale\nplugins: {}\n", encoding="utf-8")
     stale = check(run_doctor(environ), "meltano plugins")
-    assert stale.fix.startswith("`integrations meltano-yml --write`, then ")
+    assert stale.fix.startswith("`integrations catalog sync` (renders meltano.yml")
+    assert "`integrations meltano-yml --write`, then " in stale.fix
 
 
 def test_a_plugin_whose_interpreter_is_gone_is_broken(tmp_path: Path, clean_env: None) -> None:
     project = tmp_path / "meltano"
     shutil.copytree(PROJECT_ROOT / "meltano", project, ignore=shutil.ignore_patterns(".meltano"))
     for kind, plugin, executable in (
+        ("extractors", "tap-mysql", "tap-mysql"),
+        ("extractors", "tap-rest-api-msdk", "tap-rest-api-msdk"),
         ("extractors", "tap-salesforce", "tap-salesforce"),
         ("extractors", "tap-salesforce-sandbox", "tap-salesforce-sandbox"),
         ("extractors", "tap-postgres", "tap-postgres"),
@@ -320,7 +330,7 @@ def test_a_plugin_whose_interpreter_is_gone_is_broken(tmp_path: Path, clean_env:
 
     assert plugins.status == "fail"
     assert plugins.found == (
-        f"1 of 6 plugins not installed in {project / '.meltano'}: "
+        f"1 of 8 plugins not installed in {project / '.meltano'}: "
         "target-jsonl (broken: its interpreter /nonexistent/venv/bin/python is gone)"
     )
 

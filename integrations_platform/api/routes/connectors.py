@@ -1,5 +1,7 @@
 """The connector catalog: the marketplace's data."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
@@ -14,6 +16,7 @@ from integrations_platform.api.schemas import (
 )
 from integrations_platform.catalog import ConnectorSpec
 from integrations_platform.catalog.form_schema import connector_form_schema
+from integrations_platform.catalog.models import Tier
 from integrations_platform.errors import ConnectorNotFoundError
 
 router = APIRouter(
@@ -31,6 +34,7 @@ def _summary(connector: ConnectorSpec) -> ConnectorSummary:
         description=connector.description,
         docs_url=connector.docs_url,
         logo_url=f"/api/v1/connectors/{connector.id}/logo",
+        tier=connector.tier,
         streams=[s.name for s in connector.streams],
     )
 
@@ -41,9 +45,12 @@ def list_connectors(
     _: PrincipalDep,
     q: str | None = Query(default=None, max_length=200, description="Words to search for."),
     category: str | None = Query(default=None, max_length=100),
+    tier: Annotated[
+        Tier | None, Query(description="verified (tested end to end here) or community.")
+    ] = None,
 ) -> list[ConnectorSummary]:
-    """Connectors matching every word of ``q``, optionally in one category."""
-    return [_summary(c) for c in state.service.catalog.search(q, category)]
+    """Connectors matching every word of ``q``, optionally in one category and tier."""
+    return [_summary(c) for c in state.service.catalog.search(q, category, tier)]
 
 
 @router.get("/{connector_id}", response_model=ConnectorDetail)

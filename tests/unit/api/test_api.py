@@ -268,14 +268,14 @@ def test_catalog_lists_every_connector(client):
     response = client.get(CONNECTORS)
     assert response.status_code == 200
     cards = {c["id"]: c for c in response.json()}
-    assert sorted(cards) == ["postgres", "salesforce"]
+    assert sorted(cards) == ["mysql", "postgres", "rest_api", "salesforce"]
     salesforce = cards["salesforce"]
     assert salesforce["label"] == "Salesforce"
     assert salesforce["category"] == "CRM"
     assert salesforce["logo_url"] == f"{CONNECTORS}/salesforce/logo"
     assert salesforce["streams"] == SF_STREAMS
     assert salesforce["docs_url"].startswith("https://")
-    assert cards["postgres"]["streams"] == []
+    assert cards["postgres"]["streams"] == cards["mysql"]["streams"] == []
     assert set(salesforce) == {
         "id",
         "label",
@@ -283,8 +283,10 @@ def test_catalog_lists_every_connector(client):
         "description",
         "docs_url",
         "logo_url",
+        "tier",
         "streams",
     }
+    assert {c["tier"] for c in cards.values()} == {"verified"}
 
 
 @pytest.mark.parametrize(
@@ -293,17 +295,23 @@ def test_catalog_lists_every_connector(client):
         ({"q": "salesforce"}, ["salesforce"]),
         ({"q": "SALESFORCE"}, ["salesforce"]),
         ({"q": "opportunity"}, ["salesforce"]),  # a stream name
-        ({"q": "tables incrementally"}, ["postgres"]),  # every word must match
+        ({"q": "tables incrementally"}, ["mysql", "postgres"]),  # every word must match
+        ({"q": "tables mariadb"}, ["mysql"]),
         ({"q": "tables salesforce"}, []),
-        ({"q": "incrementally"}, ["postgres", "salesforce"]),
+        ({"q": "incrementally"}, ["mysql", "postgres", "salesforce"]),
         ({"q": "no-such-thing"}, []),
-        ({"q": ""}, ["postgres", "salesforce"]),
+        ({"q": ""}, ["mysql", "postgres", "rest_api", "salesforce"]),
+        ({"category": "API"}, ["rest_api"]),
         ({"category": "CRM"}, ["salesforce"]),
         ({"category": "crm"}, ["salesforce"]),
-        ({"category": "Database"}, ["postgres"]),
+        ({"category": "Database"}, ["mysql", "postgres"]),
+        ({"q": "postgresql", "category": "Database"}, ["postgres"]),
         ({"category": "Marketing"}, []),
         ({"q": "org", "category": "CRM"}, ["salesforce"]),
         ({"q": "postgresql", "category": "CRM"}, []),
+        ({"tier": "verified"}, ["mysql", "postgres", "rest_api", "salesforce"]),
+        ({"tier": "community"}, []),
+        ({"tier": "verified", "category": "CRM"}, ["salesforce"]),
     ],
 )
 def test_catalog_search_by_words_and_category(client, params, expected):
@@ -315,6 +323,11 @@ def test_catalog_search_by_words_and_category(client, params, expected):
 def test_catalog_search_refuses_an_overlong_query(client):
     body = error_body(client.get(CONNECTORS, params={"q": "x" * 201}), 422, "ValidationError")
     assert list(body["field_errors"]) == ["q"]
+
+
+def test_catalog_search_refuses_an_unknown_tier(client):
+    body = error_body(client.get(CONNECTORS, params={"tier": "gold"}), 422, "ValidationError")
+    assert list(body["field_errors"]) == ["tier"]
 
 
 def test_connector_detail_has_the_form_schema(client):

@@ -57,7 +57,7 @@ def test_reset_needs_confirmation_and_a_known_stream(client, crm):
 def test_reset_is_recorded_and_shown_in_state(client, crm):
     done = client.post(f"{BASE}/{crm}/reset", json={"stream": "Contact", "confirm": True})
     assert done.status_code == 200, done.text
-    assert done.json()["actor"] == "api:token"
+    assert done.json()["actor"] == "api:service"
     state = client.get(f"{BASE}/{crm}/state").json()
     assert state["bookmarks"] == {}
-    assert [(r["stream"], r["actor"]) for r in state["resets"]] == [("Contact", "api:token")]
+    assert [(r["stream"], r["actor"]) for r in state["resets"]] == [("Contact", "api:service")]

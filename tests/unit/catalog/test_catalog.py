@@ -1,5 +1,6 @@
 """The connector catalog: the committed files load, broken files fail clearly."""
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -50,7 +51,7 @@ def setting(data: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_catalog_directory_has_the_expected_connectors() -> None:
-    assert {p.stem for p in CATALOG_FILES} == {"postgres", "salesforce"}
+    assert {p.stem for p in CATALOG_FILES} == {"mysql", "postgres", "rest_api", "salesforce"}
 
 
 @pytest.mark.parametrize("path", CATALOG_FILES, ids=lambda p: p.name)
@@ -65,7 +66,7 @@ def test_every_catalog_file_loads(path: Path) -> None:
 def test_load_catalog_holds_every_file(catalog: Catalog) -> None:
     assert len(catalog) == len(CATALOG_FILES)
     assert [c.id for c in catalog] == sorted(p.stem for p in CATALOG_FILES)
-    assert "salesforce" in catalog and "postgres" in catalog
+    assert "salesforce" in catalog and "postgres" in catalog and "mysql" in catalog
     assert "hubspot" not in catalog
     assert catalog.logo_path(catalog.get("salesforce")).is_file()
 
@@ -107,6 +108,22 @@ def test_postgres_has_connection_settings(catalog: Catalog) -> None:
     for name in ("host", "user", "database"):
         assert by_name[name].required and not by_name[name].secret, name
     assert pg.dynamic_streams and pg.stream_name_pattern
+
+
+def test_mysql_has_connection_settings_and_the_taps_stream_names(catalog: Catalog) -> None:
+    my = catalog.get("mysql")
+    by_name = settings_by_name(my)
+    assert {"host", "port", "user", "password", "database", "filter_schemas"} <= set(by_name)
+    assert my.secret_names == frozenset({"password"})
+    assert by_name["port"].type == "integer" and by_name["port"].default == 3306
+    assert by_name["filter_schemas"].type == "array"
+    assert my.tier == "verified" and my.category == "Database"
+    assert my.dynamic_streams and my.stream_name_pattern
+    # tap-mysql names a stream <database>-<table>; MySQL allows names starting with digits.
+    for name in ("shop-orders", "it_0a1b2c-orders", "2024_sales-q1$archive"):
+        assert re.fullmatch(my.stream_name_pattern, name), name
+    for name in ("orders", "shop.orders", "shop-"):
+        assert not re.fullmatch(my.stream_name_pattern, name), name
 
 
 # -- broken catalog files --------------------------------------------------------------
@@ -239,7 +256,7 @@ def test_get_unknown_connector_lists_the_known_ids(catalog: Catalog) -> None:
         catalog.get("hubspot")
     message = str(info.value)
     assert "'hubspot'" in message
-    assert "postgres, salesforce" in message
+    assert "mysql, postgres, rest_api, salesforce" in message
 
 
 def test_get_unknown_connector_in_an_empty_catalog(tmp_path: Path) -> None:
@@ -252,17 +269,19 @@ def test_get_unknown_connector_in_an_empty_catalog(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("query", "category", "expected"),
     [
-        (None, None, ["postgres", "salesforce"]),
-        ("", None, ["postgres", "salesforce"]),
+        (None, None, ["mysql", "postgres", "rest_api", "salesforce"]),
+        ("", None, ["mysql", "postgres", "rest_api", "salesforce"]),
         ("salesforce", None, ["salesforce"]),
         ("SALESFORCE", None, ["salesforce"]),
         ("opportunity", None, ["salesforce"]),  # a stream name
         ("crm", None, ["salesforce"]),  # the category is searchable text
-        ("tables incrementally", None, ["postgres"]),  # every word must match
+        ("tables incrementally", None, ["mysql", "postgres"]),  # every word must match
+        ("tables mariadb", None, ["mysql"]),
+        ("postgresql", None, ["postgres"]),
         ("tables salesforce", None, []),
         ("zendesk", None, []),
         (None, "CRM", ["salesforce"]),
-        (None, "database", ["postgres"]),
+        (None, "database", ["mysql", "postgres"]),
         ("salesforce", "Database", []),
         (None, "Marketing", []),
     ],
@@ -274,7 +293,7 @@ def test_search(
 
 
 def test_categories(catalog: Catalog) -> None:
-    assert catalog.categories == ["CRM", "Database"]
+    assert catalog.categories == ["API", "CRM", "Database"]
 
 
 def test_ordered_settings_required_first_advanced_last(catalog: Catalog) -> None:
