@@ -45,7 +45,10 @@ def test_a_plugin_that_flags_no_secrets_gets_its_credentials_secret(
     assert REST_CREDENTIALS <= spec.secret_names
     in_clear = [s.name for s in spec.settings if looks_secret(s.name, s.help) and not s.secret]
     assert in_clear == []
-    assert spec.tier == "community" and spec.extractor.pip_url == REST
+    assert spec.tier == "community"
+    # It imports pkg_resources, which setuptools 81 removed: the import pinned an older one.
+    assert spec.extractor.pip_url == f"{REST} setuptools==80.9.0"
+    assert "adding setuptools==80.9.0" in imported.stdout
     # Its streams are a list of objects, with their own schema in the form.
     streams = spec.setting("streams")
     assert streams is not None and streams.type == "array"
