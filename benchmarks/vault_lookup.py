@@ -26,14 +26,11 @@ import argparse
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +43,7 @@ from benchmarks._common import (
     patched_environ,
     write_results,
 )
+from integrations_platform.sandbox.openbao import openbao_dev_server as bao_dev_server
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import Settings, get_settings
 from integrations_platform.store import KeyRing, generate_key
@@ -53,53 +51,11 @@ from integrations_platform.store.secrets_backend import IntegrationSecrets
 
 NAME = "vault_lookup"
 TARGET_ADDED_MS = 50.0
-BAO = Path(sys.executable).parent / "bao"
 CONFIG = {
     "client_id": "bench-client",
     "client_secret": f"bench-secret-{uuid.uuid4().hex}",
     "refresh_token": f"bench-token-{uuid.uuid4().hex}",
 }
-
-
-@contextmanager
-def bao_dev_server(home: Path) -> Iterator[tuple[str, str]]:
-    """An OpenBao dev server on a free local port: ``(address, root token)``."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    token = f"root-{uuid.uuid4().hex}"
-    addr = f"http://127.0.0.1:{port}"
-    with (home / "bao.log").open("wb") as out:
-        server = subprocess.Popen(
-            [
-                str(BAO),
-                "server",
-                "-dev",
-                f"-dev-root-token-id={token}",
-                f"-dev-listen-address=127.0.0.1:{port}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={"HOME": str(home), "PATH": os.environ.get("PATH", "")},
-        )
-    try:
-        import hvac  # type: ignore[import-untyped]
-
-        client = hvac.Client(url=addr, token=token)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if client.sys.is_initialized() and not client.sys.is_sealed():
-                    break
-            except Exception:  # not listening yet
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"OpenBao did not start; see {home / 'bao.log'}")
-            time.sleep(0.1)
-        yield addr, token
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def approle(addr: str, token: str) -> tuple[str, str]:

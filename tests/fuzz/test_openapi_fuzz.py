@@ -188,8 +188,16 @@ start_dates = st.one_of(
 
 def valid_value(setting: SettingSpec) -> st.SearchStrategy[Any]:
     """A value the setting accepts."""
+    if setting.secret and setting.type == "object":  # e.g. API keys by header name
+        return secrets.map(lambda s: {"X-Api-Key": s})
+    if setting.secret and setting.type == "array":
+        return secrets.map(lambda s: [s])
     if setting.secret:
         return secrets
+    if setting.type == "array" and setting.value_schema is not None:
+        return st.just([])  # a list of objects: empty is valid against any item schema
+    if setting.type == "object":
+        return st.dictionaries(st.text(max_size=5), st.text(max_size=10), max_size=2)
     if setting.choices:
         return st.sampled_from(setting.choices)
     if setting.format == "uri":

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from integrations_platform.cli import main
 from integrations_platform.runner.redaction import MASK
+from integrations_platform.sandbox.openbao import openbao_dev_server
 from integrations_platform.settings import PROJECT_ROOT
 from integrations_platform.store.secrets import RESERVED_KEY, StoredSecret
 from integrations_platform.store.vault import SecretsBackendError, VaultClient, VaultSettings
@@ -26,7 +27,6 @@ from tests.conftest import START, salesforce_config
 from tests.integration.helpers import files_containing, materialize, rows_by_asset
 from tests.integration.test_awkward_secrets import spellings
 
-BAO = Path(sys.executable).parent / "bao"
 MOUNT = "secret"  # the dev server mounts KV v2 here
 
 
@@ -61,43 +61,9 @@ class Bao:
 
 @pytest.fixture(scope="module")
 def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bao]:
-    """One OpenBao dev server for the module (in memory; killed at the end)."""
-    port, token = _free_port(), f"root-{uuid.uuid4().hex}"
-    addr = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("bao") / "server.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [
-                str(BAO),
-                "server",
-                "-dev",
-                f"-dev-root-token-id={token}",
-                f"-dev-listen-address=127.0.0.1:{port}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={"HOME": str(log.parent), "PATH": os.environ.get("PATH", "")},
-        )
-    try:
-        client = hvac.Client(url=addr, token=token)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if client.sys.is_initialized() and not client.sys.is_sealed():
-                    break
-            except Exception:  # not listening yet
-                pass
-            assert server.poll() is None, log.read_text()[-2000:]
-            assert time.monotonic() < deadline, "OpenBao did not start in 30 s"
-            time.sleep(0.1)
+    """One OpenBao dev server for the module (in memory; stopped at the end)."""
+    with openbao_dev_server(tmp_path_factory.mktemp("bao")) as (addr, token):
         yield Bao(addr, token)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.fixture

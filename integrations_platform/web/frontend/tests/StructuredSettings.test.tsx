@@ -13,30 +13,15 @@ import { configToSend, describeServerMessage, fieldMessage, initialValues, revie
 import type { JsonValue } from "@/lib/types";
 import { validator } from "@/lib/validator";
 
-import { REST_API, REST_STORED } from "./fixtures";
-
-interface Call {
-  method: string;
-  url: string;
-  body: unknown;
-}
+import { type Answers, type Call, fakeApi, REST_API, REST_STORED } from "./fixtures";
 
 let calls: Call[] = [];
-let answers: Record<string, (body: unknown) => [number, unknown]> = {};
+let answers: Answers = {};
 const PASSED = { ok: true, reason: "ok", message: "Connected.", hint: null, duration_s: 0.2, details: {} };
 
 beforeEach(() => {
-  calls = [];
-  answers = {};
   rememberToken("test-token-000000");
-  vi.stubGlobal("fetch", async (url: string, init: RequestInit = {}) => {
-    const body = init.body ? JSON.parse(String(init.body)) : undefined;
-    const method = init.method || "GET";
-    calls.push({ method, url, body });
-    const answer = answers[`${method} ${url}`];
-    const [status, data] = answer ? answer(body) : [404, { error: "NotFound", detail: "No such route" }];
-    return new Response(JSON.stringify(data), { status, headers: { "content-type": "application/json" } });
-  });
+  ({ calls, answers } = fakeApi());
 });
 
 afterEach(() => vi.unstubAllGlobals());

@@ -10,29 +10,14 @@ import { ToastProvider } from "@/components/Toasts";
 import { Wizard, type WizardOpening } from "@/components/Wizard";
 import { rememberToken } from "@/lib/api";
 
-import { DISCOVERED, SALESFORCE, STORED } from "./fixtures";
-
-interface Call {
-  method: string;
-  url: string;
-  body: unknown;
-}
+import { type Answers, type Call, DISCOVERED, fakeApi, SALESFORCE, STORED } from "./fixtures";
 
 let calls: Call[] = [];
-let answers: Record<string, (body: unknown) => [number, unknown]> = {};
+let answers: Answers = {};
 
 beforeEach(() => {
-  calls = [];
-  answers = {};
   rememberToken("test-token-000000");
-  vi.stubGlobal("fetch", async (url: string, init: RequestInit = {}) => {
-    const body = init.body ? JSON.parse(String(init.body)) : undefined;
-    const method = init.method || "GET";
-    calls.push({ method, url, body });
-    const answer = answers[`${method} ${url}`];
-    const [status, data] = answer ? answer(body) : [404, { error: "NotFound", detail: "No such route" }];
-    return new Response(JSON.stringify(data), { status, headers: { "content-type": "application/json" } });
-  });
+  ({ calls, answers } = fakeApi());
 });
 
 afterEach(() => vi.unstubAllGlobals());

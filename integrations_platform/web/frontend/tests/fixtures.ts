@@ -1,5 +1,7 @@
 // A connector and an integration as the API returns them.
 
+import { vi } from "vitest";
+
 import type { ConnectorDetail, DiscoveredStream, Integration } from "@/lib/types";
 
 export const SALESFORCE: ConnectorDetail = {
@@ -143,3 +145,30 @@ export const REST_STORED: Integration = {
   schedule: "0 * * * *",
   destination: "jsonl",
 };
+
+
+/** A request the page made to the stand-in API. */
+export interface Call {
+  method: string;
+  url: string;
+  body: unknown;
+}
+
+/** The stand-in API's answers: "METHOD url" → (body) → [status, data]; others are 404. */
+export type Answers = Record<string, (body: unknown) => [number, unknown]>;
+
+/** Replaces fetch with a stand-in for the config API, answering from `answers` (fill it
+ * in a test) and recording every call in `calls`. */
+export function fakeApi(): { calls: Call[]; answers: Answers } {
+  const calls: Call[] = [];
+  const answers: Answers = {};
+  vi.stubGlobal("fetch", async (url: string, init: RequestInit = {}) => {
+    const body = init.body ? JSON.parse(String(init.body)) : undefined;
+    const method = init.method || "GET";
+    calls.push({ method, url, body });
+    const answer = answers[`${method} ${url}`];
+    const [status, data] = answer ? answer(body) : [404, { error: "NotFound", detail: "No such route" }];
+    return new Response(JSON.stringify(data), { status, headers: { "content-type": "application/json" } });
+  });
+  return { calls, answers };
+}
