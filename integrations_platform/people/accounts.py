@@ -52,6 +52,7 @@ MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 TOKEN_PREFIX = "ipt_"
 FIRST_ADMIN = "admin"
+UNKNOWN_ACTOR = "(unknown name)"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,62}$")
 _SESSION_CACHE_S = 5.0
 _LAST_USED_EVERY = timedelta(minutes=1)
@@ -316,7 +317,11 @@ class Accounts:
             ok = stored is not None
         except (VerificationError, InvalidHashError):
             ok = False
-        if not ok or row is None:
+        if row is None:
+            # Not the typed name: people type a password into the name field by mistake,
+            # and the trail must not keep it. Such failures count per address.
+            self._failed(UNKNOWN_ACTOR, address, source, "unknown name", failures)
+        if not ok:
             self._failed(name, address, source, "wrong name or password", failures)
         assert row is not None
         if stored is not None and _hasher.check_needs_rehash(stored):

@@ -162,9 +162,13 @@ def test_failed_sign_ins_are_slowed_then_limited_per_account(make_client, people
     assert int(limited.headers["retry-after"]) > 0
     # Another account from the same address is not locked by this one's failures.
     assert login(client, "editor1").status_code == 200
-    # An unknown account fails like a wrong password.
-    unknown = login(client, "nobody", PASSWORD)
+    # An unknown account fails like a wrong password, and the name typed (perhaps a
+    # password typed in the wrong field) is not kept in the trail.
+    typed = "correct horse battery staple-typed-as-name"
+    unknown = login(client, typed, PASSWORD)
     assert unknown.status_code == 401 and unknown.json()["detail"] == "Wrong name or password"
+    trail = client.get("/api/v1/audit", headers=auth(people["admin"]))
+    assert typed not in trail.text and "(unknown name)" in trail.text
 
 
 def test_failed_sign_ins_are_limited_per_address(make_client, people):
