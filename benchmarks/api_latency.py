@@ -239,7 +239,7 @@ def _meltano_config_test(settings, env, connector) -> float:  # noqa: ANN001
             connector=connector,
             config=SF_CONFIG,
             start_date="2024-01-01T00:00:00Z",
-            destination="jsonl",
+            destination=None,  # `config test` runs the extractor alone
             streams=[StreamSelection("Account", "SystemModstamp")],
         )
         prepared = prepare_sync(request, settings, env, sys_dir)

@@ -258,7 +258,7 @@ def _prepared(
         connector=service.catalog.get("salesforce"),
         config=service.decrypted_config(integration),
         start_date=integration.start_date,
-        destination="jsonl",
+        destination=service.target("jsonl"),
         streams=list(streams),
         full_refresh=True,
     )

@@ -33,8 +33,20 @@ class IntegrationNotFoundError(PlatformError):
     """No integration has that name."""
 
 
+class DestinationNotFoundError(IntegrationNotFoundError):
+    """No configured destination has that name (answered like a missing integration)."""
+
+
 class IntegrationExistsError(PlatformError):
     """An integration with that name already exists."""
+
+
+class DestinationExistsError(IntegrationExistsError):
+    """A destination with that name already exists."""
+
+
+class DestinationInUseError(PlatformError):
+    """A destination an integration still loads into cannot be removed."""
 
 
 class ConfigurationError(PlatformError):

@@ -96,6 +96,9 @@ class Integration:
     # How records travel from tap to target (runner/batch.py): auto, records or batch.
     message_format: str = "auto"
     version: int = 0
+    # The destination's connector (read with the record: the configured destination's,
+    # or the built-in one's); "" when the destination is not configured (any more).
+    destination_connector: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
     # None where the config is not needed: in Dagster's definitions and in the pin.

@@ -14,6 +14,7 @@ from integrations_platform.api.audit import AuditTrail
 from integrations_platform.api.errors import install_error_handlers
 from integrations_platform.api.routes import (
     connectors,
+    destinations,
     discovery,
     integrations,
     notifications,
@@ -114,6 +115,8 @@ def create_app(
     app.add_middleware(AuditTrail)
     app.include_router(people.router)
     app.include_router(connectors.router)
+    app.include_router(destinations.connectors)
+    app.include_router(destinations.router)
     app.include_router(integrations.router)
     app.include_router(discovery.router)
     app.include_router(schema.router)

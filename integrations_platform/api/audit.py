@@ -43,6 +43,11 @@ ACTIONS = {
     "remove_user": "user-remove",
     "create_token": "token-create",
     "revoke_token": "token-revoke",
+    "create_destination": "destination-add",
+    "update_destination": "destination-update",
+    "delete_destination": "destination-remove",
+    "test_destination": "destination-test",
+    "test_unsaved_destination": "destination-test",
 }
 """Route (endpoint function) → audit action; a route not listed is recorded by its name."""
 
@@ -85,10 +90,10 @@ def _targets(
         return body["name"][:63], None
     if name == "bulk_action" and isinstance(body.get("names"), list):
         return None, ",".join(str(n) for n in body["names"][:20])[:200]
-    for key in ("name", "notification_id", "token_id", "connector_id"):
+    for key in ("name", "notification_id", "token_id", "connector_id", "destination"):
         if key in params:
             return None, str(params[key])
-    if name == "create_user" and isinstance(body.get("name"), str):
+    if name in ("create_user", "create_destination") and isinstance(body.get("name"), str):
         return None, body["name"][:63]
     if name == "create_token" and isinstance(body.get("user"), str):
         return None, body["user"][:63]

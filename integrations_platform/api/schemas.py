@@ -43,7 +43,13 @@ class IntegrationCreate(_In):
     )
     schedule: str | None = Field(default=None, max_length=120, examples=["0 * * * *"])
     start_date: str | None = Field(default=None, max_length=40, examples=["2024-01-01"])
-    destination: Literal["jsonl", "postgres"] = "jsonl"
+    destination: str = Field(
+        default="jsonl",
+        min_length=1,
+        max_length=32,
+        description="Where it loads: jsonl (embedded), postgres (the deployment's "
+        "warehouse) or a configured destination's name (GET /api/v1/destinations).",
+    )
     enabled: bool = True
     description: str = Field(default="", max_length=2000)
     schema_policy: str | None = Field(
@@ -67,7 +73,7 @@ class IntegrationUpdate(_In):
     streams: list[StreamIn] | None = None
     schedule: str | None = Field(default=None, max_length=120)
     start_date: str | None = Field(default=None, max_length=40)
-    destination: Literal["jsonl", "postgres"] | None = None
+    destination: str | None = Field(default=None, min_length=1, max_length=32)
     description: str | None = Field(default=None, max_length=2000)
     schema_policy: str | None = Field(
         default=None,
@@ -214,6 +220,9 @@ class IntegrationPublic(BaseModel):
     streams: list[StreamPublic]
     start_date: str
     destination: str
+    destination_connector: str = Field(
+        default="", description='The connector of its destination ("": not configured).'
+    )
     description: str
     schema_policy: str = "allow_columns"
     message_format: str = "auto"
@@ -443,3 +452,59 @@ class ApprovalResult(BaseModel):
 
     approved: list[SchemaChangePublic]
     definitions: Literal["reloaded", "pending", "unchanged"]
+
+
+class DestinationConnectorSummary(BaseModel):
+    """A destination connector in the marketplace."""
+
+    id: str
+    label: str
+    category: str
+    description: str
+    docs_url: str
+    logo_url: str
+    tier: str
+    connection_test: str = Field(
+        description="What its connection test checks: postgres (a login and the right to "
+        "create schemas), folder, s3 (a write), reachability (the host answers) or none."
+    )
+
+
+class DestinationConnectorDetail(DestinationConnectorSummary):
+    """A destination connector with its form schema."""
+
+    form_schema: dict[str, Any]
+
+
+class DestinationPublic(BaseModel):
+    """A destination as the API shows it: secrets only as "set" / "not set"."""
+
+    name: str
+    connector: str
+    label: str
+    built_in: bool
+    used_by: list[str]
+    config: dict[str, Any]
+    secrets: dict[str, Literal["set", "not set"]]
+    version: int
+    note: str = ""
+
+
+class DestinationCreate(_In):
+    """A new destination."""
+
+    name: str = Field(min_length=1, max_length=32, examples=["warehouse"])
+    connector: str = Field(min_length=1, max_length=63, examples=["postgres"])
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="Settings of the connector; secrets are write-only."
+    )
+
+
+class DestinationUpdate(_In):
+    """Changes to a destination's settings. Omitted settings, and blank secrets, keep
+    their value."""
+
+    config: dict[str, Any] = Field(default_factory=dict)
+    version: int | None = Field(
+        default=None, description="The version you read; a stale one is refused with 409."
+    )

@@ -129,13 +129,22 @@ class PlatformState:
             if self._status is None:
                 import dagster as dg
 
-                if not self.environ.get("DAGSTER_HOME"):
+                home = self.environ.get("DAGSTER_HOME")
+                if not home:
                     raise PlatformError(
                         "The API has no Dagster instance to read (DAGSTER_HOME is not set)",
                         "Set DAGSTER_HOME to the Dagster instance's folder.",
                     )
+                try:
+                    instance = dg.DagsterInstance.get()
+                except Exception as exc:  # Dagster's own errors: a folder missing, say
+                    raise PlatformError(
+                        f"The API cannot open the Dagster instance in {home}: {exc}",
+                        "Set DAGSTER_HOME to the Dagster instance's folder (`integrations up` "
+                        "creates it).",
+                    ) from None
                 self._status = StatusReader(
-                    dg.DagsterInstance.get(), self.settings.dagster_url, self.service.asset_keys
+                    instance, self.settings.dagster_url, self.service.asset_keys
                 )
             return self._status
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from integrations_platform.catalog.models import ConnectorSpec, SettingSpec
+from integrations_platform.catalog.models import SettingsOwner, SettingSpec
 from integrations_platform.catalog.validation import MAX_TEXT_BYTES, MIN_SECRET_LENGTH
 
 _TYPES: dict[str, dict[str, Any]] = {
@@ -51,7 +51,7 @@ def setting_schema(setting: SettingSpec) -> dict[str, Any]:
     return schema
 
 
-def connector_form_schema(connector: ConnectorSpec) -> dict[str, Any]:
+def connector_form_schema(connector: SettingsOwner) -> dict[str, Any]:
     """The connector's config as a JSON Schema object, properties in form order."""
     ordered = connector.ordered_settings
     return {

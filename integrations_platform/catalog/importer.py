@@ -19,12 +19,13 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from integrations_platform.catalog.loader import connector_from_data
+from integrations_platform.catalog.loader import DESTINATIONS_FOLDER, connector_from_data
 from integrations_platform.catalog.sensitive import looks_secret
 from integrations_platform.errors import CatalogError
 
@@ -45,6 +46,9 @@ PLATFORM_SETTINGS = frozenset(
     }
 )
 START_DATE = "start_date"
+# A target's settings the platform sets per integration (so that two integrations never
+# write into each other), with their templates.
+PER_INTEGRATION = {"default_target_schema": "{integration}"}
 HAND_WRITTEN_SETTING_KEYS = ("label", "help", "order", "advanced")
 _ANNOTATIONS = ("title", "description", "default", "examples", "secret", "writeOnly")
 
@@ -60,6 +64,7 @@ class ImportResult:
     changes: list[str] = field(default_factory=list)
     made_secret: list[str] = field(default_factory=list)
     settings: int = 0
+    plugin: str = ""  # the Meltano plugin's name (what `meltano install` is given)
 
 
 def _package(pip_spec: str) -> tuple[str, str]:
@@ -294,7 +299,8 @@ def setting_from_schema(
     # A "number" reaches its plugin as text (Meltano's decimal kind does not serialise),
     # which SDK plugins refuse: left unset, the plugin applies its own default.
     if default is not None and not secret and setting["type"] != "number":
-        setting["default"] = default
+        if not _import_time(default):
+            setting["default"] = default
     if not required:
         setting["advanced"] = True
     setting["order"] = order
@@ -304,13 +310,31 @@ def setting_from_schema(
     return setting, secret and not declared_secret
 
 
+def _import_time(value: Any) -> bool:
+    """Whether a default is the moment the plugin described itself (an ``end_date`` of
+    "now"): written into the catalog, it would freeze that day into every sync."""
+    if not isinstance(value, str) or len(value) < 10:
+        return False
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return abs(datetime.now(UTC) - moment) < timedelta(days=2)
+
+
 def _connector_id(executable: str) -> str:
     stem = re.sub(r"^(tap|target)-", "", executable)
     return re.sub(r"[^a-z0-9_]", "_", stem.lower()).strip("_") or "connector"
 
 
 def generate(
-    about: Mapping[str, Any], pip_spec: str, executable: str, connector_id: str
+    about: Mapping[str, Any],
+    pip_spec: str,
+    executable: str,
+    connector_id: str,
+    kind: str = "source",
 ) -> tuple[dict[str, Any], list[str]]:
     """The catalog file's data for a plugin's about, and the settings made secret."""
     package, _version = _package(pip_spec.split()[0])
@@ -319,10 +343,15 @@ def generate(
     settings = []
     made_secret = []
     start_date_setting = None
+    per_integration = {}
     for index, (name, schema) in enumerate(properties.items()):
         if not isinstance(schema, Mapping) or name in PLATFORM_SETTINGS:
             continue
-        if name == START_DATE:  # the integration's own start date fills it
+        if kind == "destination":
+            if name in PER_INTEGRATION:
+                per_integration[name] = PER_INTEGRATION[name]
+                continue
+        elif name == START_DATE:  # the integration's own start date fills it
             start_date_setting = name
             continue
         setting, forced = setting_from_schema(name, schema, name in required, (index + 1) * 10)
@@ -339,6 +368,24 @@ def generate(
     }
     if start_date_setting:
         extractor["start_date_setting"] = start_date_setting
+    if kind == "destination":
+        return {
+            "id": connector_id,
+            "kind": "destination",
+            "label": _label(re.sub(r"^(tap|target)-", "", label)),
+            "category": "Warehouse",
+            "description": " ".join(str(about.get("description") or f"{label} (Singer)").split()),
+            "docs_url": f"https://pypi.org/project/{package}/",
+            "logo": GENERIC_LOGO,
+            "tier": "community",
+            "loader": extractor,
+            "settings": settings,
+            "destination": {
+                "per_integration": per_integration,
+                "table_name": "{integration}.{table}",
+                "connection_test": "reachability",
+            },
+        }, made_secret
     data: dict[str, Any] = {
         "id": connector_id,
         "label": _label(re.sub(r"^(tap|target)-", "", label)),
@@ -366,10 +413,11 @@ def merge(
     """``generated`` with the hand-written parts of ``existing`` kept; the changes."""
     merged = dict(existing)
     changes: list[str] = []
-    old_pip = (existing.get("extractor") or {}).get("pip_url")
-    if old_pip != generated["extractor"]["pip_url"]:
-        changes.append(f"package: {old_pip} → {generated['extractor']['pip_url']}")
-    merged["extractor"] = {**(existing.get("extractor") or {}), **generated["extractor"]}
+    plugin = "loader" if generated.get("kind") == "destination" else "extractor"
+    old_pip = (existing.get(plugin) or {}).get("pip_url")
+    if old_pip != generated[plugin]["pip_url"]:
+        changes.append(f"package: {old_pip} → {generated[plugin]['pip_url']}")
+    merged[plugin] = {**(existing.get(plugin) or {}), **generated[plugin]}
     for key, value in generated.items():  # what a hand-written file does not say
         merged.setdefault(key, value)
     old = {s["name"]: s for s in existing.get("settings") or [] if isinstance(s, dict)}
@@ -418,13 +466,10 @@ def import_connector(
     executable: str | None = None,
     log: Any = print,
 ) -> ImportResult:
-    """Install ``pip_spec``, read its description, write (or update) its catalog file."""
-    if kind != "source":
-        raise CatalogError(
-            "Only sources can be imported in this release",
-            "Destinations are defined in integrations_platform/destinations.py; see "
-            "docs/connectors.md.",
-        )
+    """Install ``pip_spec``, read its description, write (or update) its catalog file
+    (a destination's under ``destinations/``)."""
+    if kind not in ("source", "destination"):
+        raise CatalogError(f"Unknown kind '{kind}'", "Use source or destination (--kind).")
     package, version = _package(pip_spec)
     pip_url = pip_spec
     with tempfile.TemporaryDirectory(prefix="catalog-import-") as scratch:
@@ -450,8 +495,10 @@ def import_connector(
             f"'{chosen_id}' is not a valid connector id",
             "Use lower-case letters, digits and underscores, starting with a letter (--id).",
         )
-    generated, made_secret = generate(about, pip_url, command, chosen_id)
-    path = catalog_dir / f"{chosen_id}.yaml"
+    generated, made_secret = generate(about, pip_url, command, chosen_id, kind)
+    folder = catalog_dir / DESTINATIONS_FOLDER if kind == "destination" else catalog_dir
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{chosen_id}.yaml"
     created = not path.exists()
     changes: list[str] = []
     data = generated
@@ -478,4 +525,5 @@ def import_connector(
         changes=changes,
         made_secret=made_secret,
         settings=len(data["settings"]),
+        plugin=command,
     )

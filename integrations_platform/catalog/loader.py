@@ -1,21 +1,64 @@
 """Load and validate the connector catalog: one YAML file per connector."""
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from integrations_platform.catalog.models import ConnectorSpec
+from integrations_platform.catalog.models import (
+    BUILT_IN_DESTINATIONS,
+    ConnectorSpec,
+    DestinationConnectorSpec,
+)
 from integrations_platform.errors import CatalogError, ConnectorNotFoundError
+
+# Destination connectors live in this folder of the catalog (their ids may repeat a
+# source's: postgres the source, postgres the destination).
+DESTINATIONS_FOLDER = "destinations"
+PLATFORM_CATALOG = Path(__file__).resolve().parents[2] / "connector_catalog"
 
 
 class Catalog:
-    """The connectors available to integrations, keyed by id."""
+    """The connectors available to integrations, keyed by id: sources (iterating the
+    catalog gives them) and destinations (:attr:`destinations`)."""
 
-    def __init__(self, connectors: dict[str, ConnectorSpec], directory: Path) -> None:
+    def __init__(
+        self,
+        connectors: dict[str, ConnectorSpec],
+        directory: Path,
+        destinations: dict[str, DestinationConnectorSpec] | None = None,
+    ) -> None:
         self._connectors = dict(sorted(connectors.items()))
         self.directory = directory
+        # The built-in destinations (the embedded default, the warehouse shortcut) are in
+        # every catalog: one without its own files for them gets the platform's.
+        found = {**built_in_destinations(), **(destinations or {})}
+        self.destinations = dict(sorted(found.items()))
+
+    def destination(self, connector_id: str) -> DestinationConnectorSpec:
+        """The destination connector ``connector_id``; a clear error when unknown."""
+        try:
+            return self.destinations[connector_id]
+        except KeyError:
+            known = ", ".join(self.destinations) or "none"
+            raise ConnectorNotFoundError(
+                f"Unknown destination connector '{connector_id}'",
+                f"Use one of: {known} (`integrations catalog --kind destination` lists them).",
+            ) from None
+
+    def search_destinations(
+        self, query: str | None = None, tier: str | None = None
+    ) -> list[DestinationConnectorSpec]:
+        """Destination connectors matching every word of ``query``, of ``tier``."""
+        words = (query or "").lower().split()
+        return [
+            d
+            for d in self.destinations.values()
+            if (tier is None or d.tier == tier.lower())
+            and all(w in d.searchable_text() for w in words)
+        ]
 
     def __iter__(self) -> Iterator[ConnectorSpec]:
         return iter(self._connectors.values())
@@ -56,8 +99,13 @@ class Catalog:
         """The categories in use, sorted."""
         return sorted({c.category for c in self})
 
-    def logo_path(self, connector: ConnectorSpec) -> Path:
+    def logo_path(self, connector: ConnectorSpec | DestinationConnectorSpec) -> Path:
         """The logo file of ``connector``."""
+        if isinstance(connector, DestinationConnectorSpec):
+            path = self.directory / DESTINATIONS_FOLDER / connector.logo
+            if not path.is_file() and connector.id in BUILT_IN_DESTINATIONS.values():
+                return PLATFORM_CATALOG / DESTINATIONS_FOLDER / connector.logo
+            return path
         return self.directory / connector.logo
 
 
@@ -78,7 +126,18 @@ def _location(loc: tuple[int | str, ...], data: object) -> str:
 
 
 def load_connector(path: Path) -> ConnectorSpec:
-    """Load one catalog file; errors name the file, the field and the reason."""
+    """Load one source's catalog file; errors name the file, the field and the reason."""
+    spec = load_catalog_file(path)
+    if not isinstance(spec, ConnectorSpec):
+        raise CatalogError(
+            f"{path}: a destination's file (kind: destination) among the sources",
+            f"Move it into {path.parent / DESTINATIONS_FOLDER}.",
+        )
+    return spec
+
+
+def load_catalog_file(path: Path) -> ConnectorSpec | DestinationConnectorSpec:
+    """Load one catalog file, a source's or (``kind: destination``) a destination's."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -96,7 +155,7 @@ def load_connector(path: Path) -> ConnectorSpec:
     return connector_from_data(data, path)
 
 
-def connector_from_data(data: object, path: Path) -> ConnectorSpec:
+def connector_from_data(data: object, path: Path) -> ConnectorSpec | DestinationConnectorSpec:
     """Check the parsed content of catalog file ``path`` (which need not exist yet: the
     import checks what it is about to write); errors name the file and the field."""
     if not isinstance(data, dict):
@@ -104,8 +163,11 @@ def connector_from_data(data: object, path: Path) -> ConnectorSpec:
             f"{path}: a catalog file must be a mapping of fields, got {type(data).__name__}",
             "See connector_catalog/salesforce.yaml for the shape.",
         )
+    model: type[ConnectorSpec | DestinationConnectorSpec] = (
+        DestinationConnectorSpec if data.get("kind") == "destination" else ConnectorSpec
+    )
     try:
-        spec = ConnectorSpec.model_validate(data)
+        spec = model.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{_location(err['loc'], data)}: {err['msg']}" for err in exc.errors())
         raise CatalogError(
@@ -130,7 +192,9 @@ def catalog_stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
     """What changes when a catalog file is added, removed or edited (names, times and
     sizes; a few stat calls)."""
     try:
-        files = sorted(directory.glob("*.yaml"))
+        files = sorted(directory.glob("*.yaml")) + sorted(
+            (directory / DESTINATIONS_FOLDER).glob("*.yaml")
+        )
         return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
     except OSError:
         return ()
@@ -150,6 +214,27 @@ def load_catalog(directory: Path) -> Catalog:
         )
     connectors: dict[str, ConnectorSpec] = {}
     for path in sorted(directory.glob("*.yaml")):
-        spec = load_connector(path)
-        connectors[spec.id] = spec
-    return Catalog(connectors, directory)
+        connectors[path.stem] = load_connector(path)
+    destinations: dict[str, DestinationConnectorSpec] = {}
+    for path in sorted((directory / DESTINATIONS_FOLDER).glob("*.yaml")):
+        spec = load_catalog_file(path)
+        if not isinstance(spec, DestinationConnectorSpec):
+            raise CatalogError(
+                f"{path}: a source's file among the destinations",
+                f"Move it into {directory}, or set kind: destination.",
+            )
+        destinations[spec.id] = spec
+    return Catalog(connectors, directory, destinations)
+
+
+@functools.cache
+def built_in_destinations() -> dict[str, DestinationConnectorSpec]:
+    """The platform's own files of the built-in destinations' connectors."""
+    found: dict[str, DestinationConnectorSpec] = {}
+    for connector in BUILT_IN_DESTINATIONS.values():
+        path = PLATFORM_CATALOG / DESTINATIONS_FOLDER / f"{connector}.yaml"
+        spec = load_catalog_file(path)
+        if not isinstance(spec, DestinationConnectorSpec):
+            raise CatalogError(f"{path}: set kind: destination", "It is a built-in destination.")
+        found[connector] = spec
+    return found

@@ -20,6 +20,9 @@ installs, and its form comes from the plugin's own description."""
 
 _NAME = r"^[a-z][a-z0-9_]*$"
 _PLUGIN_NAME = r"^[a-z][a-z0-9-]*$"
+# A setting's name; dots name a nested setting, which Meltano passes to the plugin as an
+# object (``cloud_provider.aws.aws_bucket`` -> ``{"cloud_provider": {"aws": {...}}}``).
+_SETTING_NAME = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 
 # Meltano's setting kinds for our setting types; secrets become `password`, which
 # Meltano itself redacts in its own listings.
@@ -94,7 +97,7 @@ class LocalLoginSpec(_Strict):
 class SettingSpec(_Strict):
     """One field of a connector's config form, and one setting of its extractor."""
 
-    name: str = Field(pattern=_NAME)
+    name: str = Field(pattern=_SETTING_NAME)
     label: str
     type: SettingType = "string"
     required: bool = False
@@ -165,10 +168,47 @@ class StreamSpec(_Strict):
     description: str = ""
 
 
-class ConnectorSpec(_Strict):
+class SettingsOwner(_Strict):
+    """What a config form is built from and checked against: a source's or a
+    destination's settings (``validate_config``, ``connector_form_schema``)."""
+
+    label: str
+    settings: tuple[SettingSpec, ...]
+
+    @property
+    def ordered_settings(self) -> list[SettingSpec]:
+        """Settings in form order: required first, then by ``order``."""
+        return sorted(self.settings, key=lambda s: (s.advanced, not s.required, s.order))
+
+    @property
+    def secret_names(self) -> frozenset[str]:
+        """Names of the settings whose values are secrets."""
+        return frozenset(s.name for s in self.settings if s.secret)
+
+    def secret_values(self, config: Mapping[str, Any]) -> list[str]:
+        """The secret values set in ``config`` (decrypted), for a redactor: each secret
+        text, and every text and number inside a secret object or list."""
+        found: list[str] = []
+        for name in self.secret_names:
+            found += _leaves(config.get(name))
+        return found
+
+    def setting(self, name: str) -> SettingSpec | None:
+        """The setting called ``name``, if the connector has one."""
+        return next((s for s in self.settings if s.name == name), None)
+
+    def _check_settings(self) -> None:
+        names = [s.name for s in self.settings]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"settings listed twice: {', '.join(duplicates)}")
+
+
+class ConnectorSpec(SettingsOwner):
     """A connector: what the marketplace shows, how to configure it, what it syncs."""
 
     id: str = Field(pattern=_NAME)
+    kind: Literal["source"] = "source"
     label: str
     category: str
     description: str
@@ -202,10 +242,7 @@ class ConnectorSpec(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "ConnectorSpec":
-        names = [s.name for s in self.settings]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"settings listed twice: {', '.join(duplicates)}")
+        self._check_settings()
         streams = [s.name for s in self.streams]
         duplicates = sorted({n for n in streams if streams.count(n) > 1})
         if duplicates:
@@ -225,28 +262,6 @@ class ConnectorSpec(_Strict):
             )
         return self
 
-    @property
-    def ordered_settings(self) -> list[SettingSpec]:
-        """Settings in form order: required first, then by ``order``."""
-        return sorted(self.settings, key=lambda s: (s.advanced, not s.required, s.order))
-
-    @property
-    def secret_names(self) -> frozenset[str]:
-        """Names of the settings whose values are secrets."""
-        return frozenset(s.name for s in self.settings if s.secret)
-
-    def secret_values(self, config: Mapping[str, Any]) -> list[str]:
-        """The secret values set in ``config`` (decrypted), for a redactor: each secret
-        text, and every text and number inside a secret object or list."""
-        found: list[str] = []
-        for name in self.secret_names:
-            found += _leaves(config.get(name))
-        return found
-
-    def setting(self, name: str) -> SettingSpec | None:
-        """The setting called ``name``, if the connector has one."""
-        return next((s for s in self.settings if s.name == name), None)
-
     def stream(self, name: str) -> StreamSpec | None:
         """The catalog stream called ``name``, if listed."""
         return next((s for s in self.streams if s.name == name), None)
@@ -261,3 +276,113 @@ class ConnectorSpec(_Strict):
         parts = [self.id, self.label, self.category, self.description, self.tier]
         parts += [s.name for s in self.streams]
         return " ".join(parts).lower()
+
+
+# The destinations integrations may use without configuring anything, by name, and
+# their connectors: the embedded default, and the deployment's warehouse shortcut
+# (destinations.py). Every catalog has their connectors.
+BUILT_IN_DESTINATIONS = {"jsonl": "jsonl", "postgres": "postgres"}
+
+# The placeholders a destination's templates may use: the integration's name, the
+# stream's name and its last "-" part (a table), the deployment's output folder, and (in
+# ``per_integration``) the value the form holds for that same setting.
+_TEMPLATE_FIELDS = frozenset({"integration", "stream", "table", "output_dir", "value"})
+
+
+def _template_fields(template: str) -> set[str]:
+    import string
+
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as exc:
+        raise ValueError(f"{template!r} is not a template: {exc}") from None
+
+
+class DestinationOptions(_Strict):
+    """How the platform drives a destination's loader (a Singer target)."""
+
+    # Loader settings set from the integration (templates), so that two integrations
+    # never write into each other: a schema, a folder, a key prefix. A setting the form
+    # also asks for is given as the template with ``{value}`` the form's value.
+    per_integration: dict[str, str] = Field(default_factory=dict)
+    # Loader settings the platform always sets (not shown in the form).
+    fixed: dict[str, Any] = Field(default_factory=dict)
+    # Where a stream lands (Dagster's ``dagster/table_name``), a template.
+    table_name: str = "{integration}.{table}"
+    # Loader settings added when a sync sends batch files (runner/batch.py).
+    batch_settings: dict[str, Any] = Field(default_factory=dict)
+    # The full loads it takes without the Singer pipeline (runner/full_load.py).
+    full_load: Literal["postgres_copy", "none"] = "none"
+    # How "test connection" checks a destination's config: a PostgreSQL login and
+    # privilege check, a writable folder, an S3 bucket write, or (for connectors not run
+    # in this project's tests) whether the service's host answers at all.
+    connection_test: Literal["postgres", "folder", "s3", "reachability", "none"] = "reachability"
+    # The embedded destination: JSON Lines files kept at one row per primary key.
+    embedded: bool = False
+    # The "folder" test: the loader setting that holds the folder.
+    folder_setting: str | None = None
+    # The "s3" test: the loader settings that hold bucket, prefix, endpoint_url,
+    # access_key, secret_key and region.
+    s3_settings: dict[
+        Literal["bucket", "prefix", "endpoint_url", "access_key", "secret_key", "region"], str
+    ] = Field(default_factory=dict)
+    # The "reachability" test: host:port or URL templates over the loader's settings,
+    # e.g. "{config[account]}.snowflakecomputing.com:443"; default: the host/port and URL
+    # settings.
+    hosts: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _templates(self) -> "DestinationOptions":
+        for where, template in [("table_name", self.table_name), *self.per_integration.items()]:
+            unknown = {f.split("[")[0].split(".")[0] for f in _template_fields(template)}
+            unknown -= _TEMPLATE_FIELDS
+            if unknown:
+                raise ValueError(
+                    f"{where}: unknown placeholder(s) {', '.join(sorted(unknown))}; "
+                    f"use {', '.join(sorted(_TEMPLATE_FIELDS))}"
+                )
+        return self
+
+
+class DestinationConnectorSpec(SettingsOwner):
+    """A destination connector: one file under ``connector_catalog/destinations/``."""
+
+    id: str = Field(pattern=_NAME)
+    kind: Literal["destination"]
+    label: str
+    category: str = "Warehouse"
+    description: str
+    docs_url: str
+    logo: str
+    tier: Tier = "community"
+    loader: ExtractorSpec
+    settings: tuple[SettingSpec, ...] = ()
+    destination: DestinationOptions = Field(default_factory=DestinationOptions)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "DestinationConnectorSpec":
+        self._check_settings()
+        options = self.destination
+        form = {s.name for s in self.settings}
+        for setting, template in options.per_integration.items():
+            if (setting in form) != ("value" in _template_fields(template)):
+                raise ValueError(
+                    f"destination.per_integration.{setting}: use {{value}} exactly when the "
+                    "form also asks for the setting"
+                )
+        named: list[tuple[str, str | None]] = [("folder_setting", options.folder_setting)]
+        named += list(options.s3_settings.items())
+        for where, wanted in named:
+            if wanted is not None and wanted not in form | set(options.per_integration):
+                raise ValueError(f"destination.{where}: no setting named {wanted!r}")
+        return self
+
+    def table_name(self, integration: str, stream: str) -> str:
+        """Where ``stream`` of ``integration`` lands."""
+        return self.destination.table_name.format(
+            integration=integration, stream=stream, table=stream.split("-")[-1], output_dir=""
+        )
+
+    def searchable_text(self) -> str:
+        """Lower-cased text a marketplace search matches against."""
+        return " ".join([self.id, self.label, self.category, self.description, self.tier]).lower()

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlparse
 
-from integrations_platform.catalog.models import ConnectorSpec, SettingSpec
+from integrations_platform.catalog.models import SettingsOwner, SettingSpec
 from integrations_platform.errors import ConfigurationError
 
 # Larger integers are not settings any tap takes, and floats overflow on them.
@@ -190,7 +190,7 @@ def _coerce_structured(setting: SettingSpec, value: Any) -> Any:
 
 
 def validate_config(
-    connector: ConnectorSpec,
+    connector: SettingsOwner,
     values: Mapping[str, Any],
     existing: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -251,7 +251,7 @@ def validate_config(
     return merged
 
 
-def effective_config(connector: ConnectorSpec, stored: Mapping[str, Any]) -> dict[str, Any]:
+def effective_config(connector: SettingsOwner, stored: Mapping[str, Any]) -> dict[str, Any]:
     """The stored config with the catalog's defaults filled in (what a sync uses)."""
     config = {s.name: s.default for s in connector.settings if s.default is not None}
     config.update({k: v for k, v in stored.items() if v is not None})

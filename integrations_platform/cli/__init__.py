@@ -2,7 +2,7 @@
 
 Every command goes through :class:`IntegrationService`, the same layer as the API.
 Exit status: 0 on success, 1 with a one-line ``error:`` message on bad input. One module
-per group of commands: integrations, keys, syncs and state, deployment, notifications,
+per group of commands: integrations, destinations, keys, syncs and state, deployment, notifications,
 schema changes, secrets, people (users, tokens, audit).
 """
 
@@ -11,6 +11,7 @@ import click
 from integrations_platform.cli import (
     catalog,
     deployment,
+    destinations,
     discovery,
     integrations,
     keys,
@@ -40,6 +41,7 @@ for _command in (
     integrations.remove,
     integrations.enable,
     integrations.disable,
+    destinations.destinations_cmd,
     keys.keygen,
     keys.key_fingerprints,
     keys.rotate_keys,

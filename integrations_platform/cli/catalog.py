@@ -39,7 +39,7 @@ catalog_group.add_command(list_cmd, "list")
     type=click.Choice(["source", "destination"]),
     default="source",
     show_default=True,
-    help="What the plugin is (destinations are not catalog entries in this release).",
+    help="What the plugin is: a source (a tap) or a destination (a target).",
 )
 @click.option("--executable", help="The plugin's command, when its package has several.")
 @click.option(
@@ -79,24 +79,41 @@ def catalog_import(
     if no_install:
         click.echo("Not installed (--no-install): run `integrations catalog sync` when ready.")
         return
-    _make_usable(settings)
+    _make_usable(settings, [result.plugin])
 
 
 @catalog_group.command("sync")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Install every plugin again where its package changed (after editing a pip_url), "
+    "not only the missing ones.",
+)
 @handle_errors
-def catalog_sync() -> None:
+def catalog_sync(everything: bool) -> None:
     """After adding or editing catalog files by hand: render meltano.yml, install the
     plugins that are missing (for syncs), and reload Dagster. The API and the page see
     catalog files without this (they reload them when they change)."""
-    _make_usable(get_settings())
+    _make_usable(get_settings(), None if everything else ())
 
 
-def _make_usable(settings: Any) -> None:
+def _make_usable(settings: Any, plugins: list[str] | tuple[()] | None) -> None:
+    """Render meltano.yml, install ``plugins`` (``()``: the missing ones; None: run
+    Meltano's install over all), compile them, reload Dagster."""
     from integrations_platform.launcher import install_plugins
-    from integrations_platform.runner.meltano_project import write_meltano_project
+    from integrations_platform.runner.meltano_project import (
+        missing_plugins,
+        write_meltano_project,
+    )
 
     catalog = load_catalog(settings.catalog_dir)
     path = write_meltano_project(catalog, settings.meltano_project_dir)
     click.echo(f"Rendered {path}.")
-    install_plugins(settings, os.environ)
+    if plugins == ():
+        plugins = missing_plugins(catalog, settings.meltano_project_dir)
+        if not plugins:
+            click.echo("Every plugin is installed.")
+    if plugins is None or plugins:
+        install_plugins(settings, os.environ, plugins or ())
     reload_dagster(settings)

@@ -1,5 +1,7 @@
 """Integrations: the catalog, add, list, show, update, remove, enable, disable."""
 
+from typing import Any
+
 import click
 import yaml
 
@@ -19,6 +21,11 @@ from integrations_platform.cli.support import (
 )
 from integrations_platform.settings import get_settings
 
+DESTINATION_HELP = (
+    "Where it loads: jsonl (embedded files), postgres (INTEGRATIONS_WAREHOUSE_URL) or a "
+    "destination configured with `integrations destinations add`."
+)
+
 
 @click.command("catalog")
 @click.argument("query", required=False)
@@ -28,29 +35,54 @@ from integrations_platform.settings import get_settings
     type=click.Choice(["verified", "community"]),
     help="verified: synced end to end in the project's tests; community: the others.",
 )
+@click.option(
+    "--kind",
+    type=click.Choice(["source", "destination"]),
+    help="Only sources, or only destinations (default: both).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handle_errors
-def catalog_cmd(query: str | None, category: str | None, tier: str | None, as_json: bool) -> None:
-    """List the connectors, optionally matching QUERY."""
+def catalog_cmd(
+    query: str | None, category: str | None, tier: str | None, kind: str | None, as_json: bool
+) -> None:
+    """List the connectors, sources then destinations, optionally matching QUERY."""
     catalog = load_catalog(get_settings().catalog_dir)
-    found = catalog.search(query, category, tier)
+    rows: list[dict[str, Any]] = []
+    if kind in (None, "source"):
+        rows += [
+            {
+                "id": c.id,
+                "kind": "source",
+                "label": c.label,
+                "category": c.category,
+                "tier": c.tier,
+                "description": c.description,
+                "streams": [s.name for s in c.streams],
+            }
+            for c in catalog.search(query, category, tier)
+        ]
+    if kind in (None, "destination"):
+        rows += [
+            {
+                "id": d.id,
+                "kind": "destination",
+                "label": d.label,
+                "category": d.category,
+                "tier": d.tier,
+                "description": d.description,
+                "connection_test": d.destination.connection_test,
+            }
+            for d in catalog.search_destinations(query, tier)
+            if category is None or d.category.lower() == category.lower()
+        ]
     if as_json:
-        _print_json(
-            [
-                {
-                    "id": c.id,
-                    "label": c.label,
-                    "category": c.category,
-                    "tier": c.tier,
-                    "description": c.description,
-                    "streams": [s.name for s in c.streams],
-                }
-                for c in found
-            ]
-        )
+        _print_json(rows)
         return
-    for c in found:
-        click.echo(f"{c.id:<12} {c.label:<14} {c.category:<10} {c.tier:<9} {c.description}")
+    for r in rows:
+        click.echo(
+            f"{r['id']:<14} {r['kind']:<11} {r['label']:<18} {r['category']:<10} "
+            f"{r['tier']:<9} {r['description']}"
+        )
 
 
 @click.command()
@@ -66,9 +98,9 @@ def catalog_cmd(query: str | None, category: str | None, tier: str | None, as_js
 @click.option("--start-date", help="Sync records from this date (ISO 8601).")
 @click.option(
     "--destination",
-    type=click.Choice(["jsonl", "postgres"]),
     default="jsonl",
     show_default=True,
+    help=DESTINATION_HELP,
 )
 @click.option("--disabled", is_flag=True, help="Create it disabled (no assets, no schedule).")
 @handle_errors
@@ -158,7 +190,7 @@ def show(name: str, as_json: bool) -> None:
 @click.option("--message-format", help=FORMAT_HELP)
 @click.option("--schedule", help="Cron expression (UTC).")
 @click.option("--start-date", help="Sync records from this date (ISO 8601).")
-@click.option("--destination", type=click.Choice(["jsonl", "postgres"]))
+@click.option("--destination", help=DESTINATION_HELP)
 @handle_errors
 def update(
     name: str,

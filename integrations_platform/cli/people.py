@@ -335,6 +335,10 @@ AUDITED: dict[str, str] = {
     "users link": "user-link",
     "tokens create": "token-create",
     "tokens revoke": "token-revoke",
+    "destinations add": "destination-add",
+    "destinations update": "destination-update",
+    "destinations remove": "destination-remove",
+    "destinations test": "destination-test",
 }
 """Command path → audit action: every command that changes something."""
 
@@ -365,7 +369,10 @@ def audited(command: click.Command, action: str) -> None:
         target = (
             name
             if is_user
-            else kwargs.get("user") or kwargs.get("token_id") or kwargs.get("notification_id")
+            else kwargs.get("user")
+            or kwargs.get("token_id")
+            or kwargs.get("notification_id")
+            or kwargs.get("destination")
         )
         fields = _given(ctx)
         try:

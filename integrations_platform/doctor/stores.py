@@ -57,9 +57,13 @@ class StoreChecks(DoctorState):
                 f"{redacted(url)}: at revision {current}, this release needs {head}",
                 MIGRATE,
             )
+        from integrations_platform.store.destinations import list_destinations
+
         engine = _engine(url, self.timeout_s)
         try:
-            self.stored = ConfigStore(engine).list_all()
+            store = ConfigStore(engine)
+            self.stored = store.list_all()
+            self.stored_destinations = tuple(list_destinations(store))
         finally:
             engine.dispose()
         return Check(
@@ -72,6 +76,7 @@ class StoreChecks(DoctorState):
     # -- keys
 
     def encryption_keys(self) -> Check:
+        from integrations_platform.destinations import open_config
         from integrations_platform.errors import DecryptionError, EncryptionKeyError
         from integrations_platform.store import KeyRing
 
@@ -122,6 +127,15 @@ class StoreChecks(DoctorState):
                 continue
             if not keyring.is_primary(token):
                 old_key.append(stored.name)
+        for destination in self.stored_destinations:
+            label = f"destination {destination.name}"
+            try:
+                open_config(keyring, destination)
+            except DecryptionError:
+                wrong_key.append(label)
+                continue
+            if not keyring.is_primary(destination.sealed.ciphertext):
+                old_key.append(label)
         total = len(self.stored)
         if wrong_key or copied:
             found: list[str] = []

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from integrations_platform.catalog import Catalog
     from integrations_platform.integration import Integration
+    from integrations_platform.store.destinations import Destination
 
 DEFAULT_TIMEOUT_S = 5.0
 MIGRATE = "Run `integrations migrate`."
@@ -58,6 +59,8 @@ class DoctorState:
     given: dict[str, str]  # as given: which variables the operator set
     timeout_s: float
     stored: "list[Integration] | None" = None
+    # The configured destinations (their configs are encrypted with the same keys).
+    stored_destinations: "tuple[Destination, ...]" = ()
     catalog: "Catalog | None" = None
     dagster_yaml: dict[str, Any] | None = None
     instance: "dg.DagsterInstance | None" = None

@@ -52,6 +52,7 @@ def build_definitions(
     >>> defs = build_definitions(load_catalog(Path("connector_catalog")), [])  # doctest: +SKIP
     """
     translator = translator or IntegrationsTranslator()
+    translator.destinations = catalog.destinations
     assets: list[dg.AssetsDefinition] = []
     asset_keys: dict[str, dict[str, dg.AssetKey]] = {}
     schedules: list[dg.ScheduleDefinition] = []

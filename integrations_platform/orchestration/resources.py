@@ -18,6 +18,7 @@ import dagster as dg
 from pydantic import Field
 
 from integrations_platform.catalog import Catalog, ConnectorSpec, load_catalog
+from integrations_platform.destinations import Target, resolve_target
 from integrations_platform.errors import PlatformError
 from integrations_platform.failures import classify_text
 from integrations_platform.integration import Integration, StreamSelection
@@ -144,7 +145,9 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         settings = self.settings()
         try:
             catalog = load_catalog(settings.catalog_dir)
-            config, connector, discovered, salt = self._load_config(settings, catalog, integration)
+            config, connector, discovered, salt, target = self._load_config(
+                settings, catalog, integration
+            )
         except PlatformError as exc:
             raise dg.Failure(description=str(exc)) from None
         tag_run_at_start(context, integration.name, connector.id)
@@ -158,7 +161,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         selected = list(streams)
         context.log.info(
             f"Syncing {', '.join(s.name for s in selected)} of '{integration.name}' "
-            f"({connector.label} → {integration.destination}){mode}"
+            f"({connector.label} → {target.name}, {target.spec.label}){mode}"
         )
         done_before = materialized_by_earlier_attempts(context)
         if done_before:
@@ -214,7 +217,7 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                         connector=connector,
                         config=config,
                         start_date=integration.start_date,
-                        destination=integration.destination,
+                        destination=target,
                         streams=chosen,
                         full_refresh=full_refresh,
                         windows=windows,
@@ -376,10 +379,10 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     def _load_config(
         self, settings: Settings, catalog: Catalog, integration: Integration
-    ) -> tuple[dict[str, object], ConnectorSpec, dict[str, Any] | None, str | None]:
+    ) -> tuple[dict[str, object], ConnectorSpec, dict[str, Any] | None, str | None, Target]:
         """The decrypted config (with the secrets the vault keeps, read now), the
-        connector, the stored discovery's catalog and the salt of the hashed columns
-        (None when nothing is hashed)."""
+        connector, the stored discovery's catalog, the salt of the hashed columns
+        (None when nothing is hashed) and the destination with its config."""
         connector = catalog.get(integration.connector)
         keyring = (
             KeyRing.from_value(self.encryption_keys)
@@ -400,11 +403,12 @@ class MeltanoResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             salt = (
                 hash_salt(store, keyring, stored.id, stored.name, create=True) if hashes else None
             )
+            target = resolve_target(stored.destination, catalog, store, keyring, settings)
         finally:
             store.close()
         # The one read of the vault at run time (secrets kept there; none otherwise).
         config = IntegrationSecrets.from_env(keyring, os.environ).full_config(stored)
-        return config, connector, discovered, salt
+        return config, connector, discovered, salt, target
 
     def _discover_once(
         self,

@@ -9,13 +9,13 @@ that the code server, the API and the CLI agree.
 """
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import dagster as dg
 
 from integrations_platform.catalog import ConnectorSpec
-from integrations_platform.destinations import DESTINATIONS
+from integrations_platform.catalog.models import DestinationConnectorSpec
 from integrations_platform.errors import PlatformError
 from integrations_platform.integration import Integration, StreamSelection
 from integrations_platform.keys import stream_key_part
@@ -46,6 +46,10 @@ class IntegrationsTranslator:
                 return spec.replace_attributes(key=spec.key.with_prefix("raw"))
     """
 
+    # The catalog's destination connectors, by id (set by build_definitions): where each
+    # stream lands, for ``dagster/table_name``.
+    destinations: Mapping[str, DestinationConnectorSpec] = {}
+
     def get_asset_spec(self, props: IntegrationStreamProps) -> dg.AssetSpec:
         """The asset of one stream: key ``[integration, stream]``."""
         integration, connector, stream = props
@@ -66,7 +70,7 @@ class IntegrationsTranslator:
             metadata["replication_key"] = stream.replication_key
         if stream.primary_key:
             metadata["primary_key"] = ", ".join(stream.primary_key)
-        destination = DESTINATIONS.get(integration.destination)
+        destination = self.destinations.get(integration.destination_connector)
         if destination is not None:
             metadata["dagster/table_name"] = destination.table_name(integration.name, name)
         # From the source's discovery; columns left out are not in it.
@@ -74,7 +78,7 @@ class IntegrationsTranslator:
         return dg.AssetSpec(
             key=dg.AssetKey([integration.name, stream_key_part(name)]),
             group_name=integration.name,
-            kinds={connector.id, "meltano", integration.destination},
+            kinds={connector.id, "meltano", integration.destination_connector or "destination"},
             description=f"{description} Synced by integration '{integration.name}'.",
             metadata=metadata,
             tags={"integrations/connector": connector.id},

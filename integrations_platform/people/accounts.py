@@ -8,6 +8,7 @@ Failed sign-ins are counted in the audit trail and limited per account and per a
 each failure also makes the next answer slower (:func:`failure_delay_s`).
 """
 
+import functools
 import hashlib
 import hmac
 import re
@@ -57,9 +58,15 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,62}$")
 _SESSION_CACHE_S = 5.0
 _LAST_USED_EVERY = timedelta(minutes=1)
 _hasher = PasswordHasher()
+
+
 # Verified when the account does not exist, so that a wrong name costs as long as a
 # wrong password and timing does not tell which accounts exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the name is unknown (as long as a real check);
+    made on first use, not at import: every CLI command imports this module."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def digest(value: str) -> str:
@@ -313,7 +320,7 @@ class Accounts:
             row = session.get(UserRecord, name[:63])
             stored = row.password_hash if row is not None else None
         try:
-            _hasher.verify(stored or _DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
+            _hasher.verify(stored or _dummy_hash(), password[:MAX_PASSWORD_LENGTH])
             ok = stored is not None
         except (VerificationError, InvalidHashError):
             ok = False

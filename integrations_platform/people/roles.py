@@ -21,7 +21,12 @@ SELF_ROUTES = ("/api/v1/me", "/api/v1/auth/logout")
 EDITOR_READS = ("/api/v1/auth/check",)
 """Reads that need an editor: the check a reverse proxy asks before letting someone into
 Dagster's UI, which has no roles of its own (anyone in it can launch and cancel runs)."""
-PUBLIC_ROUTES = ("/api/v1/auth/login", "/api/v1/connectors/{connector_id}/logo", "/healthz")
+PUBLIC_ROUTES = (
+    "/api/v1/auth/login",
+    "/api/v1/connectors/{connector_id}/logo",
+    "/api/v1/destination-connectors/{connector_id}/logo",
+    "/healthz",
+)
 """Routes that need no credentials."""
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -85,7 +85,7 @@ class MessageFormat:
 def choose_format(
     requested: str,
     extractor: ExtractorSpec,
-    loader: ExtractorSpec,
+    loader: ExtractorSpec | None,
     streams: Sequence[StreamSelection],
     *,
     windowed: bool,
@@ -93,7 +93,7 @@ def choose_format(
     """Batch files when asked for (or ``auto``) and possible, else records."""
     if requested == RECORDS:
         return MessageFormat(False, "records (the integration's setting)")
-    if not (supports_batch(extractor) and supports_batch(loader)):
+    if loader is None or not (supports_batch(extractor) and supports_batch(loader)):
         return MessageFormat(
             False, "records (batch files need a source and destination that both support them)"
         )

@@ -96,7 +96,7 @@ def run_discovery(
         connector=connector,
         config=validated,
         start_date=_START_DATE,
-        destination="jsonl",  # never started: `invoke` runs the extractor alone
+        destination=None,  # `invoke` runs the extractor alone
         streams=[StreamSelection("*")],
     )
     ensure_schema(settings.meltano_database_uri, variable=ENV_MELTANO_DATABASE_URI)

@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from integrations_platform.catalog.validation import effective_config
-from integrations_platform.destinations import DestinationSpec, get_destination
+from integrations_platform.destinations import Target
 from integrations_platform.errors import SyncError
 from integrations_platform.integration import StreamSelection
 from integrations_platform.runner.batch import BATCH, RECORDS
@@ -85,7 +85,7 @@ def plan(request: SyncRequest, bookmarks: Mapping[str, Any] | None) -> list[Stre
     check_eligible(request, bookmarks)
     if request.catalog is None:
         raise NotApplicable(NEVER_DISCOVERED)
-    destination = get_destination(request.destination)
+    destination = _target(request)
     entries = {
         str(e.get("tap_stream_id") or e.get("stream")): e
         for e in request.catalog.get("streams", [])
@@ -106,8 +106,12 @@ def check_eligible(request: SyncRequest, bookmarks: Mapping[str, Any] | None) ->
     """Raise :class:`NotApplicable` unless every stream of ``request`` is a full load the
     source and destination can copy table to table (the stored discovery aside)."""
     connector = request.connector
-    destination = get_destination(request.destination)
-    if connector.full_load != POSTGRES_COPY or destination.full_load != POSTGRES_COPY:
+    destination = request.destination
+    if (
+        connector.full_load != POSTGRES_COPY
+        or destination is None
+        or destination.full_load != POSTGRES_COPY
+    ):
         raise NotApplicable("the source and destination do not copy table to table")
     if request.message_format in (RECORDS, BATCH):
         raise NotApplicable(f"the integration's message format is {request.message_format}")
@@ -122,11 +126,17 @@ def check_eligible(request: SyncRequest, bookmarks: Mapping[str, Any] | None) ->
                 raise NotApplicable(f"{stream.name} continues from its bookmark")
 
 
+def _target(request: SyncRequest) -> Target:
+    if request.destination is None:
+        raise NotApplicable("the sync has no destination")
+    return request.destination
+
+
 def _stream_load(
     entry: Mapping[str, Any],
     stream: StreamSelection,
     integration: str,
-    destination: DestinationSpec,
+    destination: Target,
 ) -> StreamLoad:
     root = next(
         (m.get("metadata") or {} for m in entry.get("metadata", []) if not m.get("breadcrumb")),
@@ -163,10 +173,14 @@ def run_full_load(
 ) -> SyncResult:
     """Copy every stream of ``loads``; then merge their bookmarks into the state."""
     source_config = effective_config(request.connector, request.config)
-    destination = get_destination(request.destination)
-    target_config = destination.build_config(settings, request.integration)
+    destination = _target(request)
+    target_config = destination.loader_config(settings, request.integration)
     redactor = Redactor(
-        [str(source_config.get("password") or ""), str(target_config.get("password") or "")]
+        [
+            *request.connector.secret_values(source_config),
+            *destination.secret_values(),
+            str(source_config.get("password") or ""),
+        ]
     )
 
     def say(message: str, level: str = "info") -> None:
@@ -238,7 +252,7 @@ def run_full_load(
 def _ensure_tables(
     request: SyncRequest,
     loads: Sequence[StreamLoad],
-    destination: DestinationSpec,
+    destination: Target,
     target_config: Mapping[str, Any],
     settings: Settings,
     sys_dir: Path,
@@ -297,7 +311,8 @@ def _ensure_tables(
     if done.returncode != 0:
         raise SyncError(
             f"{loader.name} could not prepare the tables: {done.stderr.strip()[-800:]}",
-            "Check the warehouse connection (INTEGRATIONS_WAREHOUSE_URL).",
+            f"Check the connection of destination '{destination.name}' (`integrations "
+            "destinations test NAME`; for the built-in postgres: INTEGRATIONS_WAREHOUSE_URL).",
         )
     say(f"{loader.name} prepared {', '.join(load.target_table for load in missing)}")
 
@@ -523,6 +538,8 @@ def try_full_load(
         return run_full_load(request, loads, settings, environ, sys_dir, log, progress)
     except Exception as exc:  # noqa: BLE001 - the Singer path is the fallback
         secrets = [str(v) for v in request.config.values() if v]
+        if request.destination is not None:
+            secrets += request.destination.secret_values()
         warehouse = make_url(settings.warehouse_url) if settings.warehouse_url else None
         if warehouse is not None and warehouse.password:
             secrets.append(str(warehouse.password))

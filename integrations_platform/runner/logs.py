@@ -38,6 +38,11 @@ def parse_line(raw: str) -> LogLine:
     if not isinstance(data, dict) or "event" not in data:
         return LogLine("meltano", "meltano", "info", text)
     message = str(data.get("event", ""))
+    metric = data.get("metric_info")
+    if message == "METRIC" and isinstance(metric, dict):
+        # A plugin with the `structured-logging` capability logs JSON, and Meltano passes
+        # its metric on as a field: read as the classic `METRIC: {...}` text.
+        message = f"METRIC: {json.dumps(metric)}"
     kind = str(data.get("cmd_type") or ("extractor" if data.get("type") == "discovery" else ""))
     source = str(data.get("name") or "meltano") if "stdio" in data else "meltano"
     level = str(data.get("level", "info"))

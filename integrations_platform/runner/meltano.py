@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 from integrations_platform.catalog import ConnectorSpec, ExtractorSpec
 from integrations_platform.catalog.validation import effective_config
 from integrations_platform.databases import ensure_schema
-from integrations_platform.destinations import EMBEDDED_DESTINATION, get_destination
+from integrations_platform.destinations import Target
 from integrations_platform.discovery import select_catalog
 from integrations_platform.errors import ConfigurationError
 from integrations_platform.integration import StreamSelection
@@ -78,7 +78,8 @@ class SyncRequest:
     connector: ConnectorSpec
     config: Mapping[str, Any] = field(repr=False)
     start_date: str
-    destination: str
+    # Where the records land (None: the extractor runs alone: discovery, a test).
+    destination: Target | None
     streams: Sequence[StreamSelection]
     full_refresh: bool = False
     # Partition windows ``(label, start, end)``, ISO 8601, end exclusive. A windowed
@@ -138,14 +139,14 @@ def prepare_sync(
     """Build the ``meltano el`` command and its environment (pure; starts nothing)."""
     connector = request.connector
     extractor = select_extractor(connector, environ)
-    destination = get_destination(request.destination)
-    loader = destination.loader
+    destination = request.destination
+    loader = destination.loader if destination is not None else None
     tap_config = effective_config(connector, request.config)
     if extractor.start_date_setting:
         tap_config[extractor.start_date_setting] = (
             min(w[1] for w in request.windows) if request.windows else request.start_date
         )
-    target_config = destination.build_config(settings, request.integration)
+    target_config = destination.loader_config(settings, request.integration) if destination else {}
     hashed = {s.name: s.hashed_columns for s in request.streams if s.hashed_columns}
     if hashed:
         if not request.hash_salt:
@@ -158,17 +159,15 @@ def prepare_sync(
     message_format = choose_format(
         request.message_format, extractor, loader, request.streams, windowed=bool(request.windows)
     )
-    if message_format.batch:
+    if message_format.batch and destination is not None:
         tap_config["batch_config"] = tap_batch_config(sys_dir)
-        target_config.update(dict(destination.batch_settings))
+        target_config.update(destination.batch_settings)
 
     env = {k: v for k, v in environ.items() if k not in _WITHHELD_ENV}
     # Settings inherited from an outer environment must not leak into this sync.
     # Meltano reads a plugin's settings under its name and under its namespace.
-    prefixes = {
-        env_var(plugin, "")
-        for plugin in (extractor.name, extractor.namespace, loader.name, loader.namespace)
-    }
+    plugins = [extractor] if loader is None else [extractor, loader]
+    prefixes = {env_var(name, "") for p in plugins for name in (p.name, p.namespace)}
     for prefix in prefixes:
         for key in [k for k in env if k.startswith(prefix)]:
             del env[key]
@@ -190,6 +189,7 @@ def prepare_sync(
     for name, value in tap_config.items():
         env[env_var(extractor.name, name)] = _env_value(value)
     for name, value in target_config.items():
+        assert loader is not None  # a target config only comes with a destination
         env[env_var(loader.name, name)] = _env_value(value)
 
     select = [f"{s.name}.*" for s in request.streams]
@@ -215,12 +215,11 @@ def prepare_sync(
     secrets = connector.secret_values(tap_config)
     if request.hash_salt:
         secrets.append(request.hash_salt)
-    secrets += [
-        str(target_config[s.name])
-        for s in destination.settings
-        if s.kind == "password" and target_config.get(s.name)
-    ]
-    if request.windows:
+    if destination is not None:
+        secrets += destination.secret_values()
+    if loader is None:
+        args = [meltano_executable(), "invoke", extractor.name]
+    elif request.windows:
         # Bounded by the window mapper; the bookmark is neither read nor written.
         env[env_var(WINDOW_MAPPER, "windows")] = json.dumps([list(w) for w in request.windows])
         env[env_var(WINDOW_MAPPER, "streams")] = json.dumps(
@@ -250,7 +249,9 @@ def prepare_sync(
         ]
         if request.full_refresh:
             args.append("--full-refresh")
-    return PreparedSync(args, env, Redactor(secrets), extractor.name, loader.name, message_format)
+    return PreparedSync(
+        args, env, Redactor(secrets), extractor.name, loader.name if loader else "", message_format
+    )
 
 
 def hash_maps(hashed: Mapping[str, Sequence[str]]) -> dict[str, dict[str, str]]:
@@ -360,7 +361,7 @@ def run_sync(
             for name in lost
         )
     try:
-        if returncode == 0 and request.destination == EMBEDDED_DESTINATION:
+        if returncode == 0 and request.destination is not None and request.destination.embedded:
             for stream in request.streams:
                 path = settings.output_dir / request.integration / f"{stream.name}.jsonl"
                 done = compact_jsonl(path, stream.primary_key)
@@ -389,7 +390,7 @@ def _absent_from(
 
 def _embedded_files(request: SyncRequest, settings: Settings) -> dict[str, Path]:
     """Each stream's file in the embedded destination (progress counts its lines)."""
-    if request.destination != EMBEDDED_DESTINATION:
+    if request.destination is None or not request.destination.embedded:
         return {}
     folder = settings.output_dir / request.integration
     return {s.name: folder / f"{s.name}.jsonl" for s in request.streams}

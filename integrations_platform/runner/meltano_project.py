@@ -1,4 +1,4 @@
-"""meltano.yml is generated from the connector catalog and the destinations.
+"""meltano.yml is generated from the connector catalog (sources and destinations).
 
 One source of truth: the catalog declares each extractor and its settings; this module
 renders the Meltano project from it, ``integrations meltano-yml --write`` writes it, and
@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from integrations_platform.catalog import Catalog, ConnectorSpec, ExtractorSpec
-from integrations_platform.destinations import DESTINATIONS
+from integrations_platform.catalog.models import DestinationConnectorSpec
 from integrations_platform.runner.batch import supports_batch
 
 HEADER = """\
@@ -50,6 +50,29 @@ def extractor_settings(connector: ConnectorSpec) -> list[dict[str, Any]]:
     return sorted(declared, key=lambda s: s["name"])
 
 
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "string"
+
+
+def loader_settings(destination: DestinationConnectorSpec) -> list[dict[str, Any]]:
+    """The loader's setting declarations: the form's, and those the platform sets."""
+    declared = {s.name: s.meltano_kind for s in destination.settings}
+    options = destination.destination
+    for name in options.per_integration:
+        declared.setdefault(name, "string")
+    for name, value in {**options.fixed, **options.batch_settings}.items():
+        declared.setdefault(name, _kind_of(value))
+    return [{"name": name, "kind": kind} for name, kind in sorted(declared.items())]
+
+
 # The mapper that bounds a partition run to its time windows (see runner/meltano.py).
 WINDOW_MAPPER = "singer-window-filter"
 WINDOW_MAPPING = "partition-window"
@@ -74,10 +97,7 @@ def render_meltano_project(catalog: Catalog) -> str:
         extractors.append(_plugin(connector.extractor, settings))
         if connector.local_login:
             extractors.append(_plugin(connector.local_login.extractor, settings))
-    loaders = [
-        _plugin(d.loader, [{"name": s.name, "kind": s.kind} for s in d.settings])
-        for d in DESTINATIONS.values()
-    ]
+    loaders = [_plugin(d.loader, loader_settings(d)) for d in catalog.destinations.values()]
     project = {
         "project_id": "integrations-platform",
         "send_anonymous_usage_stats": False,
@@ -93,3 +113,17 @@ def write_meltano_project(catalog: Catalog, project_dir: Path) -> Path:
     path = project_dir / "meltano.yml"
     path.write_text(render_meltano_project(catalog), encoding="utf-8")
     return path
+
+
+def missing_plugins(catalog: Catalog, project_dir: Path) -> list[str]:
+    """The extractors and loaders of ``catalog`` not installed in the Meltano project."""
+    wanted = [("extractors", c.extractor) for c in catalog]
+    wanted += [("extractors", c.local_login.extractor) for c in catalog if c.local_login]
+    wanted += [("loaders", d.loader) for d in catalog.destinations.values()]
+    return [
+        plugin.name
+        for kind, plugin in wanted
+        if not (
+            project_dir / ".meltano" / kind / plugin.name / "venv" / "bin" / plugin.executable
+        ).exists()
+    ]

@@ -16,13 +16,14 @@ from typing import Any
 
 from integrations_platform.catalog import Catalog, ConnectorSpec, load_catalog, validate_config
 from integrations_platform.catalog.loader import catalog_stamp
-from integrations_platform.destinations import DESTINATIONS
+from integrations_platform.catalog.models import DestinationConnectorSpec
 from integrations_platform.discovery import Discovery
 from integrations_platform.errors import ConfigurationError, DecryptionError, PlatformError
 from integrations_platform.integration import Integration, SealedConfig, StreamSelection
 from integrations_platform.runner.batch import check_message_format
 from integrations_platform.runner.redaction import Redactor
 from integrations_platform.schema_changes import check_policy
+from integrations_platform.service.destinations import DestinationManagement
 from integrations_platform.service.discovery import IntegrationDiscovery
 from integrations_platform.service.selection import is_pattern, needs_discovery
 from integrations_platform.service.validation import (
@@ -58,7 +59,7 @@ class KeyRotation:
     unreadable: tuple[str, ...] = ()
 
 
-class IntegrationService(IntegrationDiscovery):
+class IntegrationService(DestinationManagement, IntegrationDiscovery):
     """Create, read, update and remove integrations; test, sync and reset them.
 
     The key ring is asked for only by operations that touch the encrypted config, so
@@ -228,11 +229,11 @@ class IntegrationService(IntegrationDiscovery):
             streams=requested,
             schedule=schedule or connector.default_schedule,
             start_date=start_date,
-            destination=destination,
             discovery=discovery,
         )
         check_text(errors, "description", description)
-        formats = _check_format(message_format, errors, connector, destination, selected)
+        target = self.destination_spec(destination, errors)
+        formats = _check_format(message_format, errors, connector, target, destination, selected)
         _explain(errors, failure)
         raise_if(errors, connector)
         integration_id = Integration.new_id()
@@ -319,16 +320,17 @@ class IntegrationService(IntegrationDiscovery):
                 streams=requested,
                 schedule=schedule or current.schedule,
                 start_date=start_date or current.start_date,
-                destination=destination or current.destination,
                 default_streams=current.streams,
                 discovery=discovery if current.id == stored.id else None,
             )
             check_text(errors, "description", description)
             policy = check_policy(schema_policy or current.schema_policy, errors)
+            target = self.destination_spec(destination or current.destination, errors)
             formats = _check_format(
                 message_format or current.message_format,
                 errors,
                 connector,
+                target,
                 destination or current.destination,
                 selected,
             )
@@ -447,6 +449,7 @@ class IntegrationService(IntegrationDiscovery):
 
         rotated = self.store.replace_ciphertexts(rewrite)
         rotated += rotate_salts(self.store, keyring)
+        rotated += self.rotate_destination_keys(keyring, unreadable)
         return KeyRotation(rotated=rotated, unreadable=tuple(sorted(unreadable)))
 
     def move_secrets(self, name: str, to: Backend) -> bool:
@@ -523,11 +526,11 @@ def _check_format(
     value: str | None,
     errors: dict[str, str],
     connector: ConnectorSpec,
+    spec: DestinationConnectorSpec | None,
     destination: str,
     streams: Sequence[StreamSelection],
 ) -> str:
     """The integration's message format, checked against its source and destination."""
-    spec = DESTINATIONS.get(destination)
     if spec is None:  # reported under destination
         return value or "auto"
     return check_message_format(value, errors, connector, spec.loader, destination, streams)

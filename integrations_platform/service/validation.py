@@ -1,5 +1,5 @@
 """Checks of an integration's orchestration fields (streams, schedule, start date,
-destination, description), shared by every write of the service."""
+description), shared by every write of the service."""
 
 import re
 from collections.abc import Mapping, Sequence
@@ -9,7 +9,6 @@ from typing import Any
 from integrations_platform.catalog import ConnectorSpec, validate_config
 from integrations_platform.catalog.models import is_valid_cron
 from integrations_platform.catalog.validation import format_datetime, parse_datetime
-from integrations_platform.destinations import DESTINATIONS
 from integrations_platform.discovery import Discovery
 from integrations_platform.errors import (
     ConfigurationError,
@@ -40,7 +39,6 @@ def check_orchestration(
     streams: Sequence[StreamSelection | str] | None,
     schedule: str,
     start_date: str | None,
-    destination: str,
     default_streams: Sequence[StreamSelection] | None = None,
     discovery: Discovery | None = None,
 ) -> list[StreamSelection]:
@@ -56,8 +54,6 @@ def check_orchestration(
                 errors["start_date"] = f"must be between {MIN_START_YEAR} and {MAX_START_YEAR}"
         except ValueError:
             errors["start_date"] = "expected an ISO 8601 date such as 2024-01-01"
-    if destination not in DESTINATIONS:
-        errors["destination"] = f"must be one of {', '.join(DESTINATIONS)}"
     if streams is None:
         if default_streams is not None:
             return list(default_streams)

@@ -69,3 +69,20 @@ class IntegrationRecord(Base):
     # Optimistic concurrency: every UPDATE checks and bumps the version, so two
     # writers that read the same version cannot both win.
     __mapper_args__ = {"version_id_col": version}
+
+
+class DestinationRecord(Base):
+    """One configured destination."""
+
+    __tablename__ = "destinations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    connector: Mapped[str] = mapped_column(String(63))
+    config_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_fingerprint: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}

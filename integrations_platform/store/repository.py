@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from integrations_platform.catalog.models import BUILT_IN_DESTINATIONS
 from integrations_platform.databases import ensure_schema
 from integrations_platform.errors import (
     ConcurrentUpdateError,
@@ -21,14 +22,28 @@ from integrations_platform.errors import (
 )
 from integrations_platform.integration import Integration, SealedConfig, StreamSelection
 from integrations_platform.settings import ENV_DATABASE_URL
-from integrations_platform.store.models import IntegrationRecord
+from integrations_platform.store.models import DestinationRecord, IntegrationRecord
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant works; it only has to be the same for every process migrating this database.
 _MIGRATION_LOCK_ID = 7_246_101
 
 
-def _from_row(row: IntegrationRecord) -> Integration:
+def _with_destination() -> Any:
+    """Integrations with the connector of the destination they load into (one query)."""
+    return select(IntegrationRecord, DestinationRecord.connector).outerjoin(
+        DestinationRecord, DestinationRecord.name == IntegrationRecord.destination
+    )
+
+
+def _connector_of(session: Session, destination: str) -> str | None:
+    """The connector of configured destination ``destination`` (None: not configured)."""
+    return session.scalar(
+        select(DestinationRecord.connector).where(DestinationRecord.name == destination)
+    )
+
+
+def _from_row(row: IntegrationRecord, destination_connector: str | None = None) -> Integration:
     return Integration(
         id=row.id,
         name=row.name,
@@ -42,6 +57,8 @@ def _from_row(row: IntegrationRecord) -> Integration:
         schema_policy=row.schema_policy,
         message_format=row.message_format,
         version=row.version,
+        destination_connector=destination_connector
+        or BUILT_IN_DESTINATIONS.get(row.destination, ""),
         created_at=row.created_at,
         updated_at=row.updated_at,
         sealed=SealedConfig(row.config_ciphertext, row.key_fingerprint),
@@ -139,16 +156,18 @@ class ConfigStore:
     def list_all(self) -> list[Integration]:
         """Every integration, by name, in one query."""
         with self.session() as session:
-            rows = session.scalars(select(IntegrationRecord).order_by(IntegrationRecord.name))
-            return [_from_row(r) for r in rows]
+            rows = session.execute(_with_destination().order_by(IntegrationRecord.name))
+            return [_from_row(r, connector) for r, connector in rows]
 
     def get(self, name: str) -> Integration:
         """The integration called ``name``."""
         with self.session() as session:
-            row = session.scalar(select(IntegrationRecord).where(IntegrationRecord.name == name))
-            if row is None:
+            found = session.execute(
+                _with_destination().where(IntegrationRecord.name == name)
+            ).first()
+            if found is None:
                 raise _not_found(name)
-            return _from_row(row)
+            return _from_row(found[0], found[1])
 
     def add(self, integration: Integration) -> Integration:
         """Insert a new integration; its name must be free."""
@@ -161,12 +180,13 @@ class ConfigStore:
         try:
             with self.session() as session:
                 session.add(row)
+                connector = _connector_of(session, integration.destination)
         except IntegrityError:
             raise IntegrationExistsError(
                 f"An integration named '{integration.name}' already exists",
                 "Choose another name, or change it with `integrations update`.",
             ) from None
-        return _from_row(row)
+        return _from_row(row, connector)
 
     def update(
         self,
@@ -191,12 +211,12 @@ class ConfigStore:
                     raise _not_found(name)
                 if expected_version is not None and row.version != expected_version:
                     raise _stale(name, expected_version, row.version)
-                updated = change(_from_row(row))
+                updated = change(_from_row(row, _connector_of(session, row.destination)))
                 for column, new in _row_values(updated).items():
                     if new != getattr(row, column):
                         setattr(row, column, new)
                 session.flush()
-                return _from_row(row)
+                return _from_row(row, _connector_of(session, row.destination))
         except StaleDataError:
             raise _stale(name, expected_version, None) from None
 

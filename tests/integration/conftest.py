@@ -1,10 +1,13 @@
 """Fixtures shared by the integration tests."""
 
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import START
 from tests.integration.helpers import ORDERS
+from tests.s3_emulator import S3Emulator, start_s3_emulator
 
 
 @pytest.fixture
@@ -30,3 +33,11 @@ def source_url(postgres_database):
         conn.execute(sa.text("INSERT INTO public.ignored VALUES (1), (2)"))
     engine.dispose()
     return postgres_database
+
+
+@pytest.fixture
+def s3_emulator() -> Iterator[S3Emulator]:
+    """A local S3 (moto in server mode) that checks every request's signature, with one
+    IAM key: tests/s3_emulator.py."""
+    with start_s3_emulator() as emulator:
+        yield emulator

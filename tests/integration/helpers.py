@@ -307,3 +307,20 @@ def meltano_runs(platform, name: str) -> int:  # noqa: ANN001
             )
     finally:
         engine.dispose()
+
+
+def add_new_orders(source_url: str) -> None:
+    """Ten new rows (ids 251-260, updated now) in the test source's ``public.orders``."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(source_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO public.orders SELECT g, now(), g, 'new ' || g "
+                    "FROM generate_series(251, 260) AS g"
+                )
+            )
+    finally:
+        engine.dispose()

@@ -13,6 +13,7 @@ import pytest
 
 from integrations_platform.catalog import load_catalog
 from integrations_platform.deployment import migrate_everything
+from integrations_platform.runner.meltano_project import write_meltano_project
 from integrations_platform.service import IntegrationService
 from integrations_platform.settings import PROJECT_ROOT, Settings
 from integrations_platform.store import ConfigStore, KeyRing, generate_key
@@ -104,13 +105,25 @@ def test_a_running_postgres_deployment_passes_every_check(
 def test_the_install_command_it_prescribes_installs_the_missing_plugins(base_env, tmp_path) -> None:
     project = tmp_path / "meltano"
     shutil.copytree(PROJECT_ROOT / "meltano", project, ignore=shutil.ignore_patterns(".meltano"))
-    env = {**base_env, "INTEGRATIONS_MELTANO_PROJECT": str(project)}
+    # A catalog of one source (and the built-in destinations): installing the thirty
+    # plugins of the whole catalog would only repeat the same install thirty times.
+    catalog = tmp_path / "catalog"
+    (catalog / "logos").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "connector_catalog" / "postgres.yaml", catalog)
+    shutil.copy(PROJECT_ROOT / "connector_catalog" / "logos" / "postgres.svg", catalog / "logos")
+    write_meltano_project(load_catalog(catalog), project)
+    env = {
+        **base_env,
+        "INTEGRATIONS_MELTANO_PROJECT": str(project),
+        "INTEGRATIONS_CATALOG_DIR": str(catalog),
+    }
 
     code, report = doctor(env)
     plugins = next(c for c in report["checks"] if c["name"] == "meltano plugins")
     assert code == 1
     assert plugins["status"] == "fail"
-    assert "8 of 8 plugins not installed" in plugins["found"]
+    # tap-postgres, target-jsonl, target-postgres and the window mapper.
+    assert "4 of 4 plugins not installed" in plugins["found"]
 
     # `integrations catalog sync` would install them into the configured project; the
     # fix also names the plain install command for this one, which is what runs here.

@@ -161,14 +161,17 @@ from integrations_platform.runner.meltano import SyncRequest, run_sync
 from integrations_platform.catalog import load_catalog
 from integrations_platform.settings import Settings
 
+from integrations_platform.destinations import embedded_target
+
 settings = Settings.from_env()
+catalog = load_catalog(settings.catalog_dir)
 request = SyncRequest(
     integration="shop",
     state_id="shop-state",
-    connector=load_catalog(settings.catalog_dir).get("postgres"),
+    connector=catalog.get("postgres"),
     config=__CONFIG__,
     start_date=__START__,
-    destination="jsonl",
+    destination=embedded_target(catalog),
     streams=[StreamSelection("public-events", "updated_at")],
 )
 run_sync(request, settings, os.environ, lambda line: print(line.format(), flush=True))

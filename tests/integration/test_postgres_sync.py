@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from tests.conftest import START, day
 from tests.integration.helpers import (
+    add_new_orders,
     assert_stores_where_configured,
     materialize,
     rows_by_asset,
@@ -72,15 +73,7 @@ def test_postgres_source_to_postgres_warehouse_incrementally(
         if platform.settings.dagster_database_url:
             _assert_covered_partitions_written_at_once(platform, first.run_id)
 
-        engine = sa.create_engine(source_url)
-        with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO public.orders SELECT g, now(), g, 'new ' || g "
-                    "FROM generate_series(251, 260) AS g"
-                )
-            )
-        engine.dispose()
+        add_new_orders(source_url)
         second = materialize(platform, "shop", instance)
 
     # Incremental: only rows at or after the bookmark (the SDK re-reads the bookmark row).

@@ -1,6 +1,7 @@
 """Quickstart command one, for real: `integrations up` serves Dagster, the API and the demo."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +16,9 @@ import pytest
 from dagster_graphql import DagsterGraphQLClient
 from playwright.sync_api import expect
 
+from benchmarks.catalog_to_sync import PLATFORM_CONNECTOR
 from integrations_platform.launcher import DEMO_DAYS
+from integrations_platform.settings import PROJECT_ROOT
 from integrations_platform.store import ConfigStore
 from tests.conftest import START
 from tests.integration.helpers import SCHEDULES_QUERY, free_port, start_up, wait_for
@@ -63,6 +66,9 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     cwd = tmp_path_factory.mktemp("quickstart")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INTEGRATIONS_", "DAGSTER_"))}
     env["INTEGRATIONS_HOME"] = str(cwd / "home")
+    # A copy of the catalog and of the Meltano project (its installed plugins shared), so
+    # that a test may add a catalog file while `up` runs without touching the project's.
+    env.update(copy_catalog_and_project(cwd))
     ports = [free_port() for _ in range(3)]
     state = Running(cwd / "home", cwd, env, *ports)
     process = start_up(cwd, env, ports, cwd / "up.log")
@@ -78,6 +84,17 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             os.killpg(process.pid, signal.SIGKILL)
             raise
     assert process.returncode == 0
+
+
+def copy_catalog_and_project(cwd: Path) -> dict[str, str]:
+    """The catalog and the Meltano project copied under ``cwd`` (the installed plugins
+    linked, not copied); the variables that point the platform at them."""
+    catalog = cwd / "catalog"
+    shutil.copytree(PROJECT_ROOT / "connector_catalog", catalog)
+    project = cwd / "meltano"
+    shutil.copytree(PROJECT_ROOT / "meltano", project, ignore=shutil.ignore_patterns(".meltano"))
+    (project / ".meltano").symlink_to(PROJECT_ROOT / "meltano" / ".meltano")
+    return {"INTEGRATIONS_CATALOG_DIR": str(catalog), "INTEGRATIONS_MELTANO_PROJECT": str(project)}
 
 
 def _wait_for_run(client: DagsterGraphQLClient, run_id: str) -> str:
@@ -310,3 +327,64 @@ def test_two_runs_of_one_integration_never_overlap(running: Running):
     with dg.DagsterInstance.from_config(str(running.home / "dagster")) as instance:
         first, second = (instance.get_run_record_by_id(r) for r in launched)
     assert second.start_time >= first.end_time
+
+
+# A connector the catalog does not have, as someone would add it: a file (tap-jsonl, a
+# plugin no other test installs, reads JSON Lines files); the benchmark times the same.
+NEW_CONNECTOR = PLATFORM_CONNECTOR.format(id="jsonl_files", n="test")
+
+
+def test_a_catalog_file_added_while_up_runs_is_used_without_a_restart(running: Running):
+    """The issue's flow: a new catalog file appears in the marketplace (the wizard's
+    list) by itself; `integrations catalog sync` installs its plugin and reloads Dagster;
+    an integration of it is created and synced through the API. Nothing restarts."""
+    data = running.cwd / "data"
+    data.mkdir()
+    (data / "events.jsonl").write_text(
+        "".join(f'{{"id": {n}, "name": "event {n}"}}\n' for n in range(1, 8))
+    )
+    catalog = Path(running.env["INTEGRATIONS_CATALOG_DIR"])
+
+    def listed() -> bool:
+        reply = httpx.get(f"{running.api}/api/v1/connectors", headers=running.headers())
+        return "jsonl_files" in {c["id"] for c in reply.json()}
+
+    assert not listed()
+    (catalog / "jsonl_files.yaml").write_text(NEW_CONNECTOR)
+    wait_for(listed, 30, "the new connector in the marketplace")
+    form = httpx.get(
+        f"{running.api}/api/v1/connectors/jsonl_files", headers=running.headers()
+    ).json()["form_schema"]
+    assert form["required"] == ["path"]
+
+    synced = running.cli("catalog", "sync")
+    assert synced.returncode == 0, synced.stderr
+    assert "Reloaded Dagster's code location" in synced.stdout, synced.stdout
+    assert (
+        "tap-jsonl"
+        in (Path(running.env["INTEGRATIONS_MELTANO_PROJECT"]) / "meltano.yml").read_text()
+    )
+
+    created = httpx.post(
+        f"{running.api}/api/v1/integrations",
+        json={
+            "name": "events_files",
+            "connector": "jsonl_files",
+            "config": {"path": str(data / "*.jsonl")},
+            "streams": [{"name": "records"}],
+        },
+        headers=running.headers(),
+        timeout=60,
+    )
+    assert created.status_code == 201, created.text
+    assert "events_files/records" in running.asset_keys()
+    launched = httpx.post(
+        f"{running.api}/api/v1/integrations/events_files/sync",
+        headers=running.headers(),
+        timeout=30,
+    )
+    assert launched.status_code == 202, launched.text
+    client = DagsterGraphQLClient("127.0.0.1", port_number=running.dagster_port)
+    assert _wait_for_run(client, launched.json()["run_id"]) == "SUCCESS"
+    output = running.home / "output" / "events_files" / "records.jsonl"
+    assert len(output.read_text().splitlines()) == 7

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from integrations_platform.destinations import embedded_target
 from integrations_platform.integration import StreamSelection
 from integrations_platform.runner.logs import LogLine
 from integrations_platform.runner.meltano import SyncRequest, run_sync
@@ -44,7 +45,7 @@ def test_interrupting_a_sync_kills_the_whole_process_group(platform, monkeypatch
                 "refresh_token": credentials.refresh_token,
             },
             start_date="2024-01-01T00:00:00Z",
-            destination="jsonl",
+            destination=embedded_target(platform.catalog),
             streams=[StreamSelection("Account", "SystemModstamp")],
         )
         seen: list[int] = []

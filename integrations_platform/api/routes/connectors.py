@@ -14,9 +14,9 @@ from integrations_platform.api.schemas import (
     ConnectorSummary,
     TestResultPublic,
 )
-from integrations_platform.catalog import ConnectorSpec
+from integrations_platform.catalog import Catalog, ConnectorSpec
 from integrations_platform.catalog.form_schema import connector_form_schema
-from integrations_platform.catalog.models import Tier
+from integrations_platform.catalog.models import DestinationConnectorSpec, Tier
 from integrations_platform.errors import ConnectorNotFoundError
 
 router = APIRouter(
@@ -72,7 +72,13 @@ def get_connector(connector_id: str, state: StateDep, _: PrincipalDep) -> Connec
 def get_logo(connector_id: str, state: StateDep) -> FileResponse:
     """The connector's logo (public: images are loaded without the token)."""
     catalog = state.service.catalog
-    connector = catalog.get(connector_id)
+    return logo_response(catalog, catalog.get(connector_id))
+
+
+def logo_response(
+    catalog: Catalog, connector: ConnectorSpec | DestinationConnectorSpec
+) -> FileResponse:
+    """A connector's logo file (a source's or a destination's)."""
     path = catalog.logo_path(connector)
     if not path.is_file():
         raise ConnectorNotFoundError(

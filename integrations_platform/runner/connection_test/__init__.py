@@ -65,12 +65,7 @@ def test_connection(
     try:
         validated = validate_config(connector, config)
     except ConfigurationError as exc:
-        return result.fail(
-            "configuration",
-            f"{exc.reason.rstrip('.')}.",
-            exc.instruction,
-            {"field_errors": exc.field_errors},
-        )
+        return result.invalid(exc)
     if connector.connection_test == "salesforce_oauth":
         return _test_salesforce(connector, validated, environ, timeout_s, result)
     return _test_meltano(connector, validated, settings, environ, timeout_s, result)

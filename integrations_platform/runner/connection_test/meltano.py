@@ -10,7 +10,7 @@ from typing import Any
 
 from integrations_platform.catalog import ConnectorSpec
 from integrations_platform.errors import PlatformError, SyncError
-from integrations_platform.failures import classify_text
+from integrations_platform.failures import FailureCategory, classify_text
 from integrations_platform.integration import StreamSelection
 from integrations_platform.runner.connection_test.result import (
     ConnectionTestResult,
@@ -57,7 +57,7 @@ def _test_meltano(
         connector=connector,
         config=config,
         start_date=_TEST_START_DATE,
-        destination="jsonl",  # never started: `config test` runs the extractor alone
+        destination=None,  # `config test` runs the extractor alone
         streams=streams,
     )
     sys_dir = make_sys_dir(settings)
@@ -126,6 +126,12 @@ _EXCEPTION_PREFIX = re.compile(
 )
 _DISCOVERY_FAILED = re.compile(r"^Catalog discovery failed: command .* returned (-?\d+)")
 _NO_RECORD = "No RECORD or BATCH message received"
+_UNRESOLVED = re.compile(
+    r"name or service not known|temporary failure in name resolution|failed to resolve"
+    r"|nodename nor servname|getaddrinfo failed|could not translate host name"
+    r"|no address associated with hostname",
+    re.IGNORECASE,
+)
 
 
 def _hint(reason: Reason, connector: ConnectorSpec, timeout_s: float) -> str:
@@ -177,6 +183,45 @@ class _OutputLine:
     exception: bool
 
 
+def _unwrapped(message: str, redact: Callable[[str], str]) -> list[tuple[str, str | None]]:
+    """The lines of ``message``, each with the level it states when it is a JSON log
+    record (plugins with the `structured-logging` capability log those): the record's
+    message and exception, redacted again once unescaped; its debug records dropped."""
+    lines: list[tuple[str, str | None]] = []
+    for sub in message.splitlines():
+        record = _json_record(sub)
+        if record is None:
+            lines.append((sub, None))
+            continue
+        level = str(record.get("level") or "info").lower()
+        level = {"warn": "warning", "critical": "error", "fatal": "error"}.get(level, level)
+        if level == "debug":
+            continue
+        texts = str(record.get("message") or "").splitlines()
+        exception = record.get("exception")
+        if isinstance(exception, dict):
+            kind = ".".join(str(exception[k]) for k in ("module", "type") if exception.get(k))
+            said = " ".join(str(exception.get("message") or "").split())
+            texts.append(f"{kind}: {said}" if kind else said)
+        elif isinstance(exception, str) and exception.strip():
+            texts += exception.strip().splitlines()[-1:]
+        lines += [(redact(text.strip()), level) for text in texts if text.strip()]
+    return lines
+
+
+def _json_record(line: str) -> dict[str, Any] | None:
+    text = line.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or "level" not in record:
+        return None
+    return record if "message" in record or "exception" in record else None
+
+
 def _output_lines(output: str, redact: Callable[[str], str]) -> list[_OutputLine]:
     """The informative lines of Meltano's (JSON-logged) output, redacted, de-duplicated."""
     lines: list[_OutputLine] = []
@@ -195,7 +240,7 @@ def _output_lines(output: str, redact: Callable[[str], str]) -> list[_OutputLine
             if _TEST_SERVICE_LOGGER not in logger:
                 continue  # Meltano's own debug chatter
             from_plugin = True  # what the tap printed while it was tested
-        for sub in parsed.message.splitlines():
+        for sub, record_level in _unwrapped(parsed.message, redact):
             text = sub.strip()
             if not text or _CARETS.match(text) or _SOURCE_LINE.match(sub):
                 continue
@@ -210,8 +255,8 @@ def _output_lines(output: str, redact: Callable[[str], str]) -> list[_OutputLine
                 continue
             if sub.startswith("\t") and not kept:
                 continue  # the continuation of a repeated line
-            level = "info" if from_plugin else parsed.level
-            if found := _LEVEL_PREFIX.match(text):
+            level = record_level or ("info" if from_plugin else parsed.level)
+            if record_level is None and (found := _LEVEL_PREFIX.match(text)):
                 word = found.group(1).lower()
                 level = {"warn": "warning", "critical": "error", "fatal": "error"}.get(word, word)
                 text = text[found.end() :]
@@ -285,6 +330,14 @@ def _classify(
     return classify_failure(connector, output, timed_out, returncode, timeout_s, result, details)
 
 
+def _reason(texts: list[str]) -> FailureCategory:
+    """The failure category of these lines; a host name that does not resolve is a
+    network problem whatever else its line says (GitHub's names its /rate_limit URL)."""
+    if any(_UNRESOLVED.search(text) for text in texts):
+        return "network"
+    return classify_text(*texts)
+
+
 def classify_failure(
     connector: ConnectorSpec,
     output: str,
@@ -304,15 +357,20 @@ def classify_failure(
     if not timed_out:
         details["output_tail"] = [_shorten(ln.text) for ln in lines[-_TAIL_LINES:]]
     if timed_out:
-        last = _clean_message(key[0].text) if key else ""
+        # Still retrying a host it could not reach when its time ran out (as the Singer
+        # SDK's taps do, for half a minute): a network problem, not a slow source.
+        unreachable = [ln for ln in lines if _reason([ln.text]) == "network"]
+        evidence = unreachable[-1:] or key[:1]
+        last = _clean_message(evidence[0].text) if evidence else ""
+        reason: FailureCategory = "network" if unreachable else "timeout"
         return result.fail(
-            "timeout",
+            reason,
             f"The {connector.label} {action} did not finish within {timeout_s:g} s"
             + (f"; last error: {last}" if last else "."),
-            _hint("timeout", connector, timeout_s),
+            _hint(reason, connector, timeout_s),
             details,
         )
-    reason = classify_text(*[ln.text for ln in key or lines])
+    reason = _reason([ln.text for ln in key or lines])
     if key:
         message = _clean_message(key[0].text)
     elif lines:

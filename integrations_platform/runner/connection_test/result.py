@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from integrations_platform.errors import ConfigurationError
 from integrations_platform.failures import FailureCategory
 from integrations_platform.runner.redaction import Redactor
 
@@ -81,3 +82,12 @@ class _Builder:
         self, reason: Reason, message: str, hint: str, details: Mapping[str, Any] | None = None
     ) -> ConnectionTestResult:
         return self.done(False, reason, message, hint, details or {})
+
+    def invalid(self, error: ConfigurationError) -> ConnectionTestResult:
+        """The result of a config that does not validate: each field's problem."""
+        return self.fail(
+            "configuration",
+            f"{error.reason.rstrip('.')}.",
+            error.instruction,
+            {"field_errors": error.field_errors},
+        )

@@ -21,6 +21,7 @@ DAGSTER_UI = "http://dagster.example.test:3000"
 PUBLIC_ROUTES = {
     ("GET", "/healthz"),
     ("GET", "/api/v1/connectors/{connector_id}/logo"),
+    ("GET", "/api/v1/destination-connectors/{connector_id}/logo"),
     ("POST", "/api/v1/auth/login"),
 }
 

@@ -19,6 +19,7 @@ from integrations_platform.errors import PlatformError
 from integrations_platform.orchestration.client import DagsterClient
 from integrations_platform.orchestration.sensors import reset_notification_runtime
 from integrations_platform.runner.redaction import MASK
+from integrations_platform.settings import PROJECT_ROOT
 from tests.conftest import START, day, salesforce_config
 from tests.integration.helpers import materialize
 from tests.notification_support import SensorHarness
@@ -37,6 +38,7 @@ from tests.unit.api.support import (
 
 BASE = "/api/v1/integrations"
 CONNECTORS = "/api/v1/connectors"
+CATALOG_DIR = PROJECT_ROOT / "connector_catalog"
 # A stream of a source not discovered yet: no column known, none left out.
 UNDISCOVERED = {"excluded_columns": [], "hashed_columns": [], "columns": []}
 NOTIFICATIONS = "/api/v1/notifications"
@@ -139,6 +141,15 @@ PROTECTED: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/v1/tokens", {"user": "someone", "name": "ci"}),
     ("DELETE", "/api/v1/tokens/some-id", None),
     ("GET", "/api/v1/audit", None),
+    ("GET", "/api/v1/destination-connectors", None),
+    ("GET", "/api/v1/destination-connectors/postgres", None),
+    ("POST", "/api/v1/destination-connectors/postgres/test", {"config": {}}),
+    ("GET", "/api/v1/destinations", None),
+    ("POST", "/api/v1/destinations", {"name": "wh", "connector": "postgres", "config": {}}),
+    ("GET", "/api/v1/destinations/wh", None),
+    ("PATCH", "/api/v1/destinations/wh", {"config": {}}),
+    ("DELETE", "/api/v1/destinations/wh", None),
+    ("POST", "/api/v1/destinations/wh/test", None),
 ]
 
 
@@ -268,7 +279,7 @@ def test_catalog_lists_every_connector(client):
     response = client.get(CONNECTORS)
     assert response.status_code == 200
     cards = {c["id"]: c for c in response.json()}
-    assert sorted(cards) == ["mysql", "postgres", "rest_api", "salesforce"]
+    assert sorted(cards) == sorted(p.stem for p in CATALOG_DIR.glob("*.yaml"))
     salesforce = cards["salesforce"]
     assert salesforce["label"] == "Salesforce"
     assert salesforce["category"] == "CRM"
@@ -286,7 +297,86 @@ def test_catalog_lists_every_connector(client):
         "tier",
         "streams",
     }
-    assert {c["tier"] for c in cards.values()} == {"verified"}
+    assert {c["tier"] for c in cards.values()} <= {"verified", "community"}
+    verified = sorted(i for i, c in cards.items() if c["tier"] == "verified")
+    assert {"mysql", "postgres", "rest_api", "salesforce"} <= set(verified)
+
+
+DESTINATIONS = "/api/v1/destinations"
+
+
+def test_destinations_are_configured_shown_without_secrets_and_kept_while_used(client, canary):
+    connectors = client.get("/api/v1/destination-connectors").json()
+    assert {"jsonl", "postgres"} <= {c["id"] for c in connectors}
+    detail = client.get("/api/v1/destination-connectors/postgres").json()
+    assert detail["form_schema"]["properties"]["password"]["writeOnly"] is True
+    assert set(detail["form_schema"]["required"]) == {"host", "user", "password", "database"}
+    logo = client.get(detail["logo_url"], headers={"Authorization": ""})
+    assert logo.status_code == 200 and logo.headers["content-type"] == "image/svg+xml"
+
+    config = {"host": "db.example.test", "user": "loader", "password": canary, "database": "dw"}
+    missing = client.post(
+        DESTINATIONS, json={"name": "wh", "connector": "postgres", "config": {"host": "h"}}
+    )
+    assert set(error_body(missing, 422)["field_errors"]) == {"user", "password", "database"}
+    reserved = client.post(
+        DESTINATIONS, json={"name": "jsonl", "connector": "postgres", "config": config}
+    )
+    assert set(error_body(reserved, 422)["field_errors"]) == {"name"}
+    created = client.post(
+        DESTINATIONS, json={"name": "wh", "connector": "postgres", "config": config}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["secrets"] == {"password": "set"}
+    assert "password" not in created.json()["config"]
+    again = client.post(
+        DESTINATIONS, json={"name": "wh", "connector": "postgres", "config": config}
+    )
+    error_body(again, 409)
+
+    integration = client.post(
+        BASE,
+        json={
+            "name": "crm",
+            "connector": "salesforce",
+            "config": SF_CONFIG,
+            "destination": "wh",
+        },
+    )
+    assert integration.status_code == 201, integration.text
+    assert integration.json()["integration"]["destination_connector"] == "postgres"
+    unknown = client.post(
+        BASE,
+        json={
+            "name": "other",
+            "connector": "salesforce",
+            "config": SF_CONFIG,
+            "destination": "nope",
+        },
+    )
+    assert "no destination named 'nope'" in error_body(unknown, 422)["field_errors"]["destination"]
+
+    bad = client.patch(f"{DESTINATIONS}/wh", json={"config": {"port": "x", "host": "other"}})
+    assert set(error_body(bad, 422)["field_errors"]) == {"port"}
+    shown = client.get(f"{DESTINATIONS}/wh").json()
+    assert shown["config"]["host"] == "db.example.test" and shown["used_by"] == ["crm"]
+    in_use = client.delete(f"{DESTINATIONS}/wh")
+    assert "crm" in error_body(in_use, 409)["error"] + in_use.text
+    listed = client.get(DESTINATIONS).json()
+    assert [d["name"] for d in listed] == ["jsonl", "postgres", "wh"]
+    assert canary not in created.text + shown.__repr__() + repr(listed)
+
+    unsaved = client.post(
+        "/api/v1/destination-connectors/postgres/test", json={"config": {"host": "h"}}
+    )
+    assert unsaved.status_code == 200 and unsaved.json()["reason"] == "configuration"
+    assert client.patch(f"{BASE}/crm", json={"destination": "jsonl"}).status_code == 200
+    assert client.delete(f"{DESTINATIONS}/wh").status_code == 204
+    error_body(client.get(f"{DESTINATIONS}/wh"), 404)
+
+
+# Searches among the verified connectors (the community ones come and go with imports).
+VERIFIED_SOURCES = ["files", "mysql", "postgres", "rest_api", "s3_csv", "salesforce"]
 
 
 @pytest.mark.parametrize(
@@ -300,24 +390,33 @@ def test_catalog_lists_every_connector(client):
         ({"q": "tables salesforce"}, []),
         ({"q": "incrementally"}, ["mysql", "postgres", "salesforce"]),
         ({"q": "no-such-thing"}, []),
-        ({"q": ""}, ["mysql", "postgres", "rest_api", "salesforce"]),
+        ({"q": ""}, VERIFIED_SOURCES),
         ({"category": "API"}, ["rest_api"]),
         ({"category": "CRM"}, ["salesforce"]),
         ({"category": "crm"}, ["salesforce"]),
         ({"category": "Database"}, ["mysql", "postgres"]),
+        ({"category": "Files"}, ["files", "s3_csv"]),
         ({"q": "postgresql", "category": "Database"}, ["postgres"]),
         ({"category": "Marketing"}, []),
         ({"q": "org", "category": "CRM"}, ["salesforce"]),
         ({"q": "postgresql", "category": "CRM"}, []),
-        ({"tier": "verified"}, ["mysql", "postgres", "rest_api", "salesforce"]),
-        ({"tier": "community"}, []),
-        ({"tier": "verified", "category": "CRM"}, ["salesforce"]),
+        ({}, VERIFIED_SOURCES),
     ],
 )
 def test_catalog_search_by_words_and_category(client, params, expected):
-    response = client.get(CONNECTORS, params=params)
+    response = client.get(CONNECTORS, params={**params, "tier": "verified"})
     assert response.status_code == 200, response.text
     assert [c["id"] for c in response.json()] == expected
+
+
+def test_catalog_tiers_split_the_connectors(client):
+    every = {c["id"] for c in client.get(CONNECTORS).json()}
+    verified = [c["id"] for c in client.get(CONNECTORS, params={"tier": "verified"}).json()]
+    community = [c["id"] for c in client.get(CONNECTORS, params={"tier": "community"}).json()]
+    assert verified == VERIFIED_SOURCES
+    assert set(community) == every - set(verified) and len(community) >= 12
+    hubspot = client.get(CONNECTORS, params={"q": "hubspot", "tier": "community"}).json()
+    assert [c["id"] for c in hubspot] == ["hubspot"]
 
 
 def test_catalog_search_refuses_an_overlong_query(client):
@@ -517,7 +616,7 @@ def test_create_with_a_taken_name_is_409_and_keeps_the_first(client, platform):
 
 
 def test_create_with_an_unknown_connector_is_404(client):
-    response = client.post(BASE, json={"name": "crm", "connector": "hubspot", "config": {}})
+    response = client.post(BASE, json={"name": "crm", "connector": "unknown", "config": {}})
     error_body(response, 404, "ConnectorNotFoundError")
     assert names(client) == []
 
@@ -597,7 +696,7 @@ def test_create_reports_every_invalid_field_at_once(client):
             {"streams.0.name", "streams.0.nom"},
         ),
         ({"name": "crm", "connector": "salesforce", "enabled": "maybe"}, {"enabled"}),
-        ({"name": "crm", "connector": "salesforce", "destination": "s3"}, {"destination"}),
+        ({"name": "crm", "connector": "salesforce", "destination": 3}, {"destination"}),
         ({"name": "crm", "connector": "salesforce", "owner": "me"}, {"owner"}),
         ({"name": "x" * 64, "connector": "salesforce"}, {"name"}),
         ({"name": "", "connector": ""}, {"name", "connector"}),
@@ -1468,6 +1567,23 @@ def test_no_route_ever_returns_the_secret(
     client.delete(f"{BASE}/crm_wrong")
     client.post(f"{BASE}/bulk", json={"action": "delete", "names": ["crm", "crm_wrong"]})
     client.get(BASE)
+
+    # Destinations: one whose password is the canary, shown, edited, tested, removed.
+    warehouse = {"host": "127.0.0.1", "port": 1, "user": "u", "password": canary, "database": "d"}
+    client.get("/api/v1/destination-connectors")
+    client.get("/api/v1/destination-connectors/postgres")
+    client.get("/api/v1/destination-connectors/postgres/logo")
+    client.post("/api/v1/destination-connectors/postgres/test", json={"config": warehouse})
+    client.post(DESTINATIONS, json={"name": "wh", "connector": "postgres", "config": warehouse})
+    client.post(DESTINATIONS, json={"name": "wh", "connector": "postgres", "config": warehouse})
+    client.get(DESTINATIONS)
+    client.get(f"{DESTINATIONS}/wh")
+    client.patch(f"{DESTINATIONS}/wh", json={"config": {"password": "", "port": "x"}})
+    client.patch(f"{DESTINATIONS}/wh", json={"config": {"password": canary + "2"}})
+    client.post(f"{DESTINATIONS}/wh/test")
+    client.post(f"{DESTINATIONS}/wh/test", json={"config": {"password": canary}})
+    client.delete(f"{DESTINATIONS}/wh")
+    client.get(f"{DESTINATIONS}/wh")  # 404
 
     # People: a user whose password is the canary, a token, the audit trail (which names
     # the fields the changes above set, never their values), sign-in and sign-out.

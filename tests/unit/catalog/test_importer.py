@@ -94,3 +94,55 @@ def test_reimporting_keeps_hand_edits_and_lists_changes():
 def test_an_unpinned_package_is_refused(spec):
     with pytest.raises(CatalogError, match="not a pinned package"):
         _package(spec)
+
+
+def test_a_default_of_the_moment_of_the_import_is_left_to_the_plugin():
+    """A plugin that answers `--about` with end_date = now would freeze that day into
+    every sync; an ordinary date default is kept."""
+    from datetime import UTC, datetime
+
+    about = copy.deepcopy(ABOUT)
+    now = datetime.now(UTC).isoformat()
+    about["settings"]["properties"]["end_date"] = {"type": "string", "default": now}
+    about["settings"]["properties"]["since"] = {"type": "string", "default": "2020-01-01"}
+    data, _ = generate(about, "tap-example==1.0.0", "tap-example", "example")
+    by_name = {s["name"]: s for s in data["settings"]}
+    assert "default" not in by_name["end_date"]
+    assert by_name["since"]["default"] == "2020-01-01"
+
+
+# A target's description: default_target_schema is set per integration, not asked for.
+TARGET_ABOUT = {
+    "name": "target-example",
+    "description": "Example warehouse loader",
+    "capabilities": ["about", "stream-maps"],
+    "settings": {
+        "type": "object",
+        "properties": {
+            "host": {"type": "string"},
+            "port": {"type": "integer", "default": 5439},
+            "user": {"type": "string"},
+            "password": {"type": "string"},
+            "default_target_schema": {"type": "string"},
+            "stream_maps": {"type": "object"},
+        },
+        "required": ["host", "user", "password"],
+    },
+}
+
+
+def test_a_destination_is_imported_as_a_destination_catalog_file():
+    data, made_secret = generate(
+        TARGET_ABOUT, "target-example==1.0.0", "target-example", "example", "destination"
+    )
+    path = PROJECT_ROOT / "connector_catalog" / "destinations" / "example.yaml"
+    spec = connector_from_data(data, path)
+    assert spec.kind == "destination"
+    assert spec.loader.name == "target-example"
+    assert [s.name for s in spec.settings] == ["host", "port", "user", "password"]
+    assert made_secret == ["password"]
+    assert spec.destination.per_integration == {"default_target_schema": "{integration}"}
+    assert spec.destination.connection_test == "reachability"
+    assert spec.table_name("shop", "public-orders") == "shop.orders"
+    merged, changes = merge(data, data)
+    assert changes == []

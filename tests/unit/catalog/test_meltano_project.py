@@ -105,11 +105,10 @@ def test_salesforce_secrets_are_password_on_both_extractors(project: dict[str, A
     assert declared_kinds(plugin(project, "extractors", "tap-postgres"))["password"] == "password"
 
 
-def test_loaders_are_declared(project: dict[str, Any]) -> None:
-    assert {p["name"] for p in project["plugins"]["loaders"]} == {
-        "target-jsonl",
-        "target-postgres",
-    }
+def test_loaders_are_declared(project: dict[str, Any], catalog: Catalog) -> None:
+    loaders = {p["name"] for p in project["plugins"]["loaders"]}
+    assert loaders == {d.loader.name for d in catalog.destinations.values()}
+    assert {"target-jsonl", "target-postgres", "target-csv", "target-s3"} <= loaders
     jsonl = declared_kinds(plugin(project, "loaders", "target-jsonl"))
     assert jsonl == {"destination_path": "string", "do_timestamp_file": "boolean"}
     postgres = plugin(project, "loaders", "target-postgres")
@@ -118,6 +117,10 @@ def test_loaders_are_declared(project: dict[str, Any]) -> None:
     assert kinds["password"] == "password"
     assert kinds["port"] == "integer"
     assert {"host", "user", "database", "default_target_schema"} <= set(kinds)
+    # Nested settings keep their dotted names: Meltano nests them for the plugin.
+    s3 = declared_kinds(plugin(project, "loaders", "target-s3"))
+    assert s3["cloud_provider.aws.aws_secret_access_key"] == "password"
+    assert s3["cloud_provider.cloud_provider_type"] == "string"
 
 
 def test_write_meltano_project(tmp_path: Path, catalog: Catalog) -> None:

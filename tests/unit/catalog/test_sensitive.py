@@ -72,4 +72,4 @@ def test_every_connector_has_a_tier_and_the_tested_ones_are_verified():
     assert tiers["salesforce"] == tiers["postgres"] == tiers["mysql"] == "verified"
     assert set(tiers.values()) <= {"verified", "community"}
     verified = {c.id for c in catalog.search(tier="verified")}
-    assert verified >= {"salesforce", "postgres", "mysql"}
+    assert verified >= {"salesforce", "postgres", "mysql", "rest_api", "files", "s3_csv"}

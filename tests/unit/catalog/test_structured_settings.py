@@ -138,3 +138,16 @@ def test_a_file_setting_is_text_the_page_may_upload():
         "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n-----END OPENSSH PRIVATE KEY-----\n"
     )
     assert validate_config(spec, {"private_key": key}) == {"private_key": key}
+
+
+@pytest.mark.parametrize("name", ["cloud_provider.aws.aws_bucket", "format.format_type"])
+def test_a_dotted_name_is_a_nested_setting(name: str) -> None:
+    spec = connector(settings=[{"name": name, "label": "Nested", "required": True}])
+    assert validate_config(spec, {name: "x"}) == {name: "x"}
+    assert name in connector_form_schema(spec)["properties"]
+
+
+@pytest.mark.parametrize("name", [".aws", "aws.", "aws..bucket", "aws.Bucket", "aws.1st"])
+def test_a_malformed_dotted_name_is_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="name"):
+        connector(settings=[{"name": name, "label": "Nested"}])

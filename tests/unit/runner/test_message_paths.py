@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from integrations_platform.catalog import load_catalog
-from integrations_platform.destinations import get_destination
+from integrations_platform.destinations import Target, built_in_target
 from integrations_platform.integration import StreamSelection
 from integrations_platform.runner.batch import check_message_format, choose_format
 from integrations_platform.runner.full_load import (
@@ -26,7 +26,8 @@ from integrations_platform.settings import PROJECT_ROOT, Settings
 CATALOG = load_catalog(PROJECT_ROOT / "connector_catalog")
 POSTGRES = CATALOG.get("postgres")
 SALESFORCE = CATALOG.get("salesforce")
-LOADER = get_destination("postgres").loader
+WAREHOUSE = Target("postgres", CATALOG.destination("postgres"), {"host": "h", "password": "pw"})
+LOADER = WAREHOUSE.loader
 EVENTS = StreamSelection("public-events", "updated_at", excluded_columns=("secret",))
 DISCOVERED = {
     "streams": [
@@ -59,7 +60,7 @@ def request(**overrides: Any) -> SyncRequest:
         "connector": POSTGRES,
         "config": {"host": "h", "user": "u", "password": "p", "database": "d"},
         "start_date": "2024-01-01T00:00:00Z",
-        "destination": "postgres",
+        "destination": WAREHOUSE,
         "streams": [EVENTS],
         "catalog": DISCOVERED,
     }
@@ -91,7 +92,11 @@ def test_a_first_or_full_load_of_postgres_into_postgres_goes_table_to_table():
             {},
             "hashed record by record",
         ),
-        ({"destination": "jsonl"}, {}, "do not copy table to table"),
+        (
+            {"destination": built_in_target("jsonl", CATALOG, None)},
+            {},
+            "do not copy table to table",
+        ),
         ({"catalog": None}, {}, "never discovered"),
         ({"streams": [StreamSelection("public-gone")]}, {}, "not in the stored discovery"),
     ],
@@ -150,7 +155,9 @@ def test_batch_files_where_both_sides_read_them(tmp_path: Path):
     assert (tmp_path / "batches").as_uri() in config and '"gzip"' in config
     assert prepared.env[env_var("target-postgres", "use_copy")] == "true"
 
-    into_files = prepare_sync(request(destination="jsonl"), settings, environ, tmp_path)
+    into_files = prepare_sync(
+        request(destination=built_in_target("jsonl", CATALOG, None)), settings, environ, tmp_path
+    )
     assert not into_files.message_format.batch
     assert env_var("tap-postgres", "batch_config") not in into_files.env
     hashed = [StreamSelection("public-events", hashed_columns=("secret",))]

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from integrations_platform.catalog import load_catalog
-from integrations_platform.errors import ConfigurationError
+from integrations_platform.destinations import built_in_target, embedded_target, resolve_target
+from integrations_platform.errors import ConfigurationError, DestinationNotFoundError
 from integrations_platform.integration import StreamSelection
 from integrations_platform.runner.meltano import (
     PreparedSync,
@@ -18,7 +19,7 @@ from integrations_platform.runner.meltano import (
 )
 from integrations_platform.runner.redaction import MASK
 from integrations_platform.settings import PROJECT_ROOT, Settings
-from integrations_platform.store import generate_key
+from integrations_platform.store import ConfigStore, KeyRing, generate_key
 
 CATALOG = load_catalog(PROJECT_ROOT / "connector_catalog")
 SALESFORCE = CATALOG.get("salesforce")
@@ -50,7 +51,7 @@ def request(**overrides: Any) -> SyncRequest:
         "connector": SALESFORCE,
         "config": dict(CONFIG),
         "start_date": "2024-01-01T00:00:00Z",
-        "destination": "jsonl",
+        "destination": embedded_target(CATALOG),
         "streams": [StreamSelection("Account", "SystemModstamp"), StreamSelection("Contact")],
     }
     fields.update(overrides)
@@ -65,6 +66,9 @@ def settings(tmp_path: Path) -> Settings:
 def prepare(
     settings: Settings, tmp_path: Path, environ: dict[str, str] | None = None, **overrides: Any
 ) -> PreparedSync:
+    # A destination by name, as an integration names it: resolved as a sync resolves it.
+    name = overrides.pop("destination", "jsonl")
+    overrides["destination"] = built_in_target(name, CATALOG, settings)
     return prepare_sync(
         request(**overrides),
         settings,
@@ -307,5 +311,6 @@ def test_postgres_destination_with_a_warehouse_url(tmp_path: Path) -> None:
 
 
 def test_unknown_destination(settings: Settings, tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="jsonl"):
-        prepare(settings, tmp_path, destination="s3")
+    store = ConfigStore.open("sqlite:///:memory:")
+    with pytest.raises(DestinationNotFoundError, match="integrations destinations add"):
+        resolve_target("s3", CATALOG, store, KeyRing.from_value(KEYS), settings)

@@ -209,6 +209,27 @@ def test_sdk_record_count() -> None:
     assert record_count(metric) == ("public-orders", 7, None)
 
 
+def test_structured_logging_record_count() -> None:
+    # A plugin with the `structured-logging` capability (Singer SDK 0.4x and later):
+    # Meltano passes its metric on as the field metric_info of the event "METRIC".
+    counter = {
+        "type": "counter",
+        "metric": "record_count",
+        "value": 4,
+        "tags": {"stream": "customers", "pid": 1, "context": {}},
+    }
+    raw = tap_line(
+        "METRIC",
+        name="tap-spreadsheets",
+        metric_info=counter,
+        plugin_logger="singer_sdk.metrics",
+        app_name="singer-sdk",
+    )
+    metric = parse_metric(parse_line(raw))
+    assert metric == counter
+    assert record_count(metric) == ("customers", 4, None)
+
+
 def test_sdk_stream_tag_wins_over_endpoint() -> None:
     metric = {
         "type": "counter",

@@ -2,7 +2,7 @@
 
 import { vi } from "vitest";
 
-import type { ConnectorDetail, DiscoveredStream, Integration } from "@/lib/types";
+import type { ConnectorDetail, Destination, DestinationConnectorDetail, DiscoveredStream, Integration } from "@/lib/types";
 
 export const SALESFORCE: ConnectorDetail = {
   id: "salesforce",
@@ -168,7 +168,59 @@ export function fakeApi(): { calls: Call[]; answers: Answers } {
     calls.push({ method, url, body });
     const answer = answers[`${method} ${url}`];
     const [status, data] = answer ? answer(body) : [404, { error: "NotFound", detail: "No such route" }];
+    if (status === 204) return new Response(null, { status });
     return new Response(JSON.stringify(data), { status, headers: { "content-type": "application/json" } });
   });
   return { calls, answers };
 }
+
+/** The PostgreSQL destination connector as GET /api/v1/destination-connectors/postgres
+ * returns it. */
+export const POSTGRES_DESTINATION: DestinationConnectorDetail = {
+  id: "postgres",
+  label: "PostgreSQL",
+  category: "Warehouse",
+  description: "A PostgreSQL database: one schema per integration, one table per stream.",
+  docs_url: null,
+  logo_url: "/api/v1/destination-connectors/postgres/logo",
+  tier: "verified",
+  connection_test: "postgres",
+  form_schema: {
+    type: "object",
+    required: ["host", "user", "password", "database"],
+    properties: {
+      host: { type: "string", title: "Host", "x-order": 1 },
+      user: { type: "string", title: "User", "x-order": 3 },
+      password: { type: "string", title: "Password", writeOnly: true, format: "password", minLength: 8, "x-secret": true, "x-order": 4 },
+      database: { type: "string", title: "Database", "x-order": 5 },
+      port: { type: "integer", title: "Port", minimum: 1, maximum: 65535, default: 5432, "x-order": 2 },
+      use_copy: { type: "boolean", title: "Load with COPY", default: false, "x-advanced": true, "x-order": 10 },
+    },
+  },
+};
+
+export const JSONL_DESTINATION: DestinationConnectorDetail = {
+  id: "jsonl",
+  label: "JSON Lines files (embedded)",
+  category: "Files",
+  description: "One JSON Lines file per stream.",
+  docs_url: null,
+  logo_url: "/api/v1/destination-connectors/jsonl/logo",
+  tier: "community",
+  connection_test: "none",
+  form_schema: { type: "object", properties: {} },
+};
+
+/** GET /api/v1/destinations: the built-in ones and a configured warehouse. */
+export const DESTINATIONS: Destination[] = [
+  { name: "jsonl", connector: "jsonl", label: "JSON Lines files (embedded)", built_in: true, used_by: ["crm"], config: {}, secrets: {}, version: 0, note: "Embedded: JSON Lines files. Nothing to configure." },
+  { name: "postgres", connector: "postgres", label: "PostgreSQL", built_in: true, used_by: [], config: {}, secrets: {}, version: 0, note: "The deployment's warehouse." },
+  { name: "warehouse", connector: "postgres", label: "PostgreSQL", built_in: false, used_by: ["shop"], config: {}, secrets: {}, version: 2, note: "" },
+];
+
+/** GET /api/v1/destinations/warehouse. */
+export const WAREHOUSE: Destination = {
+  ...DESTINATIONS[2] as Destination,
+  config: { host: "db.internal", user: "loader", database: "analytics", port: 5433 },
+  secrets: { password: "set" },
+};

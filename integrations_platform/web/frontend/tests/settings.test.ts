@@ -8,6 +8,7 @@ import {
   reviewRows,
   schemaAt,
   serverErrorKey,
+  topKey,
   updateBody,
   wizardSchema,
 } from "@/lib/settings";
@@ -141,5 +142,33 @@ describe("progress", () => {
   it("says a running sync's rows so far and its rate", () => {
     const progress = { rows: { a: 1000, b: 11000 }, total: 12000, rows_per_s: 1199.6, elapsed_s: 10, updated_at: "2026-01-01T00:00:00Z" };
     expect(describeProgress(progress)).toBe("12,000 rows so far (1,200 rows/s)");
+  });
+});
+
+describe("settings whose names hold dots", () => {
+  const schema = {
+    type: "object",
+    properties: {
+      config: {
+        type: "object",
+        properties: {
+          "cloud_provider.aws.aws_bucket": { type: "string", title: "Bucket" },
+          streams: { type: "array", items: { type: "object", properties: { path: { type: "string", title: "Path" } } } },
+        },
+      },
+    },
+  } as unknown as Parameters<typeof schemaAt>[0];
+
+  it("finds a dotted setting's schema whole, and nested fields as before", () => {
+    expect(schemaAt(schema, "config.cloud_provider.aws.aws_bucket")?.title).toBe("Bucket");
+    expect(schemaAt(schema, "config.streams.0.path")?.title).toBe("Path");
+    expect(schemaAt(schema, "config.cloud_provider")).toBeUndefined();
+  });
+
+  it("keeps a dotted setting's key whole when the form's keys are known", () => {
+    const known = ["config.cloud_provider.aws.aws_bucket", "config.streams"];
+    expect(topKey("config.cloud_provider.aws.aws_bucket", known)).toBe("config.cloud_provider.aws.aws_bucket");
+    expect(topKey("config.streams.0.path", known)).toBe("config.streams");
+    expect(topKey("config.streams.0.path")).toBe("config.streams");
   });
 });

@@ -51,7 +51,7 @@ export function ConfirmProvider({ children }: { children: ReactNode }) {
       {children}
       <AlertDialog.Root open={question !== null} onOpenChange={(open) => { if (!open) finish(false); }}>
         <AlertDialog.Portal>
-          <AlertDialog.Overlay className="overlay" />
+          <AlertDialog.Overlay className="overlay confirm-overlay" />
           <AlertDialog.Content id="confirm-dialog" className="modal small" aria-labelledby="confirm-title" aria-describedby="confirm-message"
             onCloseAutoFocus={(event) => {
               event.preventDefault();

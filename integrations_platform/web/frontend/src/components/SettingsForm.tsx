@@ -3,7 +3,8 @@
 // message at each field, secrets write-only ("set — leave blank to keep"), advanced
 // options collapsed, and the streams field. Object settings are groups of fields, lists
 // of objects have add and remove buttons, free-form objects are JSON text, and file
-// settings take an uploaded file's text.
+// settings take an uploaded file's text. The same form, without the wizard's own fields,
+// is the destination form (a destination's name and its connector's settings).
 
 import Form from "@rjsf/core";
 import type {
@@ -35,16 +36,18 @@ import {
   MAX_TEXT_BYTES,
   valuesToCheck,
   type FormValues,
+  type StoredSettings,
   type WizardSchema,
 } from "@/lib/settings";
-import type { ConnectorDetail, DiscoveredStream, Integration, SettingSchema } from "@/lib/types";
+import type { ConnectorDetail, DiscoveredStream, SettingSchema, StreamSelection } from "@/lib/types";
 
 import { StreamsField } from "./StreamsField";
 
 /** What the templates and widgets need beyond rjsf's own props. */
 export interface FormView {
   connector: ConnectorDetail;
-  integration: Integration | null;
+  /** What is stored (editing): an integration, or a destination; null when creating. */
+  integration: (StoredSettings & { streams?: StreamSelection[] }) | null;
   /** The message shown at a field, by key ("config.client_id"), or nothing. */
   messages: Record<string, string>;
   /** The field a notification points at (highlighted). */
@@ -62,6 +65,14 @@ export interface FormView {
   setSchedule: (cron: string) => void;
   /** The stream a schema-change notification points at (the streams step opens there). */
   focusStream?: string | null;
+  /** Opens the destination form from the destination field ("Configure a new destination…"). */
+  onNewDestination?: (() => void) | null;
+  /** The form's element id ("wizard-form"), the prefix of its fields' ids ("field") and
+   * the legend of the name's group ("Integration"): another form on the page at the same
+   * time (the destination form) has its own. */
+  formId?: string;
+  idPrefix?: string;
+  nameLegend?: string;
 }
 
 const ViewContext = createContext<FormView | null>(null);
@@ -73,9 +84,9 @@ function useView(): FormView {
 }
 
 /** The key of a field from its id: "field-config-client_id" → "config.client_id". */
-export function keyOf(connector: ConnectorDetail, id: string): string | null {
+export function keyOf(connector: ConnectorDetail, id: string, prefix: string = ID_PREFIX): string | null {
   const keys = ["name", ...INTEGRATION_KEYS, ...Object.keys(connector.form_schema.properties).map((k) => `config.${k}`)];
-  return keys.find((key) => fieldId(key) === id) ?? null;
+  return keys.find((key) => fieldId(key, prefix) === id) ?? null;
 }
 
 function keyOfPath(path: (string | number)[]): string {
@@ -253,7 +264,7 @@ function RootSections({ byName }: { byName: Map<string, ReactNode> }) {
   return (
     <SlotContext.Provider value={slot}>
       <div className="form-sections">
-        <fieldset className="group"><legend>Integration</legend>{byName.get("name")}</fieldset>
+        <fieldset className="group"><legend>{view.nameLegend ?? "Integration"}</legend>{byName.get("name")}</fieldset>
         {byName.get("config")}
         <details className="advanced" open={view.advancedOpen}
           onToggle={(event) => view.setAdvancedOpen((event.currentTarget as HTMLDetailsElement).open)}>
@@ -276,6 +287,11 @@ function StreamStepSections({ byName }: { byName: Map<string, ReactNode> }) {
         <legend>When and where</legend>
         <FrequencyChoice />
         {byName.get("destination")}
+        {view.onNewDestination ? (
+          <p className="field-action">
+            <button type="button" id="wizard-new-destination" onClick={view.onNewDestination}>Configure a new destination…</button>
+          </p>
+        ) : null}
       </fieldset>
       <fieldset className="group"><legend>Schema changes</legend>{byName.get("schema_policy")}</fieldset>
       <details className="advanced" open={view.cronOpen}
@@ -332,7 +348,7 @@ interface FieldAriaProps {
 function useFieldAria(props: FieldAriaProps) {
   const view = useView();
   // The name generator makes every field's HTML name its key ("config.streams.0.path").
-  const key = props.htmlName || keyOf(view.connector, props.id) || props.name;
+  const key = props.htmlName || keyOf(view.connector, props.id, view.idPrefix) || props.name;
   const setting = props.schema as SettingSchema;
   const message = view.messages[key];
   const secretSet = isSecret(setting) && secretIsSet(view, key);
@@ -572,9 +588,9 @@ export function SettingsForm({ schema, values, onChange, onEnter, ...view }: Pro
     <ViewContext.Provider value={view}>
       <ValuesContext.Provider value={values}>
       <div onKeyDown={onKeyDown}>
-      <Form id="wizard-form" schema={schema as unknown as RJSFSchema} uiSchema={uiSchema} formData={values}
+      <Form id={view.formId ?? "wizard-form"} schema={schema as unknown as RJSFSchema} uiSchema={uiSchema} formData={values}
         validator={validator} widgets={WIDGETS} fields={FIELDS} templates={TEMPLATES}
-        idPrefix={ID_PREFIX} idSeparator="-" nameGenerator={nameOf} noHtml5Validate showErrorList={false}
+        idPrefix={view.idPrefix ?? ID_PREFIX} idSeparator="-" nameGenerator={nameOf} noHtml5Validate showErrorList={false}
         experimental_defaultFormStateBehavior={DEFAULTS}
         onChange={(event) => onChange(event.formData as FormValues)}
         onSubmit={() => onEnter()} />

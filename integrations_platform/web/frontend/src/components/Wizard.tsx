@@ -9,6 +9,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { api, ApiError, saveIntegration, seg, testSettings } from "@/lib/api";
 import { connectorDetail } from "@/lib/catalog";
+import { destinationChoices, listDestinations } from "@/lib/destinations";
 import {
   configToSend,
   createBody,
@@ -31,6 +32,7 @@ import {
 import type {
   ConnectorDetail,
   ConnectorSummary,
+  Destination,
   DiscoveredStream,
   Discovery,
   DiscoveryOutcome,
@@ -40,6 +42,7 @@ import type {
 } from "@/lib/types";
 
 import { DISCARD_EDITS, useConfirm } from "./Confirm";
+import { DestinationDialog } from "./DestinationDialog";
 import { SettingsForm, checkValues } from "./SettingsForm";
 import { useToast } from "./Toasts";
 import { ConnectorChoices, ReviewList, TestResult, type TestView } from "./WizardParts";
@@ -121,8 +124,22 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
   const [dirty, setDirty] = useState(false);
   const [focusTarget, setFocusTarget] = useState<FocusTarget>(null);
   const opened = useRef(false);
+  // The destinations to choose from (null: not read, the built-in ones are offered), and
+  // the destination form opened from the destination field.
+  const [destinations, setDestinations] = useState<Destination[] | null>(null);
+  const [configuringDestination, setConfiguringDestination] = useState(false);
 
-  const schema = useMemo(() => (connector ? wizardSchema(connector, integration) : null), [connector, integration]);
+  useEffect(() => {
+    let live = true;
+    listDestinations().then((list) => { if (live) setDestinations(list); }).catch(() => undefined);
+    return () => { live = false; };
+  }, []);
+
+  const choices = useMemo(
+    () => destinationChoices(destinations, integration?.destination, values.destination),
+    [destinations, integration?.destination, values.destination],
+  );
+  const schema = useMemo(() => (connector ? wizardSchema(connector, integration, choices) : null), [connector, integration, choices]);
   const order = useMemo(() => (connector ? fieldOrder(connector) : []), [connector]);
 
   useEffect(() => onDirty(dirty), [dirty, onDirty]);
@@ -527,6 +544,7 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
                   connector={connector} integration={integration} messages={messages} attention={attention}
                   advancedOpen={advancedOpen} setAdvancedOpen={setAdvancedOpen} cronOpen={cronOpen} setCronOpen={setCronOpen}
                   streamsSlot={streamsSlot} discovered={discovered} focusStream={focusStream}
+                  onNewDestination={() => setConfiguringDestination(true)}
                   setSchedule={(cron) => onChange({ ...values, schedule: cron })}
                   onBlurKey={(key) => setTouched((all) => (all.has(key) ? all : new Set([...all, key])))} />
               ) : null}
@@ -607,7 +625,7 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
             </section>
             <section data-panel="5" aria-labelledby="step-5-title" hidden={step !== 5}>
               <h3 id="step-5-title" className="step-title" tabIndex={-1}>Step 5 of 5: Review and save</h3>
-              {step === 5 && connector ? <ReviewList rows={reviewRows(connector, integration, values)} test={lastTest} /> : <dl id="wizard-review" className="review" />}
+              {step === 5 && connector ? <ReviewList rows={reviewRows(connector, integration, values, choices)} test={lastTest} /> : <dl id="wizard-review" className="review" />}
               <p className="muted" role="status" aria-live="polite">
                 {busy && step === LAST ? "Saving… (a selection of the source's own streams is checked against it first)" : ""}
               </p>
@@ -627,11 +645,21 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
               Save
             </button>
           </div>
+          {configuringDestination ? (
+            <DestinationDialog opening={NEW_DESTINATION} nested onClosed={() => setConfiguringDestination(false)}
+              onSaved={(saved) => {
+                setDestinations((list) => (list ? [...list.filter((d) => d.name !== saved.name), saved] : list));
+                onChange({ ...values, destination: saved.name });
+                toast(`Saved the destination '${saved.name}', and chose it for this integration.`, { kind: "success" });
+              }} />
+          ) : null}
         </Dialog.Content>
       </Dialog.Portal>
     </Dialog.Root>
   );
 }
+
+const NEW_DESTINATION = { mode: "create" } as const;
 
 /** What the settings step says first: why the stored config must be entered again, or
  * which setting a notification points at. */

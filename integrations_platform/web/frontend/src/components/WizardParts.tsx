@@ -1,5 +1,6 @@
 // What the wizard's steps show, as components of their data: the connector choices
-// (step 1), a connection test's outcome (step 3) and the review list (step 4).
+// (step 1), a connection test's outcome (step 3, and the destinations' tests) and the
+// review list (step 4).
 
 import { ApiError } from "@/lib/api";
 import type { ReviewRow } from "@/lib/settings";
@@ -64,7 +65,8 @@ export type TestView =
 
 interface OutcomeProps {
   view: TestView;
-  onChangeSettings: () => void;
+  /** Back to the settings (null: there are none to change, e.g. a built-in destination). */
+  onChangeSettings: (() => void) | null;
 }
 
 /** A connection test's outcome, or why it could not run. */
@@ -74,7 +76,7 @@ export function TestResult({ view, onChangeSettings }: OutcomeProps) {
       <div className="result result-fail">
         <p className="result-title">Some settings are invalid.</p>
         <p>{view.labels.join(", ")}</p>
-        <button type="button" onClick={onChangeSettings}>Fix the settings</button>
+        {onChangeSettings ? <button type="button" onClick={onChangeSettings}>Fix the settings</button> : null}
       </div>
     );
   }
@@ -98,7 +100,7 @@ export function TestResult({ view, onChangeSettings }: OutcomeProps) {
       {outcome.hint ? <p className="result-hint"><strong>What to do: </strong>{outcome.hint}</p> : null}
       {outcome.details?.warning ? <p className="muted">{outcome.details.warning}</p> : null}
       <p className="muted">Took {outcome.duration_s.toFixed(2)} s.</p>
-      {outcome.ok ? null : <button type="button" onClick={onChangeSettings}>Change the settings</button>}
+      {outcome.ok || !onChangeSettings ? null : <button type="button" onClick={onChangeSettings}>Change the settings</button>}
     </div>
   );
 }

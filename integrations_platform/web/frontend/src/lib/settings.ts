@@ -10,9 +10,12 @@ import type { ConnectorDetail, FormSchema, Integration, JsonValue, SettingSchema
 
 export const NAME_PATTERN = "^[a-z][a-z0-9_]{0,62}$";
 export const CRON_PATTERN = "^\\s*\\S+(\\s+\\S+){4}\\s*$";
-export const DESTINATIONS: [string, string][] = [
-  ["jsonl", "JSON Lines files on the platform's machine"],
-  ["postgres", "PostgreSQL warehouse"],
+/** A destination the wizard offers: its name, and how it is shown ("name — label"). */
+export type DestinationChoice = [string, string];
+/** The built-in destinations, offered until (or when) the live list cannot be read. */
+export const BUILT_IN_DESTINATIONS: DestinationChoice[] = [
+  ["jsonl", "jsonl — JSON Lines files (embedded)"],
+  ["postgres", "postgres — PostgreSQL"],
 ];
 /** What syncs do when the source's schema changes. */
 export const SCHEMA_POLICIES: [string, string][] = [
@@ -105,21 +108,37 @@ export function orderedSettings(schema: FormSchema): [string, SettingSchema][] {
     .map(({ name, prop }) => [name, prop]);
 }
 
-/** The field id of a key: "config.client_id" → "field-config-client_id". */
-export function fieldId(key: string): string {
-  return `${ID_PREFIX}-${key.replace(/[^A-Za-z0-9_-]/g, "-")}`;
+/** The field id of a key: "config.client_id" → "field-config-client_id" (another form on
+ * the page at the same time, the destination form, has its own prefix). */
+export function fieldId(key: string, prefix: string = ID_PREFIX): string {
+  return `${prefix}-${key.replace(/[^A-Za-z0-9_-]/g, "-")}`;
 }
 
-/** The JSON Schema of the whole form; on edit, a secret already set is not required. */
-export function wizardSchema(connector: ConnectorDetail, integration: Integration | null): WizardSchema {
-  const editing = integration !== null;
-  const secretsSet = integration?.secrets || {};
-  const connectorRequired = (connector.form_schema.required || []).filter((name) => {
+/** Settings stored before (an integration's or a destination's): the values of those
+ * that are not secret, and which secrets are set. */
+export interface StoredSettings {
+  config: Record<string, JsonValue>;
+  secrets: Record<string, "set" | "not set">;
+}
+
+/** A connector's settings as the form's `config` group: in display order, and on edit a
+ * secret already set is not required (blank keeps it). */
+export function configSchema(connector: Pick<ConnectorDetail, "label" | "form_schema">, stored: StoredSettings | null): FormSchema & { title: string; required: string[] } {
+  const secretsSet = stored?.secrets || {};
+  const required = (connector.form_schema.required || []).filter((name) => {
     const prop = connector.form_schema.properties[name];
     return !(prop && isSecret(prop) && secretsSet[name] === "set");
   });
-  const config: Record<string, SettingSchema> = {};
-  for (const [name, prop] of orderedSettings(connector.form_schema)) config[name] = prop;
+  const properties: Record<string, SettingSchema> = {};
+  for (const [name, prop] of orderedSettings(connector.form_schema)) properties[name] = prop;
+  return { type: "object", title: `${connector.label} connection`, properties, required };
+}
+
+/** The JSON Schema of the whole form; on edit, a secret already set is not required.
+ * `destinations` are the choices of the destination field (the live list). */
+export function wizardSchema(connector: ConnectorDetail, integration: Integration | null,
+  destinations: DestinationChoice[] = BUILT_IN_DESTINATIONS): WizardSchema {
+  const editing = integration !== null;
   return {
     type: "object",
     required: ["name", "streams", "schedule", "destination"],
@@ -133,7 +152,7 @@ export function wizardSchema(connector: ConnectorDetail, integration: Integratio
           ? "The name cannot change: it is the integration's Dagster asset group."
           : "Lower-case letters, digits and underscores, e.g. crm. It names the Dagster asset group.",
       },
-      config: { type: "object", title: `${connector.label} connection`, properties: config, required: connectorRequired },
+      config: configSchema(connector, integration),
       streams: { type: "array", title: "Streams", minItems: 1 },
       start_date: {
         type: "string",
@@ -151,9 +170,10 @@ export function wizardSchema(connector: ConnectorDetail, integration: Integratio
       destination: {
         type: "string",
         title: "Destination",
-        enum: DESTINATIONS.map(([value]) => value),
-        "x-enum-labels": DESTINATIONS.map(([, label]) => label),
-        description: "Where the synced records go; PostgreSQL needs INTEGRATIONS_WAREHOUSE_URL on the server.",
+        enum: destinations.map(([value]) => value),
+        "x-enum-labels": destinations.map(([, label]) => label),
+        description: "Where the synced records go: a built-in destination, or one configured in the Destinations view. "
+          + "The built-in postgres is the deployment's warehouse (INTEGRATIONS_WAREHOUSE_URL on the server).",
       },
       schema_policy: {
         type: "string",
@@ -189,15 +209,22 @@ export function defaultStreams(connector: ConnectorDetail): StreamSelection[] {
   return connector.stream_specs.filter((s) => s.selected_by_default).map((s) => ({ name: s.name }));
 }
 
-/** What the form starts with: the stored values (never a secret), else the defaults. */
-export function initialValues(connector: ConnectorDetail, integration: Integration | null): FormValues {
+/** The connector settings a form starts with: the stored values (never a secret), else
+ * the defaults. */
+export function initialConfig(connector: Pick<ConnectorDetail, "form_schema">, stored: StoredSettings | null): Record<string, JsonValue | undefined> {
   const config: Record<string, JsonValue | undefined> = {};
-  const stored = integration?.config || {};
+  const values = stored?.config || {};
   for (const [name, prop] of orderedSettings(connector.form_schema)) {
     if (isSecret(prop)) continue;
-    const value = stored[name] ?? prop.default;
+    const value = values[name] ?? prop.default;
     if (value !== undefined && value !== null) config[name] = value;
   }
+  return config;
+}
+
+/** What the form starts with: the stored values (never a secret), else the defaults. */
+export function initialValues(connector: ConnectorDetail, integration: Integration | null): FormValues {
+  const config = initialConfig(connector, integration);
   if (!integration) {
     return { name: undefined, config, streams: defaultStreams(connector), schedule: connector.default_schedule, destination: "jsonl", schema_policy: DEFAULT_POLICY, message_format: DEFAULT_FORMAT };
   }
@@ -245,7 +272,7 @@ export function valuesToCheck(values: FormValues): FormValues {
 
 /** The connector config to send: on create, what differs from the defaults; on edit,
  * what changed (null: back to the default), and only the secrets typed in. */
-export function configToSend(connector: ConnectorDetail, integration: Integration | null, values: FormValues): Record<string, JsonValue> {
+export function configToSend(connector: Pick<ConnectorDetail, "form_schema">, integration: StoredSettings | null, values: FormValues): Record<string, JsonValue> {
   const stored = integration?.config || {};
   const entered = values.config || {};
   const out: Record<string, JsonValue> = {};
@@ -345,7 +372,8 @@ export function describeValue(value: unknown): string {
 }
 
 /** What the review step lists; secrets only as "set" / "not set". */
-export function reviewRows(connector: ConnectorDetail, integration: Integration | null, values: FormValues): ReviewRow[] {
+export function reviewRows(connector: ConnectorDetail, integration: Integration | null, values: FormValues,
+  destinations: DestinationChoice[] = BUILT_IN_DESTINATIONS): ReviewRow[] {
   const rows: ReviewRow[] = [
     { label: "Connector", text: connector.label },
     { label: "Integration name", text: values.name || "" },
@@ -370,7 +398,7 @@ export function reviewRows(connector: ConnectorDetail, integration: Integration 
   rows.push({ label: "Start date", text: values.start_date || "First day of this month" });
   const frequency = FREQUENCIES.find(([cron]) => cron === (values.schedule || "").trim());
   rows.push({ label: "Schedule", text: frequency ? `${frequency[1]} (${frequency[0]})` : values.schedule || "" });
-  const destination = DESTINATIONS.find(([value]) => value === values.destination);
+  const destination = destinations.find(([value]) => value === values.destination);
   rows.push({ label: "Destination", text: destination ? destination[1] : values.destination || "" });
   const policy = SCHEMA_POLICIES.find(([value]) => value === (values.schema_policy || DEFAULT_POLICY));
   rows.push({ label: "When the source changes", text: policy ? policy[1] : values.schema_policy || "" });
@@ -381,6 +409,22 @@ export function reviewRows(connector: ConnectorDetail, integration: Integration 
 
 // -- messages at a field -------------------------------------------------------------
 
+/** The message shown at each field: the server's, else the schema check's once the field
+ * was changed or left (`shown`), for the form's keys in `order` and the fields inside them. */
+export function fieldMessages(order: string[], client: Record<string, string>, server: Record<string, string>,
+  shown: (key: string) => boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of order) {
+    const message = server[key] || (shown(key) ? client[key] : undefined);
+    if (message) out[key] = message;
+  }
+  for (const [key, message] of Object.entries(client)) {
+    if (key in out || order.includes(key) || !order.includes(topKey(key, order))) continue;
+    if (shown(key)) out[key] = message;
+  }
+  return out;
+}
+
 /** The path of a validation error's property: ".config.client_id" → "config.client_id". */
 export function errorPath(property: string | undefined): string {
   return (property || "")
@@ -389,19 +433,38 @@ export function errorPath(property: string | undefined): string {
     .replace(/^\./, "");
 }
 
-/** The schema of the field at `path` ("config.lookback_window", "config.streams.0.path"). */
+/** The schema of the field at `path` ("config.lookback_window", "config.streams.0.path").
+ * A setting's own name may hold dots ("config.cloud_provider.aws.aws_bucket"): at each
+ * level the longest name the schema has is taken. */
 export function schemaAt(schema: WizardSchema, path: string): SettingSchema | undefined {
   let node: SettingSchema | FormSchema | undefined = schema as unknown as FormSchema;
-  for (const part of path.split(".")) {
+  const parts = path.split(".");
+  let at = 0;
+  while (at < parts.length) {
     if (!node) return undefined;
-    if (node.type === "array" && /^\d+$/.test(part)) node = (node as SettingSchema).items;
-    else node = node.properties?.[part];
+    if (node.type === "array" && /^\d+$/.test(parts[at] ?? "")) {
+      node = (node as SettingSchema).items;
+      at += 1;
+      continue;
+    }
+    const properties: Record<string, SettingSchema> = node.properties || {};
+    let end = parts.length;
+    while (end > at && !(parts.slice(at, end).join(".") in properties)) end -= 1;
+    if (end === at) return undefined;
+    node = properties[parts.slice(at, end).join(".")];
+    at = end;
   }
   return node as SettingSchema | undefined;
 }
 
-/** The form key a field's key belongs to: "config.streams.0.path" → "config.streams". */
-export function topKey(key: string): string {
+/** The form key a field's key belongs to: "config.streams.0.path" → "config.streams".
+ * With the form's keys (`known`), the longest one the key starts with: a setting whose
+ * name holds dots stays whole. */
+export function topKey(key: string, known: string[] = []): string {
+  const match = known
+    .filter((k) => key === k || key.startsWith(`${k}.`))
+    .sort((a, b) => b.length - a.length)[0];
+  if (match) return match;
   const parts = key.split(".");
   return parts[0] === "config" ? parts.slice(0, 2).join(".") : parts[0] || "";
 }

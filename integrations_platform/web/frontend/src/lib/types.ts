@@ -249,3 +249,36 @@ export interface AuditEvent {
   detail: string | null;
   address: string | null;
 }
+
+/** A destination connector of the catalog (GET /api/v1/destination-connectors). */
+export interface DestinationConnectorSummary {
+  id: string;
+  label: string;
+  category: string;
+  description: string;
+  docs_url?: string | null;
+  logo_url: string;
+  /** verified: loaded into end to end in the project's tests; community: the others. */
+  tier?: "verified" | "community";
+  /** What its connection test checks: postgres, folder, s3, reachability or none. */
+  connection_test: string;
+}
+
+/** A destination connector with its settings form (GET /api/v1/destination-connectors/{id}). */
+export interface DestinationConnectorDetail extends DestinationConnectorSummary {
+  form_schema: FormSchema;
+}
+
+/** A destination (GET /api/v1/destinations): built in (jsonl, postgres) or configured;
+ * secrets only as "set" / "not set"; the list has no config (GET one for it). */
+export interface Destination {
+  name: string;
+  connector: string;
+  label: string;
+  built_in: boolean;
+  used_by: string[];
+  config: Record<string, JsonValue>;
+  secrets: Record<string, "set" | "not set">;
+  version: number;
+  note?: string;
+}

@@ -1,12 +1,13 @@
 // The page: the sign-in dialog, the marketplace, the wizard, the installed list, the
-// notification bar and the run view, with polling for status; for admins, the users and
-// audit views. What the signed-in role may not do is not shown.
+// notification bar and the run view, with polling for status; the destinations view; for
+// admins, the users and audit views. What the signed-in role may not do is not shown.
 //
 // Routes (the fragment, so that the page stays one static file):
 //   #/add                         the wizard at step 1
 //   #/add/{connector}             the wizard with that connector chosen
 //   #/integrations/{name}         the wizard editing that integration
 //   #/integrations/{name}?field=F ... opened at setting F (a notification's action)
+//   #/destinations                the destinations (everyone; editors change them)
 //   #/users, #/audit              the admins' views
 //   #sign-in=TOKEN                a one-time sign-in link (removed from the address at once)
 
@@ -17,6 +18,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { AuditView } from "@/components/AuditView";
 import { ConfirmProvider, DISCARD_EDITS, useConfirm } from "@/components/Confirm";
+import { DestinationsView } from "@/components/DestinationsView";
 import { InstalledList, type BulkAction, type RowActions } from "@/components/InstalledList";
 import { Marketplace } from "@/components/Marketplace";
 import { NotificationBar } from "@/components/NotificationBar";
@@ -58,7 +60,7 @@ interface Prompt {
 }
 
 /** The views of the page's main area (the wizard and the run view open over them). */
-type View = "home" | "users" | "audit";
+type View = "home" | "destinations" | "users" | "audit";
 const ADMIN_VIEWS: Record<string, View> = { users: "users", audit: "audit" };
 
 /** Sign in with the one-time link the page was opened with, if any; a refused link asks
@@ -112,8 +114,9 @@ function App() {
   const role = me?.role ?? null;
   const canChange = allows(role, "change");
   const isAdmin = allows(role, "administer");
-  // An admin's view, for an admin only (a role taken away by a new sign-in shows home).
-  const shownView: View = isAdmin ? view : "home";
+  // An admin's view, for an admin only (a role taken away by a new sign-in shows home);
+  // the destinations, for anyone signed in.
+  const shownView: View = view === "destinations" ? (role ? view : "home") : isAdmin ? view : "home";
 
   // A closed wizard gives the focus back to what opened it (once the dialog is gone).
   useEffect(() => {
@@ -218,6 +221,10 @@ function App() {
     const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
     const params = new URLSearchParams(query || "");
     const who = currentIdentity();
+    if (parts[0] === "destinations") {
+      setView("destinations");
+      return;
+    }
     const adminView = ADMIN_VIEWS[parts[0] || ""];
     if (adminView) {
       if (allows(who?.role, "administer")) setView(adminView);
@@ -406,6 +413,9 @@ function App() {
           <ul className="nav-links">
             <li><a href="#installed-title" onClick={(event) => { event.preventDefault(); scrollTo("installed"); }}>Installed</a></li>
             <li><a href="#marketplace-title" onClick={(event) => { event.preventDefault(); scrollTo("marketplace"); }}>Marketplace</a></li>
+            {me ? (
+              <li><a href="#/destinations" id="nav-destinations" aria-current={shownView === "destinations" ? "page" : undefined}>Destinations</a></li>
+            ) : null}
             {isAdmin ? (
               <>
                 <li><a href="#/users" id="nav-users" aria-current={shownView === "users" ? "page" : undefined}>Users</a></li>
@@ -438,6 +448,7 @@ function App() {
       <main id="main" tabIndex={-1}>
         {shownView === "users" && me ? <UsersView me={me} /> : null}
         {shownView === "audit" ? <AuditView /> : null}
+        {shownView === "destinations" ? <DestinationsView canChange={canChange} /> : null}
         {shownView === "home" ? (
           <>
             <InstalledList items={items} connectors={connectorMap} selected={selected} onSelect={setSelected}
