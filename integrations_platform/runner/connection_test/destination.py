@@ -136,10 +136,12 @@ def _postgres(config: Mapping[str, Any], timeout_s: float) -> str:
 
 
 def _folder_of(target: Target, config: Mapping[str, Any], settings: Settings) -> Path:
+    """The folder to check: the one the form holds (each integration writes into a folder
+    of its own under it, made by its first sync), else the loader's setting."""
     setting = target.spec.destination.folder_setting
     if target.embedded or not setting:
         return settings.output_dir
-    return Path(str(config.get(setting) or "")).expanduser()
+    return Path(str(target.config.get(setting) or config.get(setting) or "")).expanduser()
 
 
 def _folder(folder: Path) -> str:
