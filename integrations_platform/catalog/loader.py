@@ -1,8 +1,9 @@
 """Load and validate the connector catalog: one YAML file per connector."""
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from pydantic import ValidationError
@@ -49,16 +50,10 @@ class Catalog:
             ) from None
 
     def search_destinations(
-        self, query: str | None = None, tier: str | None = None
+        self, query: str | None = None, category: str | None = None, tier: str | None = None
     ) -> list[DestinationConnectorSpec]:
-        """Destination connectors matching every word of ``query``, of ``tier``."""
-        words = (query or "").lower().split()
-        return [
-            d
-            for d in self.destinations.values()
-            if (tier is None or d.tier == tier.lower())
-            and all(w in d.searchable_text() for w in words)
-        ]
+        """Destination connectors as :meth:`search` finds sources."""
+        return _matching(self.destinations.values(), query, category, tier)
 
     def __iter__(self) -> Iterator[ConnectorSpec]:
         return iter(self._connectors.values())
@@ -85,14 +80,7 @@ class Catalog:
     ) -> list[ConnectorSpec]:
         """Connectors whose text contains every word of ``query``, in ``category``, of
         ``tier`` (verified or community)."""
-        words = (query or "").lower().split()
-        return [
-            c
-            for c in self
-            if (category is None or c.category.lower() == category.lower())
-            and (tier is None or c.tier == tier.lower())
-            and all(w in c.searchable_text() for w in words)
-        ]
+        return _matching(self, query, category, tier)
 
     @property
     def categories(self) -> list[str]:
@@ -107,6 +95,24 @@ class Catalog:
                 return PLATFORM_CATALOG / DESTINATIONS_FOLDER / connector.logo
             return path
         return self.directory / connector.logo
+
+
+_Spec = TypeVar("_Spec", ConnectorSpec, DestinationConnectorSpec)
+
+
+def _matching(
+    specs: Iterable[_Spec], query: str | None, category: str | None, tier: str | None
+) -> list[_Spec]:
+    """The connectors whose text contains every word of ``query``, in ``category``, of
+    ``tier`` (verified or community)."""
+    words = (query or "").lower().split()
+    return [
+        c
+        for c in specs
+        if (category is None or c.category.lower() == category.lower())
+        and (tier is None or c.tier == tier.lower())
+        and all(w in c.searchable_text() for w in words)
+    ]
 
 
 def _location(loc: tuple[int | str, ...], data: object) -> str:

@@ -72,8 +72,7 @@ def catalog_cmd(
                 "description": d.description,
                 "connection_test": d.destination.connection_test,
             }
-            for d in catalog.search_destinations(query, tier)
-            if category is None or d.category.lower() == category.lower()
+            for d in catalog.search_destinations(query, category, tier)
         ]
     if as_json:
         _print_json(rows)

@@ -29,6 +29,7 @@ from integrations_platform.store.destinations import (
     list_destinations,
     rewrite_destinations,
     update_destination,
+    users_by_destination,
     users_of,
 )
 
@@ -134,13 +135,14 @@ class DestinationManagement:
 
     def list_destinations(self) -> list[DestinationView]:
         """The built-in destinations, then the configured ones (without their config)."""
+        users = users_by_destination(self.store)
         views = [
             DestinationView(
                 name=name,
                 connector=connector,
                 label=self.catalog.destination(connector).label,
                 built_in=True,
-                used_by=tuple(users_of(self.store, name)),
+                used_by=tuple(users.get(name, ())),
                 note=_BUILT_IN_NOTES[name],
             )
             for name, connector in BUILT_IN.items()
@@ -158,7 +160,7 @@ class DestinationManagement:
                     connector=destination.connector,
                     label=label,
                     built_in=False,
-                    used_by=tuple(users_of(self.store, destination.name)),
+                    used_by=tuple(users.get(destination.name, ())),
                     version=destination.version,
                 )
             )

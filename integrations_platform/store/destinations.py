@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from integrations_platform.errors import (
@@ -141,14 +141,22 @@ def update_destination(
 
 def users_of(store: ConfigStore, name: str) -> list[str]:
     """The integrations that load into destination ``name``."""
+    return users_by_destination(store, name).get(name, [])
+
+
+def users_by_destination(store: ConfigStore, name: str | None = None) -> dict[str, list[str]]:
+    """Destination name → the integrations that load into it (one query; only ``name``'s
+    when given)."""
+    query = select(IntegrationRecord.destination, IntegrationRecord.name).order_by(
+        IntegrationRecord.name
+    )
+    if name is not None:
+        query = query.where(IntegrationRecord.destination == name)
+    found: dict[str, list[str]] = {}
     with store.session() as session:
-        return list(
-            session.scalars(
-                select(IntegrationRecord.name)
-                .where(IntegrationRecord.destination == name)
-                .order_by(IntegrationRecord.name)
-            )
-        )
+        for destination, integration in session.execute(query):
+            found.setdefault(destination, []).append(integration)
+    return found
 
 
 def delete_destination(store: ConfigStore, name: str) -> Destination:
@@ -160,11 +168,16 @@ def delete_destination(store: ConfigStore, name: str) -> Destination:
         )
         if row is None:
             raise _not_found(name)
-        using = session.scalar(select(func.count()).where(IntegrationRecord.destination == name))
+        using = list(
+            session.scalars(
+                select(IntegrationRecord.name)
+                .where(IntegrationRecord.destination == name)
+                .order_by(IntegrationRecord.name)
+            )
+        )
         if using:
-            names = ", ".join(users_of(store, name)) or f"{using} integration(s)"
             raise DestinationInUseError(
-                f"Destination '{name}' is in use by {names}",
+                f"Destination '{name}' is in use by {', '.join(using)}",
                 "Move those integrations to another destination first, then remove it.",
             )
         removed = _from_row(row)

@@ -57,7 +57,7 @@ def list_destination_connectors(
     ] = None,
 ) -> list[DestinationConnectorSummary]:
     """Destination connectors matching every word of ``q``, optionally of one tier."""
-    return [_summary(d) for d in state.service.catalog.search_destinations(q, tier)]
+    return [_summary(d) for d in state.service.catalog.search_destinations(q, tier=tier)]
 
 
 @connectors.get("/{connector_id}", response_model=DestinationConnectorDetail)

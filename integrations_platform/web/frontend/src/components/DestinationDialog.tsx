@@ -38,7 +38,7 @@ import type { ConnectorDetail, Destination, DestinationConnectorSummary } from "
 
 import { DISCARD_EDITS, useConfirm } from "./Confirm";
 import { checkValues, SettingsForm } from "./SettingsForm";
-import { TestResult, type TestView } from "./WizardParts";
+import { TestResult, failedTestView, type TestView } from "./WizardParts";
 
 export type DestinationOpening = { mode: "create" } | { mode: "edit"; name: string };
 
@@ -249,12 +249,7 @@ export function DestinationDialog({ opening, onClosed, onSaved, nested = false }
       if (Object.keys(fieldErrors).length) showServerErrors(fieldErrors);
       setTestView({ kind: "outcome", outcome });
     } catch (error) {
-      if (error instanceof ApiError && error.status === 422 && schema) {
-        const [keys, unmatched] = showServerErrors(error.fieldErrors);
-        setTestView({ kind: "invalid", labels: [...keys.map((key) => fieldLabel(schema, key)), ...unmatched] });
-      } else {
-        setTestView({ kind: "error", error });
-      }
+      setTestView(failedTestView(error, schema, showServerErrors));
     } finally {
       setTesting(false);
       setBusy(false);

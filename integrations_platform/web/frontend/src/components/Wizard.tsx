@@ -45,7 +45,7 @@ import { DISCARD_EDITS, useConfirm } from "./Confirm";
 import { DestinationDialog } from "./DestinationDialog";
 import { SettingsForm, checkValues } from "./SettingsForm";
 import { useToast } from "./Toasts";
-import { ConnectorChoices, ReviewList, TestResult, type TestView } from "./WizardParts";
+import { ConnectorChoices, ReviewList, TestResult, failedTestView, type TestView } from "./WizardParts";
 
 export type WizardOpening =
   | { mode: "create"; connector: ConnectorDetail | null }
@@ -385,12 +385,7 @@ export function Wizard({ opening, connectors, onClosed, onSaved, onDirty }: Prop
       setTestView({ kind: "outcome", outcome });
     } catch (error) {
       setLastTest(null);
-      if (error instanceof ApiError && error.status === 422 && schema) {
-        const [keys, unmatched] = showServerErrors(error.fieldErrors);
-        setTestView({ kind: "invalid", labels: [...keys.map((key) => fieldLabel(schema, key)), ...unmatched] });
-      } else {
-        setTestView({ kind: "error", error });
-      }
+      setTestView(failedTestView(error, schema, showServerErrors));
     } finally {
       setTesting(false);
       setBusy(false);

@@ -3,7 +3,8 @@
 // review list (step 4).
 
 import { ApiError } from "@/lib/api";
-import type { ReviewRow } from "@/lib/settings";
+import { fieldLabel } from "@/lib/settings";
+import type { ReviewRow, WizardSchema } from "@/lib/settings";
 import type { ConnectorSummary, TestOutcome } from "@/lib/types";
 
 // A failed test's reason, in the words failure notifications use too.
@@ -62,6 +63,20 @@ export type TestView =
   | { kind: "outcome"; outcome: TestOutcome }
   | { kind: "invalid"; labels: string[] }
   | { kind: "error"; error: unknown };
+
+/** What a test that could not run shows: the fields the server refused (422, each shown at
+ * its field by `showServerErrors`), or the error. */
+export function failedTestView(
+  error: unknown,
+  schema: WizardSchema | null,
+  showServerErrors: (fieldErrors: Record<string, string>) => [string[], string[]],
+): TestView {
+  if (error instanceof ApiError && error.status === 422 && schema) {
+    const [keys, unmatched] = showServerErrors(error.fieldErrors);
+    return { kind: "invalid", labels: [...keys.map((key) => fieldLabel(schema, key)), ...unmatched] };
+  }
+  return { kind: "error", error };
+}
 
 interface OutcomeProps {
   view: TestView;
